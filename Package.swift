@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "NeuroODE",
+    products: [
+        .library(name: "NeuroODE", targets: ["NeuroODE"]),
+        .executable(name: "neuroode", targets: ["neuroode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // SUNDIALS 6.4 (CVODES, serial N_Vector, dense matrix and solver) and CBLAS from OpenBLAS.
+        // The module map links the libraries directly: Debian ships no pkg-config file for them.
+        .systemLibrary(
+            name: "CSundials",
+            path: "Sources/CSundials",
+            providers: [.apt(["libsundials-dev", "libopenblas-dev"])]
+        ),
+        .target(
+            name: "NeuroODE",
+            dependencies: ["CSundials"],
+            path: "Sources/NeuroODE"
+        ),
+        .executableTarget(
+            name: "neuroode",
+            dependencies: [
+                "NeuroODE",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Examples/neuroode"
+        ),
+        .testTarget(
+            name: "NeuroODETests",
+            dependencies: ["NeuroODE"],
+            path: "Tests/NeuroODETests",
+            resources: [.copy("References")]
+        ),
+    ]
+)

@@ -1,0 +1,32 @@
+/// The result of a solve: sampled trajectory, spike times, events, final state and statistics.
+public struct Solution: Sendable {
+    /// An event that fired: which event function and when.
+    public struct Event: Sendable, Equatable, Codable {
+        public var index: Int
+        public var time: Double
+    }
+
+    public let dimension: Int
+    /// Output times, in the order they were reached.
+    public internal(set) var times: [Double]
+    /// Row-major `times.count × dimension` block of states.
+    public internal(set) var states: [Double]
+    /// The watched variables (see ``SpikeDetection``), in the order of ``spikeTimes``.
+    public internal(set) var spikeVariables: [Int]
+    /// One array of upward-crossing times per watched variable.
+    public internal(set) var spikeTimes: [[Double]]
+    public internal(set) var events: [Event]
+    public internal(set) var finalTime: Double
+    public internal(set) var finalState: [Double]
+    public internal(set) var statistics: SolverStatistics
+
+    /// The state at output index `i`.
+    public func state(at i: Int) -> ArraySlice<Double> {
+        states[(i * dimension)..<((i + 1) * dimension)]
+    }
+
+    /// The trajectory of one state variable across the output times.
+    public func component(_ j: Int) -> [Double] {
+        (0..<times.count).map { states[$0 * dimension + j] }
+    }
+}

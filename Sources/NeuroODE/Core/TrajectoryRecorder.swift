@@ -1,0 +1,125 @@
+/// Collects what an integrator produces, so that every integrator samples, detects spikes and
+/// records events the same way.
+///
+/// Protocol for integrators: call ``start(at:state:)`` once, then after every accepted step
+/// 1. write the state at each due output time (``nextOutputTime``) with the integrator's own
+///    interpolant and pass it to ``recordOutput(at:state:)``;
+/// 2. call ``observeStep(from:previous:to:current:)`` with the step's end points;
+/// 3. report fired events with ``recordEvent(_:at:)``;
+/// and finally call ``complete(at:state:)``. Nothing here allocates per step except the growth of
+/// the output arrays themselves.
+public struct TrajectoryRecorder: Sendable {
+    public let dimension: Int
+    public let schedule: OutputSchedule
+    public let spikeThreshold: Double
+    public let spikeVariables: [Int]
+    private let direction: Double
+
+    private(set) var times: [Double] = []
+    private(set) var states: [Double] = []
+    private(set) var spikeTimes: [[Double]]
+    private(set) var events: [Solution.Event] = []
+    private var requestedTimes: [Double] = []
+    private var nextRequested = 0
+    private var stepCount = 0
+    private var lastRecordedStep = -1
+    private(set) var finalTime = Double.nan
+    private(set) var finalState: [Double] = []
+
+    public init(dimension: Int, schedule: OutputSchedule, spikes: SpikeDetection?, voltageIndices: [Int], direction: Double) {
+        self.dimension = dimension
+        self.schedule = schedule
+        self.direction = direction >= 0 ? 1 : -1
+        self.spikeThreshold = spikes?.threshold ?? 0
+        self.spikeVariables = spikes.map { $0.variables ?? voltageIndices } ?? []
+        self.spikeTimes = Array(repeating: [], count: spikeVariables.count)
+        if case let .times(list) = schedule {
+            requestedTimes = list
+            times.reserveCapacity(list.count)
+            states.reserveCapacity(list.count * dimension)
+        }
+    }
+
+    /// The next requested output time not yet recorded, if the schedule asks for times.
+    public var nextOutputTime: Double? { pendingOutputTime }
+
+    private var pendingOutputTime: Double? {
+        nextRequested < requestedTimes.count ? requestedTimes[nextRequested] : nil
+    }
+
+    /// True when output time `t` is reached by a step ending at `stepEnd`.
+    public func isReached(_ t: Double, by stepEnd: Double) -> Bool {
+        (stepEnd - t) * direction >= 0
+    }
+
+    public mutating func start(at t: Double, state: UnsafeBufferPointer<Double>) {
+        switch schedule {
+        case .everyStep:
+            append(t, state)
+            lastRecordedStep = 0
+        case .times:
+            while let next = pendingOutputTime, next == t {
+                append(t, state)
+                nextRequested += 1
+            }
+        case .finalState:
+            break
+        }
+    }
+
+    /// Records the (interpolated) state at the pending output time `t`.
+    public mutating func recordOutput(at t: Double, state: UnsafeBufferPointer<Double>) {
+        append(t, state)
+        nextRequested += 1
+    }
+
+    /// Spike detection and every-k-step sampling for one accepted step.
+    public mutating func observeStep(
+        from t0: Double, previous: UnsafeBufferPointer<Double>,
+        to t1: Double, current: UnsafeBufferPointer<Double>
+    ) {
+        stepCount += 1
+        for (k, v) in spikeVariables.enumerated() {
+            let a = previous[v], b = current[v]
+            if a < spikeThreshold, b >= spikeThreshold {
+                let fraction = (spikeThreshold - a) / (b - a)
+                spikeTimes[k].append(t0 + fraction * (t1 - t0))
+            }
+        }
+        if case let .everyStep(k) = schedule, stepCount % k == 0 {
+            append(t1, current)
+            lastRecordedStep = stepCount
+        }
+    }
+
+    /// Records that event `index` fired at `t`.
+    public mutating func recordEvent(_ index: Int, at t: Double) {
+        events.append(Solution.Event(index: index, time: t))
+    }
+
+    /// Records the final state; every-step schedules also get it as their last sample.
+    public mutating func complete(at t: Double, state: UnsafeBufferPointer<Double>) {
+        finalTime = t
+        finalState = Array(state)
+        if case .everyStep = schedule, lastRecordedStep != stepCount {
+            append(t, state)
+            lastRecordedStep = stepCount
+        }
+        if case .finalState = schedule {
+            append(t, state)
+        }
+    }
+
+    /// The finished solution.
+    public func solution(statistics: SolverStatistics) -> Solution {
+        Solution(
+            dimension: dimension, times: times, states: states, spikeVariables: spikeVariables,
+            spikeTimes: spikeTimes, events: events, finalTime: finalTime, finalState: finalState,
+            statistics: statistics)
+    }
+
+    private mutating func append(_ t: Double, _ state: UnsafeBufferPointer<Double>) {
+        times.append(t)
+        states.append(contentsOf: state)
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+
+/// The Morris–Lecar neuron (SPEC "Models"): a voltage V (mV) and a potassium gate w.
+///
+///     C dV/dt = gL(VL − V) + gCa m∞(V)(VCa − V) + gK w(VK − V) + I
+///     dw/dt   = φ (w∞(V) − w) / τw(V)
+///
+/// with m∞ = ½(1 + tanh((V − V1)/V2)), w∞ = ½(1 + tanh((V − V3)/V4)), τw = 1/cosh((V − V3)/(2V4)).
+/// Units: ms, mV, µA/cm², µF/cm², mS/cm². Every constant is a parameter, so gradients can be taken
+/// with respect to any of them; the presets only choose their values.
+public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJacobianProviding {
+    /// Parameter sets from SPEC. Common: C=20, gL=2, gCa=4, gK=8, VL=−60, VCa=120, VK=−84,
+    /// V1=−1.2, V2=18.
+    public enum Preset: String, CaseIterable, Sendable {
+        /// Paper appendix (Hopf onset): φ=0.04, V3=2, V4=30; silent at I ≤ 95, tonic at I = 100.
+        case hopf
+        /// The authors' network code (SNIC onset near I ≈ 39): φ=2/30, V3=12, V4=17.
+        case snic
+        /// Faster, sharper spikes: the Hopf set with a larger φ. The paper's "φ × 10" (φ = 0.4)
+        /// is silent at the operating current; see ``explosivePhi`` for the value used and why.
+        case explosive
+    }
+
+    /// φ for the `explosive` preset: the largest φ on a 0.01 grid for which the Hopf set still
+    /// fires tonically at I = 100 (Validation/explosive_phi.py records the scan).
+    public static let explosivePhi = 0.2
+
+    public static let parameterNames = ["C", "gL", "gCa", "gK", "VL", "VCa", "VK", "V1", "V2", "V3", "V4", "phi", "I"]
+
+    public let preset: Preset
+    public let defaultParameters: [Double]
+
+    public init(preset: Preset = .hopf, current: Double? = nil) {
+        self.preset = preset
+        var p: [Double] = [20, 2, 4, 8, -60, 120, -84, -1.2, 18]
+        switch preset {
+        case .hopf: p += [2, 30, 0.04, 100]
+        case .snic: p += [12, 17, 2.0 / 30.0, 40]
+        case .explosive: p += [2, 30, Self.explosivePhi, 100]
+        }
+        if let current { p[12] = current }
+        defaultParameters = p
+    }
+
+    public var name: String { "morris-lecar" }
+    public var dimension: Int { 2 }
+    public var parameterNames: [String] { Self.parameterNames }
+    public var stateNames: [String] { ["V", "w"] }
+    public var voltageIndices: [Int] { [0] }
+    public var voltageCount: Int { 1 }
+    /// The turn-off task's initial state (SPEC): a point on the I = 100 limit cycle.
+    public var defaultInitialState: [Double] { [-41.84, 0.5282] }
+
+    public func validate(parameters p: [Double]) throws(ODEError) {
+        try Self.validateNeuronParameters(p, offset: 0)
+    }
+
+    /// Domain checks shared with networks of Morris–Lecar neurons, whose neuron constants start
+    /// at `offset` in the same order as ``parameterNames`` (without I).
+    static func validateNeuronParameters(_ p: [Double], offset o: Int) throws(ODEError) {
+        let names = parameterNames
+        if !(p[o] > 0) { throw .invalidParameter(name: names[0], value: p[o], reason: "capacitance must be positive") }
+        for k in 1...3 where p[o + k] < 0 {
+            throw .invalidParameter(name: names[k], value: p[o + k], reason: "conductances must be non-negative")
+        }
+        for k in [8, 10] where !(p[o + k] > 0) {
+            throw .invalidParameter(name: names[k], value: p[o + k], reason: "slope factors must be positive")
+        }
+        if !(p[o + 11] > 0) { throw .invalidParameter(name: names[11], value: p[o + 11], reason: "phi must be positive") }
+    }
+
+    // MARK: Right-hand side
+
+    public func evaluateRightHandSide(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        into dydt: UnsafeMutableBufferPointer<Double>
+    ) {
+        let k = Kinetics(v: y[0], p: p)
+        let v = y[0], w = y[1]
+        dydt[0] = (p[1] * (p[4] - v) + p[2] * k.mInf * (p[5] - v) + p[3] * w * (p[6] - v) + p[12]) / p[0]
+        dydt[1] = p[11] * k.coshZ * (k.wInf - w)
+    }
+
+    // MARK: Conductance-based structure (leapfrog)
+
+    public func capacitance(parameters p: UnsafeBufferPointer<Double>) -> Double { p[0] }
+
+    public func evaluateGateKinetics(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        steadyState: UnsafeMutableBufferPointer<Double>, timeConstant: UnsafeMutableBufferPointer<Double>
+    ) {
+        let k = Kinetics(v: voltages[0], p: p)
+        steadyState[0] = k.wInf
+        timeConstant[0] = 1 / (p[11] * k.coshZ)
+    }
+
+    public func evaluateMembraneCoefficients(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters p: UnsafeBufferPointer<Double>,
+        conductance: UnsafeMutableBufferPointer<Double>, drive: UnsafeMutableBufferPointer<Double>
+    ) {
+        let k = Kinetics(v: voltages[0], p: p)
+        let gCa = p[2] * k.mInf, gK = p[3] * gates[0]
+        conductance[0] = p[1] + gCa + gK
+        drive[0] = p[1] * p[4] + gCa * p[5] + gK * p[6] + p[12]
+    }
+
+    // MARK: Derivatives
+
+    public func evaluateJacobian(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        into jacobian: UnsafeMutableBufferPointer<Double>
+    ) {
+        let d = Derivatives(y: y, p: p)
+        jacobian[0] = d.dVdotdV   // (0, 0)
+        jacobian[1] = d.dWdotdV   // (1, 0)
+        jacobian[2] = d.dVdotdW   // (0, 1)
+        jacobian[3] = d.dWdotdW   // (1, 1)
+    }
+
+    public func accumulatePullback(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        cotangent lambda: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent g: UnsafeMutableBufferPointer<Double>
+    ) {
+        let d = Derivatives(y: y, p: p)
+        let lv = lambda[0], lw = lambda[1]
+        stateCotangent[0] += lv * d.dVdotdV + lw * d.dWdotdV
+        stateCotangent[1] += lv * d.dVdotdW + lw * d.dWdotdW
+        let v = y[0], w = y[1], c = p[0], k = d.kinetics
+        let lvc = lv / c
+        let numerator = p[1] * (p[4] - v) + p[2] * k.mInf * (p[5] - v) + p[3] * w * (p[6] - v) + p[12]
+        g[0] -= lvc * numerator / c
+        g[1] += lvc * (p[4] - v)
+        g[2] += lvc * k.mInf * (p[5] - v)
+        g[3] += lvc * w * (p[6] - v)
+        g[4] += lvc * p[1]
+        g[5] += lvc * p[2] * k.mInf
+        g[6] += lvc * p[3] * w
+        let caDrive = lvc * p[2] * (p[5] - v)
+        g[7] -= caDrive * k.dmInf
+        g[8] -= caDrive * k.dmInf * (v - p[7]) / p[8]
+        // w' = φ cosh(z)(w∞ − w) with z = (V − V3)/(2V4); ∂z/∂V3 = −1/(2V4), ∂z/∂V4 = −z/V4.
+        let phi = p[11], gap = k.wInf - w
+        let dWdotdZ = phi * (k.sinhZ * gap + k.coshZ * 2 * k.dwInfdArg)  // w∞ = ½(1+tanh(2z))
+        g[9] -= lw * dWdotdZ / (2 * p[10])
+        g[10] -= lw * dWdotdZ * k.z / p[10]
+        g[11] += lw * k.coshZ * gap
+        g[12] += lvc
+    }
+
+    /// Voltage-dependent rate functions, computed once per evaluation.
+    struct Kinetics {
+        let mInf, dmInf, z, coshZ, sinhZ, wInf, dwInfdArg: Double
+
+        @inline(__always)
+        init(v: Double, p: UnsafeBufferPointer<Double>) {
+            let tm = tanh((v - p[7]) / p[8])
+            mInf = 0.5 * (1 + tm)
+            dmInf = 0.5 * (1 - tm * tm) / p[8]
+            z = (v - p[9]) / (2 * p[10])
+            // One exponential gives cosh z, sinh z and tanh 2z.
+            let e = exp(z), ei = 1 / e
+            coshZ = 0.5 * (e + ei)
+            sinhZ = 0.5 * (e - ei)
+            let tw = tanh(2 * z)
+            wInf = 0.5 * (1 + tw)
+            dwInfdArg = 0.5 * (1 - tw * tw)  // d w∞ / d(2z)
+        }
+    }
+
+    /// First derivatives of the right-hand side with respect to the state.
+    struct Derivatives {
+        let kinetics: Kinetics
+        let dVdotdV, dVdotdW, dWdotdV, dWdotdW: Double
+
+        @inline(__always)
+        init(y: UnsafeBufferPointer<Double>, p: UnsafeBufferPointer<Double>) {
+            let v = y[0], w = y[1], c = p[0]
+            let k = Kinetics(v: v, p: p)
+            kinetics = k
+            dVdotdV = (-p[1] - p[2] * k.mInf + p[2] * k.dmInf * (p[5] - v) - p[3] * w) / c
+            dVdotdW = p[3] * (p[6] - v) / c
+            let phi = p[11]
+            let dzdV = 1 / (2 * p[10])
+            dWdotdV = phi * (k.sinhZ * dzdV * (k.wInf - w) + k.coshZ * k.dwInfdArg * 2 * dzdV)
+            dWdotdW = -phi * k.coshZ
+        }
+    }
+}
