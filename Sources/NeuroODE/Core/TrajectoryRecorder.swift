@@ -47,6 +47,14 @@ public struct TrajectoryRecorder: Sendable {
         nextRequested < requestedTimes.count ? requestedTimes[nextRequested] : nil
     }
 
+    /// Whether the integrator must report every step (for spikes, every-step or timed output);
+    /// when false it may skip building the reported state between the first and the last step.
+    public var observesSteps: Bool {
+        if !spikeVariables.isEmpty { return true }
+        if case .finalState = schedule { return false }
+        return true
+    }
+
     /// True when output time `t` is reached by a step ending at `stepEnd`.
     public func isReached(_ t: Double, by stepEnd: Double) -> Bool {
         (stepEnd - t) * direction >= 0
