@@ -37,5 +37,11 @@ let package = Package(
             path: "Tests/NeuroODETests",
             resources: [.copy("References")]
         ),
+        // Runs the built `neuroode` executable as a user would; depends on no package target.
+        .testTarget(
+            name: "CLITests",
+            path: "Tests/CLITests",
+            resources: [.copy("References")]
+        ),
     ]
 )
