@@ -43,7 +43,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "Output times, comma-separated and strictly increasing (default: every step).", valueName: "list"))
+            "Output times, comma-separated and strictly increasing (default: every step, or the model's own log-spaced times).", valueName: "list"))
     var times: String?
 
     @Option(parsing: .unconditional, help: "Relative tolerance of an adaptive integrator.")
