@@ -16,7 +16,10 @@ struct ListCommand: ParsableCommand {
     @Argument(help: "Print only the names of these.")
     var topic: Topic?
 
-    func run() {
+    /// Models with more parameters than this (networks) list only how many they have.
+    static let maximumListedParameters = 24
+
+    func run() throws {
         switch topic {
         case .models:
             print(ModelCatalog.names.joined(separator: "\n"))
@@ -26,13 +29,19 @@ struct ListCommand: ParsableCommand {
             print("Models:")
             for entry in ModelCatalog.entries {
                 print("  \(entry.name): \(entry.summary)")
+                let network = entry.network
+                let runner = try entry.makeRunner(ModelOptions(
+                    preset: nil, neurons: network?.neurons ?? 1, batch: network?.batch ?? 1, seed: network?.seed ?? 0))
+                let names = runner.parameterNames
+                print("    state: \(runner.stateNames.count <= Self.maximumListedParameters ? runner.stateNames.joined(separator: ", ") : "\(runner.stateNames.count) variables")")
+                print("    parameters: \(names.count <= Self.maximumListedParameters ? names.joined(separator: " ") : "\(names.count)")")
                 if !entry.presets.isEmpty {
                     print("    presets: \(entry.presets.joined(separator: ", ")) (default \(entry.presets[0]))")
                 }
                 let d = entry.defaults
                 let steps = d.integrator.isFixedStep ? "dt \(d.stepSize)" : "rtol \(d.relativeTolerance), atol \(d.absoluteTolerance)"
                 print("    defaults: \(d.integrator.rawValue), \(steps), t-end \(d.endTime)")
-                if let network = entry.network {
+                if let network {
                     print("    network: \(network.neurons) neurons, batch \(network.batch), seed \(network.seed)")
                 }
             }

@@ -10,7 +10,7 @@ enum ModelCatalog {
     static let entries: [ModelEntry] = [
         ModelEntry(
             name: "morris-lecar",
-            summary: "Morris–Lecar neuron, state (V, w); parameters C gL gCa gK VL VCa VK V1 V2 V3 V4 phi I",
+            summary: "Morris–Lecar neuron: voltage V (mV) and K+ gate w; time in ms",
             presets: MorrisLecar.Preset.allCases.map(\.rawValue),
             defaults: SimulationDefaults(integrator: .leapfrog, stepSize: 0.1, endTime: 1000)
         ) { options throws(CommandLineError) in

@@ -30,8 +30,6 @@ struct SimulationRunner: Sendable {
     let modelName: String
     let stateNames: [String]
     let parameterNames: [String]
-    let defaultParameters: [Double]
-    let defaultInitialState: [Double]
     let voltageIndices: [Int]
     let spikeSource: SpikeSource
     private let body: @Sendable (SimulationRequest) throws(ODEError) -> Solution
@@ -40,8 +38,6 @@ struct SimulationRunner: Sendable {
         modelName = system.name
         stateNames = system.stateNames
         parameterNames = system.parameterNames
-        defaultParameters = system.defaultParameters
-        defaultInitialState = system.defaultInitialState
         voltageIndices = system.voltageIndices
         self.spikeSource = spikeSource
         body = { (request: SimulationRequest) throws(ODEError) -> Solution in
