@@ -22,7 +22,10 @@
 /// E = EL + R·I. While r > 0 both are set to 0, which holds V exactly. The clock r is integrated
 /// as a second linear "compartment" with G = 0 and E = −τ (so dr/dt = −1) while r > 0, E = 0
 /// otherwise: the trapezoid step is then exact for r as well. That is why ``voltageCount`` counts
-/// r; ``voltageIndices`` lists only V, the one membrane potential.
+/// r; ``voltageIndices`` lists only V, the one membrane potential. LIF has no instantaneous terms,
+/// so the leapfrog's default ``Leapfrog/InstantaneousVoltage/stepStart`` is the variant to use:
+/// the midpoint variant would judge the refractory switch on an extrapolated clock, which keeps
+/// the total hold but may free V for one step before its last held step.
 public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, JacobianProviding, VectorJacobianProviding {
     public static let parameterNames = ["tau", "EL", "R", "I", "Vth", "Vreset"]
 
