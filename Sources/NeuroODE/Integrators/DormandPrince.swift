@@ -26,6 +26,12 @@ import Foundation
 /// end; a function that went from < 0 to ≥ 0 is located on the dense output by the Illinois
 /// (modified regula falsi) method to 10⁻¹² relative. The step is cut at the earliest such time,
 /// the event is recorded and applied, and the integration restarts there (a new first stage).
+/// A function that is ≥ 0 at a restart (the located point lies just past its zero, and a reset
+/// such as a bounce may leave it there) takes its sign from just after the restart: in the first
+/// step, if it is ≥ 0 at the step's end, it is also probed 10⁻¹⁰ (relative) after the start, and a
+/// negative value there brackets a new crossing. So a ball that bounces and lands again within one
+/// step is still caught, while an event whose reset leaves g ≥ 0 does not fire twice. As with any
+/// step-end test, a function that goes up and back down within one ordinary step is not seen.
 ///
 /// Backward spans (end < start) integrate with negative steps. ``fixedStep(_:)`` turns error
 /// control off: steps of exactly h on the grid t₀ ± kh, the last one shortened to land on the end.
@@ -184,7 +190,12 @@ extension DormandPrince {
         let dense: [UnsafeMutableBufferPointer<Double>]
         let p: UnsafeBufferPointer<Double>
         var eventsBefore, eventsAfter: UnsafeMutableBufferPointer<Double>
+        /// Event values at trial points of the root search, then at the located time.
         let eventsTrial: UnsafeMutableBufferPointer<Double>
+        /// Per event, the fraction of the step that brackets its crossing from below, or −1.
+        let eventsLower: UnsafeMutableBufferPointer<Double>
+        /// Whether the current step is the first since the start or an event.
+        var restarted = true
         var statistics = SolverStatistics()
 
         init(problem: ODEProblem<System>, stepping: Stepping) {
@@ -196,7 +207,7 @@ extension DormandPrince {
             direction = problem.direction
             self.stepping = stepping
             let n = n, m = events?.eventCount ?? 0, parameterCount = problem.parameters.count
-            let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 17 * n + parameterCount + 3 * m)
+            let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 17 * n + parameterCount + 4 * m)
             buffer.initialize(repeating: 0)
             var offset = 0
             func take(_ count: Int) -> UnsafeMutableBufferPointer<Double> {
@@ -216,6 +227,7 @@ extension DormandPrince {
             eventsBefore = take(m)
             eventsAfter = take(m)
             eventsTrial = take(m)
+            eventsLower = take(m)
             _ = problem.initialState.withUnsafeBufferPointer { y.initialize(fromContentsOf: $0) }
         }
 
@@ -327,11 +339,12 @@ extension DormandPrince {
             var denseReady = false
             var tEnd = tNew
             var fired = false
+            var eventTheta = 1.0
             if events != nil {
                 try evaluateEvents(at: tNew, state: yNew, into: eventsAfter)
-                if let theta = try locateEvent(from: t, step: h, to: tNew) {
-                    denseReady = true
+                if let theta = try locateEvent(from: t, step: h, to: tNew, denseReady: &denseReady) {
                     fired = true
+                    eventTheta = theta
                     tEnd = theta == 1 ? tNew : t + theta * h
                     // The state at the event overwrites yNew only after the outputs before it.
                     emitOutputs(from: t, step: h, stepEnd: tNew, upTo: tEnd, recorder: &recorder, denseReady: &denseReady)
@@ -347,7 +360,7 @@ extension DormandPrince {
             }
             swap(&y, &yNew)
             if fired, let events {
-                for e in 0..<events.eventCount where eventsBefore[e] < 0 && eventsTrial[e] >= 0 {
+                for e in 0..<events.eventCount where eventsLower[e] >= 0 && eventsLower[e] < eventTheta && eventsTrial[e] >= 0 {
                     recorder.recordEvent(e, at: tEnd)
                     events.applyEvent(e, at: tEnd, state: y, parameters: p)
                     statistics.events += 1
@@ -355,9 +368,11 @@ extension DormandPrince {
                 // The state jumped: the first stage and the event signs start afresh.
                 try evaluateFirstStage(at: tEnd, step: statistics.steps)
                 try evaluateEvents(at: tEnd, state: y, into: eventsBefore)
+                restarted = true
             } else {
                 stage.swapAt(0, 6)  // FSAL: f(tNew, yNew) is the next step's first stage.
                 if events != nil { swap(&eventsBefore, &eventsAfter) }
+                restarted = false
             }
             return tEnd
         }
@@ -519,30 +534,48 @@ extension DormandPrince {
             for value in values where !value.isFinite { throw .nonFiniteEventFunction(time: t) }
         }
 
-        /// The fraction θ ∈ (0, 1] of the step at which the earliest event fires, or nil. Each
-        /// crossing is bracketed between a point with g < 0 and one with g ≥ 0 and narrowed by the
-        /// Illinois method on the dense output; θ is the bracket's g ≥ 0 end, so that the event is
-        /// applied just after the crossing.
-        private mutating func locateEvent(from t: Double, step h: Double, to tNew: Double) throws(ODEError) -> Double? {
+        /// The fraction θ ∈ (0, 1] of the step at which the earliest event fires, or nil; marks in
+        /// ``eventsLower`` the events whose crossing was bracketed. Each crossing is bracketed
+        /// between a point with g < 0 and one with g ≥ 0 and narrowed by the Illinois method on the
+        /// dense output; θ is the bracket's g ≥ 0 end, so that the event is applied just after the
+        /// crossing.
+        private mutating func locateEvent(
+            from t: Double, step h: Double, to tNew: Double, denseReady: inout Bool
+        ) throws(ODEError) -> Double? {
             guard let events else { return nil }
             var earliest: Double?
-            var denseReady = false
-            // Relative accuracy 1e-12 in time (and at least a few ulps of the step).
+            // Relative accuracy 1e-12 in time (relative to |t| or, near t = 0, to the step).
             let tolerance = 1e-12 * max(1, max(abs(t), abs(tNew)) / abs(h))
-            for e in 0..<events.eventCount where eventsBefore[e] < 0 && eventsAfter[e] >= 0 {
+            for e in 0..<events.eventCount {
+                eventsLower[e] = -1
+                guard eventsAfter[e] >= 0 else { continue }
+                var lower = 0.0, gLower = eventsBefore[e]
+                if !(gLower < 0) {
+                    // g ≥ 0 at a restart: its sign just after the start decides.
+                    let probe = 100 * tolerance
+                    guard restarted, probe < (earliest ?? 1) else { continue }
+                    if !denseReady {
+                        prepareDenseOutput(step: h)
+                        denseReady = true
+                    }
+                    gLower = try eventValue(e, theta: probe, t: t, h: h)
+                    guard gLower < 0 else { continue }
+                    lower = probe
+                }
                 if !denseReady {
                     prepareDenseOutput(step: h)
                     denseReady = true
                 }
-                var lower = 0.0, gLower = eventsBefore[e]
                 var upper = 1.0, gUpper = eventsAfter[e]
                 if let bound = earliest {
                     // Only a crossing before the earliest one found so far matters.
+                    guard bound > lower else { continue }
                     let g = try eventValue(e, theta: bound, t: t, h: h)
                     guard g >= 0 else { continue }
                     upper = bound
                     gUpper = g
                 }
+                eventsLower[e] = lower
                 var side = 0
                 var iterations = 0
                 while upper - lower > tolerance, iterations < 200 {
