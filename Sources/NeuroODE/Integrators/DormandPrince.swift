@@ -36,9 +36,12 @@ import Foundation
 /// Backward spans (end < start) integrate with negative steps. ``fixedStep(_:)`` turns error
 /// control off: steps of exactly h on the grid t₀ ± kh, the last one shortened to land on the end.
 public struct DormandPrince: Integrator {
+    /// rtol of the error test (1e-14 ≤ rtol < 1); unused (0) for ``fixedStep(_:)``.
     public let relativeTolerance: Double
+    /// atol of the error test (> 0); unused (0) for ``fixedStep(_:)``.
     public let absoluteTolerance: Double
-    /// The most attempted (accepted plus rejected) steps of an adaptive solve.
+    /// The most attempted (accepted plus rejected) steps of an adaptive solve. A fixed-step solve
+    /// has no budget: its step count is known up front.
     public let maxSteps: Int
     /// The first step's length; `nil` chooses it automatically. Clipped to the span.
     public let initialStepSize: Double?
