@@ -120,8 +120,19 @@ public struct CVODE: Integrator {
             return statistics
         }
 
+        // On its first call after (re)initialisation at t, CVODE in one-step mode takes the scale
+        // of its initial step from the distance to `tout`. As in its normal mode, that is the next
+        // requested output time when there is one: it is the time scale the caller cares about,
+        // and it reproduces SUNDIALS' own examples step for step. Later calls aim at the end.
+        func firstTarget(from t: Double) -> Double {
+            guard let next = recorder.nextOutputTime,
+                  abs(next - t) > 4 * Double.ulpOfOne * max(abs(next), abs(t)) else { return tEnd }
+            return next
+        }
+        var target = firstTarget(from: problem.startTime)
         while true {
-            let (t, outcome) = try session.step(toward: tEnd)
+            let (t, outcome) = try session.step(toward: target)
+            target = tEnd
             steps += 1
             if observing {
                 while let tOut = recorder.nextOutputTime, recorder.isReached(tOut, by: t) {
@@ -152,6 +163,7 @@ public struct CVODE: Integrator {
                     return finish(at: tEnd)
                 }
                 try session.reinitialize(at: t, toward: tEnd)
+                target = firstTarget(from: t)
             case .step:
                 break
             }

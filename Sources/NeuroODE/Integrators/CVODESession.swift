@@ -152,11 +152,12 @@ final class CVODESession {
         case stop
     }
 
-    /// Takes one internal step toward `tEnd` (never beyond it: the stop time is set).
-    func step(toward tEnd: Double) throws(ODEError) -> (time: Double, outcome: Outcome) {
+    /// Takes one internal step (never beyond the stop time). `tout` only matters on the first
+    /// call after (re)initialisation, where it sets the direction and the initial step's scale.
+    func step(toward tout: Double) throws(ODEError) -> (time: Double, outcome: Outcome) {
         callbacks.nonFiniteTime = nil
         var t = 0.0
-        let flag = CVode(memory, tEnd, stateVector, &t, CV_ONE_STEP)
+        let flag = CVode(memory, tout, stateVector, &t, CV_ONE_STEP)
         switch flag {
         case CV_SUCCESS: return (t, .step)
         case CV_ROOT_RETURN: return (t, .root)

@@ -34,12 +34,17 @@ public struct Rober: JacobianProviding, VectorJacobianProviding {
         at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
         into dydt: UnsafeMutableBufferPointer<Double>
     ) {
-        let decay = p[0] * y[0]             // k1·y1
+        let decay = p[0] * y[0]                // k1·y1
         let dimerisation = p[1] * y[1] * y[1]  // k2·y2²
-        let catalysis = p[2] * y[1] * y[2]  // k3·y2·y3
-        dydt[0] = -decay + catalysis
-        dydt[1] = decay - dimerisation - catalysis
-        dydt[2] = dimerisation
+        let catalysis = p[2] * y[1] * y[2]     // k3·y2·y3
+        let dy1 = -decay + catalysis
+        let dy3 = dimerisation
+        // y2' = k1·y1 − k2·y2² − k3·y2·y3, written as −(y1' + y3') so that the three derivatives
+        // sum to exactly zero in floating point and mass is conserved to rounding. This is also
+        // how SUNDIALS' cvRoberts_dns example writes it, which the tests reproduce.
+        dydt[0] = dy1
+        dydt[1] = -(dy1 + dy3)
+        dydt[2] = dy3
     }
 
     /// ∂f/∂y, column-major (entry (i, j) at i + 3j).
