@@ -165,7 +165,7 @@ public struct CVODE: Integrator {
                 try session.reinitialize(at: t, toward: tEnd)
                 target = firstTarget(from: t)
             case .step:
-                break
+                try session.checkProgress(at: t)
             }
             if steps >= session.maxSteps {
                 throw .stepBudgetExhausted(time: t, maxSteps: session.maxSteps)

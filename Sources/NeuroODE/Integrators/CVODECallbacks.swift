@@ -28,9 +28,9 @@ final class CVODECallbacks {
     /// The first hard error raised inside a callback (a model that threw, a non-finite event
     /// function). It takes precedence over CVODE's own flag, which only says "the callback failed".
     private(set) var failure: ODEError?
-    /// The latest time at which the right-hand side or Jacobian came out non-finite during the
-    /// current `CVode` call. Such a value is reported to CVODE as recoverable (it shrinks the step
-    /// and retries); if CVODE gives up anyway, this is the time the error names.
+    /// The latest time at which the right-hand side or Jacobian came out non-finite since the
+    /// solution last made progress. Such a value is reported to CVODE as recoverable (it shrinks
+    /// the step and retries); if CVODE gives up or stalls, this is the time the error names.
     var nonFiniteTime: Double?
     /// CVODE's message for the latest error, captured instead of printed.
     private(set) var message = ""

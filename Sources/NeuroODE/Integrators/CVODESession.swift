@@ -155,7 +155,6 @@ final class CVODESession {
     /// Takes one internal step (never beyond the stop time). `tout` only matters on the first
     /// call after (re)initialisation, where it sets the direction and the initial step's scale.
     func step(toward tout: Double) throws(ODEError) -> (time: Double, outcome: Outcome) {
-        callbacks.nonFiniteTime = nil
         var t = 0.0
         let flag = CVode(memory, tout, stateVector, &t, CV_ONE_STEP)
         switch flag {
@@ -165,6 +164,32 @@ final class CVODESession {
         default: throw failure(flag, at: t)
         }
     }
+
+    /// Consecutive steps too short to move t: see ``checkProgress(at:)``.
+    private var stalledSteps = 0
+
+    /// CVODE keeps going when its step falls below the resolution of t (it only warns "t + h = t"),
+    /// and a right-hand side that turns non-finite just ahead of t drives it there: every longer
+    /// step fails, the shortest ones "succeed" without moving, and the step budget burns away at
+    /// the same time. After a few such steps in a row this is reported as what it is.
+    func checkProgress(at t: Double) throws(ODEError) {
+        var h = 0.0
+        try check(CVodeGetLastStep(memory, &h), "CVodeGetLastStep", at: t)
+        guard t + h == t else {
+            stalledSteps = 0
+            callbacks.nonFiniteTime = nil
+            return
+        }
+        stalledSteps += 1
+        guard stalledSteps >= Self.stallLimit else { return }
+        if let nonFinite = callbacks.nonFiniteTime {
+            throw .nonFiniteState(time: nonFinite, step: statistics.steps)
+        }
+        throw .stepSizeTooSmall(time: t, stepSize: h)
+    }
+
+    /// CVODE's own count of "t + h = t" warnings before it falls silent.
+    static let stallLimit = 10
 
     /// Writes the interpolated solution at `t` (inside the last step) into ``scratch``.
     func interpolate(at t: Double) throws(ODEError) {
@@ -182,6 +207,7 @@ final class CVODESession {
     /// than relied upon to survive.
     func reinitialize(at t: Double, toward tEnd: Double) throws(ODEError) {
         previousSegments = statistics
+        callbacks.nonFiniteTime = nil
         try check(CVodeReInit(memory, t, stateVector), "CVodeReInit", at: t)
         try check(CVodeSetStopTime(memory, tEnd), "CVodeSetStopTime", at: t)
     }
