@@ -183,6 +183,25 @@ struct BlowUp: ODESystem {
         }
     }
 
+    /// The counters count: one live session while it exists, none once it is released, and the
+    /// process-wide count moves with it.
+    @Test func sessionCountersTrackLifetime() throws {
+        let ledger = CVODESession.Ledger()
+        try CVODESession.$ledger.withValue(ledger) {
+            var session: CVODESession? = try CVODESession(
+                callbacks: CVODECallbacks(system: Rober(), parameters: Rober().defaultParameters),
+                initialState: [1, 0, 0], startTime: 0, endTime: 1,
+                configuration: .init(method: .bdf, relativeTolerance: 1e-6, absoluteTolerance: 1e-10,
+                                     absoluteTolerances: nil, maxSteps: 10, maxStepSize: nil))
+            #expect(ledger.live.load(ordering: .relaxed) == 1)
+            #expect(CVODESession.liveCount.load(ordering: .relaxed) >= 1)
+            #expect(session?.state.count == 3)
+            session = nil
+            #expect(ledger.live.load(ordering: .relaxed) == 0)
+        }
+        #expect(ledger.created.load(ordering: .relaxed) == 1)
+    }
+
     /// Settings that slip past validation (here by building the session directly) fail inside
     /// set-up; what was allocated up to that point must still be freed.
     @Test func failedSetUpFreesWhatItAllocated() {
