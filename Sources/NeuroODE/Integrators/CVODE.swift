@@ -14,7 +14,9 @@ import CSundials
 /// step is seen (spike detection, every-k-step output), requested output times are interpolated
 /// with CVODE's own dense output (`CVodeGetDky`), and no step goes past the end. Events of an
 /// ``EventSystem`` are located by CVODE's root finder (upward crossings only); at a root the event
-/// is recorded and applied, and CVODE restarts from the new state.
+/// is recorded and applied, and CVODE restarts from the new state (the state reported at the event
+/// time is the one before the event). As in CVODE's normal mode, the initial step is scaled to the
+/// first requested output time when there is one, otherwise to the end of the span.
 ///
 /// Every failure is a typed ``ODEError``: bad settings are rejected before any C memory exists,
 /// CVODE failures carry its flag, the time reached and its own message, a model that throws is
