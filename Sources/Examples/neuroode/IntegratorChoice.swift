@@ -8,12 +8,14 @@ enum IntegratorKind: String, CaseIterable, Sendable {
     case leapfrog
     case leapfrogPaper = "leapfrog-paper"
     case dopri5
+    case cvodeBDF = "cvode-bdf"
+    case cvodeAdams = "cvode-adams"
 
     /// Fixed-step methods take `--dt`; adaptive ones take `--rtol`, `--atol` and `--max-steps`.
     var isFixedStep: Bool {
         switch self {
         case .leapfrog, .leapfrogPaper: true
-        case .dopri5: false
+        case .dopri5, .cvodeBDF, .cvodeAdams: false
         }
     }
 
@@ -22,6 +24,8 @@ enum IntegratorKind: String, CaseIterable, Sendable {
         case .leapfrog: "staggered trapezoid, fixed step, second order (conductance-based neuron models)"
         case .leapfrogPaper: "the paper's leapfrog map: instantaneous terms at the step start, first order"
         case .dopri5: "Dormand–Prince 5(4), adaptive explicit (non-stiff problems)"
+        case .cvodeBDF: "SUNDIALS CVODE, BDF with dense Newton (stiff problems)"
+        case .cvodeAdams: "SUNDIALS CVODE, Adams–Moulton with dense Newton (non-stiff problems)"
         }
     }
 }
@@ -49,6 +53,10 @@ struct IntegratorSettings: Sendable {
             try Leapfrog(stepSize: stepSize, instantaneousVoltage: .stepStart).solve(problem, output: output, spikes: spikes)
         case .dopri5:
             try DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance, maxSteps: maxSteps)
+                .solve(problem, output: output, spikes: spikes)
+        case .cvodeBDF, .cvodeAdams:
+            try CVODE(method: kind == .cvodeBDF ? .bdf : .adams, relativeTolerance: relativeTolerance,
+                      absoluteTolerance: absoluteTolerance, maxSteps: maxSteps)
                 .solve(problem, output: output, spikes: spikes)
         }
     }

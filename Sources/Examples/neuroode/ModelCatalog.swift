@@ -26,6 +26,13 @@ enum ModelCatalog {
             summary: "leaky integrate-and-fire with a 2 ms refractory period, state (V, r); parameters tau EL R I Vth Vreset; spikes are its threshold events",
             defaults: SimulationDefaults(integrator: .leapfrog, stepSize: 0.01, endTime: 200)
         ) { _ in SimulationRunner(LeakyIntegrateAndFire(refractoryPeriod: 2), spikeSource: .events([0])) },
+        ModelEntry(
+            name: "rober",
+            summary: "Robertson's stiff chemical kinetics, state (y1, y2, y3); parameters k1 k2 k3",
+            defaults: SimulationDefaults(
+                integrator: .cvodeBDF, endTime: 4e10, output: .logarithmic(first: 1e-6, perDecade: 10),
+                absoluteTolerance: 1e-10, plot: .states(logarithmicTime: true))
+        ) { _ in SimulationRunner(Rober()) },
     ]
 
     static var names: [String] { entries.map(\.name) }
