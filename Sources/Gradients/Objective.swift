@@ -38,6 +38,14 @@ public struct GradientReport: Sendable, Codable, Equatable {
     public var failedSamples = 0
     /// Wall-clock seconds.
     public var wallTime = 0.0
+    /// Full adjoint only: ‖y_backward(t) − y_forward(t)‖₂ at diagnostic times, from T down to t₀.
+    public var drift: [DriftSample] = []
 
     public init() {}
+}
+
+/// How far the backsolve adjoint's reconstructed state has drifted from the forward one at `time`.
+public struct DriftSample: Sendable, Codable, Equatable {
+    public var time: Double
+    public var distance: Double
 }
