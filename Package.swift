@@ -48,5 +48,11 @@ let package = Package(
             dependencies: ["Gradients", "NeuroODE"],
             path: "Tests/GradientsTests"
         ),
+        // Runs the built `neuroode` executable as a user would; depends on no package target.
+        .testTarget(
+            name: "CLITests",
+            path: "Tests/CLITests",
+            resources: [.copy("References")]
+        ),
     ]
 )

@@ -1,10 +1,58 @@
 import ArgumentParser
+import Foundation
+import NeuroODE
 
 @main
-struct NeuroODECommand: ParsableCommand {
+struct NeuroODECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neuroode",
         abstract: "Simulate and train ODE models, from biophysical neurons to neural ODEs.",
-        subcommands: []
+        subcommands: [
+            SimulateCommand.self,
+            ListCommand.self,
+        ]
     )
+
+    /// Parses and runs a subcommand, reporting every failure as one line on standard error.
+    ///
+    /// ArgumentParser's own `main` prints usage blocks after errors and lets a caller see only the
+    /// first line of a multi-line message; scripts that run many simulations want exactly one
+    /// line that names the bad value, and a non-zero status.
+    static func main() async {
+        let arguments = OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            report(error)
+        }
+    }
+
+    private static func report(_ error: any Error) -> Never {
+        let message: String
+        let code: Int32
+        switch error {
+        case let error as ODEError:
+            message = CommandLineError.describe(error)
+            code = ExitCode.failure.rawValue
+        case let error as CommandLineError:
+            message = error.description
+            code = ExitCode.validationFailure.rawValue
+        default:
+            // Help, version and clean exits keep ArgumentParser's full output and status.
+            guard exitCode(for: error) != .success else { exit(withError: error) }
+            message = Self.message(for: error)
+            code = exitCode(for: error).rawValue
+        }
+        let line = message.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+            .joined(separator: "; ")
+        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+        Foundation.exit(code)
+    }
 }

@@ -16,14 +16,21 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
         case hopf
         /// The authors' network code (SNIC onset near I ≈ 39): φ=2/30, V3=12, V4=17.
         case snic
-        /// Faster, sharper spikes: the Hopf set with a larger φ. The paper's "φ × 10" (φ = 0.4)
-        /// is silent at the operating current; see ``explosivePhi`` for the value used and why.
+        /// Faster spikes: the Hopf set with a larger φ. The paper's "φ × 10" (φ = 0.4) is silent
+        /// at the operating current; see ``explosivePhi`` for the value used and why.
         case explosive
     }
 
     /// φ for the `explosive` preset: the largest φ on a 0.01 grid for which the Hopf set still
-    /// fires tonically at I = 100 (Validation/explosive_phi.py records the scan).
-    public static let explosivePhi = 0.2
+    /// fires tonically at I = 100.
+    ///
+    /// Validation/explosive_phi.py (SciPy, from the turn-off initial state) found that the I = 100
+    /// limit cycle exists only for φ below about 0.0638: every grid value from 0.07 up to the
+    /// paper's 0.4 settles on the rest state (V ≈ −24.5 mV). So the strongest usable setting is
+    /// only 1.5 × the `hopf` φ, and it shortens the interspike interval from 90.7 to 79.6 ms.
+    /// Near that edge the cycle coexists with a stable rest state: started close to rest, the
+    /// neuron stays silent, so this preset needs a start on or near the cycle (the default state).
+    public static let explosivePhi = 0.06
 
     public static let parameterNames = ["C", "gL", "gCa", "gK", "VL", "VCa", "VK", "V1", "V2", "V3", "V4", "phi", "I"]
 

@@ -1,0 +1,130 @@
+import Foundation
+import NeuroODE
+
+/// The models `simulate` knows, by command-line name.
+///
+/// Adding a model is one ``ModelEntry`` in ``ModelCatalog/entries``: its name, presets, defaults
+/// and a factory that builds the concrete system and wraps it in a ``SimulationRunner``. The
+/// runner is generic over the system, so every integrator runs specialised on the model.
+enum ModelCatalog {
+    static let entries: [ModelEntry] = [
+        ModelEntry(
+            name: "morris-lecar",
+            summary: "Morris–Lecar neuron: voltage V (mV) and K+ gate w; time in ms",
+            presets: MorrisLecar.Preset.allCases.map(\.rawValue),
+            defaults: SimulationDefaults(integrator: .leapfrog, stepSize: 0.1, endTime: 1000)
+        ) { options throws(CommandLineError) in
+            SimulationRunner(MorrisLecar(preset: try options.preset(as: MorrisLecar.Preset.self)))
+        },
+    ]
+
+    static var names: [String] { entries.map(\.name) }
+
+    static func entry(named name: String) throws(CommandLineError) -> ModelEntry {
+        guard let entry = entries.first(where: { $0.name == name }) else {
+            throw .unknownName(kind: "model", name: name, choices: names)
+        }
+        return entry
+    }
+}
+
+/// One model in the catalog.
+struct ModelEntry: Sendable {
+    let name: String
+    let summary: String
+    /// Preset names, the default first; empty for a model without presets.
+    let presets: [String]
+    /// Defaults for `--neurons`, `--batch` and `--seed`; `nil` for a single-neuron model, which
+    /// then rejects those options.
+    let network: NetworkDefaults?
+    let defaults: SimulationDefaults
+    /// Builds the system for the chosen preset (already checked against ``presets``) and network
+    /// size.
+    let makeRunner: @Sendable (ModelOptions) throws(CommandLineError) -> SimulationRunner
+
+    init(
+        name: String, summary: String, presets: [String] = [], network: NetworkDefaults? = nil,
+        defaults: SimulationDefaults,
+        makeRunner: @escaping @Sendable (ModelOptions) throws(CommandLineError) -> SimulationRunner
+    ) {
+        self.name = name
+        self.summary = summary
+        self.presets = presets
+        self.network = network
+        self.defaults = defaults
+        self.makeRunner = makeRunner
+    }
+}
+
+/// Per-model defaults for everything the command line can override.
+struct SimulationDefaults: Sendable {
+    var integrator: IntegratorKind
+    var stepSize = 0.1
+    var endTime: Double
+    var output = OutputDefault.everyStep
+    var relativeTolerance = 1e-6
+    var absoluteTolerance = 1e-8
+    var maxSteps = 500_000
+    var plot = PlotDefault.voltages
+}
+
+/// The output times used when `--times` is not given.
+enum OutputDefault: Sendable {
+    /// Every step of the integrator (the initial and final states included).
+    case everyStep
+    /// t = 0, then `perDecade` logarithmically spaced times per decade from `first` up to the
+    /// end time, which is always included: for stiff problems spanning many decades (ROBER).
+    case logarithmic(first: Double, perDecade: Int)
+
+    func schedule(endTime: Double) -> OutputSchedule {
+        switch self {
+        case .everyStep:
+            return .everyStep(1)
+        case let .logarithmic(first, perDecade):
+            guard endTime > first, first > 0, perDecade > 0 else { return .everyStep(1) }
+            var times = [0.0]
+            var k = 0
+            while true {
+                let t = first * pow(10, Double(k) / Double(perDecade))
+                guard t < endTime * (1 - 1e-12) else { break }
+                times.append(t)
+                k += 1
+            }
+            times.append(endTime)
+            return .times(times)
+        }
+    }
+}
+
+/// What `--plot` draws when nothing else is asked.
+enum PlotDefault: Sendable {
+    /// Membrane potentials against time; a spike raster for many neurons.
+    case voltages
+    /// Every state variable against time, optionally on a logarithmic time axis.
+    case states(logarithmicTime: Bool)
+}
+
+struct NetworkDefaults: Sendable {
+    var neurons: Int
+    var batch: Int
+    var seed: UInt64
+}
+
+/// The model-shaping choices of one run, resolved against the entry's defaults.
+struct ModelOptions: Sendable {
+    var preset: String?
+    var neurons: Int
+    var batch: Int
+    var seed: UInt64
+
+    /// The preset as the model's own enumeration.
+    func preset<Preset: RawRepresentable & CaseIterable>(as type: Preset.Type) throws(CommandLineError) -> Preset
+    where Preset.RawValue == String {
+        let choices = Preset.allCases.map(\.rawValue)
+        let name = preset ?? choices.first ?? ""
+        guard let value = Preset(rawValue: name) else {
+            throw .unknownName(kind: "preset", name: name, choices: choices)
+        }
+        return value
+    }
+}

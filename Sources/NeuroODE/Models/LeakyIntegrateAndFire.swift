@@ -1,0 +1,169 @@
+/// The leaky integrate-and-fire neuron (SPEC "Models"): τ dV/dt = EL − V + R·I, and when V reaches
+/// the threshold Vth it is reset to Vreset, optionally held there for a refractory period.
+///
+/// Parameters are `[tau, EL, R, I, Vth, Vreset]` (ms, mV, MΩ·cm², µA/cm², mV, mV); the defaults
+/// τ = 10, EL = −65, R = 10, I = 2, Vth = −50, Vreset = −65 give R·I = 20 mV > Vth − EL = 15 mV,
+/// so the neuron fires tonically with interspike interval τ·ln(RI/(RI − (Vth − Vreset))) = τ ln 4.
+///
+/// **Events.** The reset is an event (``EventSystem``), so every integrator treats it the same way:
+/// CVODE locates it with its root finder, fixed-step schemes apply it after the step in which it
+/// happened (so the interval then carries an O(Δt) error). Spike times are the times of event 0.
+///
+/// **Refractory period.** With `refractoryPeriod` t_ref > 0 the state gains a second entry r, the
+/// refractory time left. While r > 0, dV/dt = 0 and dr/dt = −1; otherwise dr/dt = 0. Two events:
+/// (0) V − Vth crosses 0 upward: V = Vreset and r = t_ref; (1) −r crosses 0 upward, i.e. r runs
+/// out: r = 0, which also removes the overshoot of a fixed step that ends past the end of the
+/// period (V is then released one step late: an O(Δt) error). Keeping r in the state (rather
+/// than a "last spike time" inside the model) keeps the right-hand side a pure function of (t, y),
+/// which every integrator, checkpoint and adjoint relies on. The period is a structural choice
+/// (it sets the dimension), so it is a stored property, not an entry of the parameter vector.
+///
+/// **Conductance form** (for the leapfrog): C = τ and, outside the refractory period, G = 1,
+/// E = EL + R·I. While r > 0 both are set to 0, which holds V exactly. The clock r is integrated
+/// as a second linear "compartment" with G = 0 and E = −τ (so dr/dt = −1) while r > 0, E = 0
+/// otherwise: the trapezoid step is then exact for r as well. That is why ``voltageCount`` counts
+/// r; ``voltageIndices`` lists only V, the one membrane potential. LIF has no instantaneous terms,
+/// so the leapfrog's default ``Leapfrog/InstantaneousVoltage/stepStart`` is the variant to use:
+/// the midpoint variant would judge the refractory switch on an extrapolated clock, which keeps
+/// the total hold but may free V for one step before its last held step.
+public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, JacobianProviding, VectorJacobianProviding {
+    public static let parameterNames = ["tau", "EL", "R", "I", "Vth", "Vreset"]
+
+    /// Refractory period t_ref (ms); 0 means none, and then the state is V alone.
+    public let refractoryPeriod: Double
+    public let defaultParameters: [Double]
+
+    public init(
+        timeConstant: Double = 10, restingPotential: Double = -65, resistance: Double = 10,
+        current: Double = 2, threshold: Double = -50, resetPotential: Double = -65,
+        refractoryPeriod: Double = 0
+    ) {
+        self.refractoryPeriod = refractoryPeriod
+        defaultParameters = [timeConstant, restingPotential, resistance, current, threshold, resetPotential]
+    }
+
+    public var name: String { "lif" }
+    public var hasRefractoryPeriod: Bool { refractoryPeriod > 0 }
+    public var dimension: Int { hasRefractoryPeriod ? 2 : 1 }
+    public var parameterNames: [String] { Self.parameterNames }
+    public var stateNames: [String] { hasRefractoryPeriod ? ["V", "r"] : ["V"] }
+    public var voltageIndices: [Int] { [0] }
+    public var voltageCount: Int { dimension }
+    /// At rest (V = EL), not refractory.
+    public var defaultInitialState: [Double] { hasRefractoryPeriod ? [defaultParameters[1], 0] : [defaultParameters[1]] }
+
+    public func validate(parameters p: [Double]) throws(ODEError) {
+        guard refractoryPeriod.isFinite, refractoryPeriod >= 0 else {
+            throw .invalidParameter(name: "refractoryPeriod", value: refractoryPeriod, reason: "must be finite and non-negative")
+        }
+        if !(p[0] > 0) { throw .invalidParameter(name: "tau", value: p[0], reason: "the time constant must be positive") }
+        if !(p[5] < p[4]) {
+            throw .invalidParameter(name: "Vreset", value: p[5], reason: "the reset must lie below the threshold Vth = \(p[4])")
+        }
+    }
+
+    /// Whether the state is inside the refractory period.
+    @inline(__always)
+    private func isRefractory(_ y: UnsafeBufferPointer<Double>) -> Bool {
+        hasRefractoryPeriod && y[1] > 0
+    }
+
+    // MARK: Right-hand side
+
+    public func evaluateRightHandSide(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        into dydt: UnsafeMutableBufferPointer<Double>
+    ) {
+        if isRefractory(y) {
+            dydt[0] = 0
+            dydt[1] = -1
+        } else {
+            dydt[0] = (p[1] - y[0] + p[2] * p[3]) / p[0]
+            if hasRefractoryPeriod { dydt[1] = 0 }
+        }
+    }
+
+    // MARK: Conductance-based structure (leapfrog)
+
+    public func capacitance(parameters p: UnsafeBufferPointer<Double>) -> Double { p[0] }
+
+    /// No gates.
+    public func evaluateGateKinetics(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        steadyState: UnsafeMutableBufferPointer<Double>, timeConstant: UnsafeMutableBufferPointer<Double>
+    ) {}
+
+    public func evaluateMembraneCoefficients(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters p: UnsafeBufferPointer<Double>,
+        conductance: UnsafeMutableBufferPointer<Double>, drive: UnsafeMutableBufferPointer<Double>
+    ) {
+        if isRefractory(voltages) {
+            conductance[0] = 0
+            drive[0] = 0
+            conductance[1] = 0
+            drive[1] = -p[0]
+        } else {
+            conductance[0] = 1
+            drive[0] = p[1] + p[2] * p[3]
+            if hasRefractoryPeriod {
+                conductance[1] = 0
+                drive[1] = 0
+            }
+        }
+    }
+
+    // MARK: Events
+
+    public var eventCount: Int { dimension }
+
+    public func evaluateEventFunctions(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        into values: UnsafeMutableBufferPointer<Double>
+    ) {
+        values[0] = y[0] - p[4]
+        if hasRefractoryPeriod { values[1] = -y[1] }
+    }
+
+    public func applyEvent(
+        _ index: Int, at t: Double, state y: UnsafeMutableBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>
+    ) {
+        switch index {
+        case 0:
+            y[0] = p[5]
+            if hasRefractoryPeriod { y[1] = refractoryPeriod }
+        default:
+            y[1] = 0
+        }
+    }
+
+    // MARK: Derivatives
+
+    /// The Jacobian of the flow between events (piecewise constant: the switch at r = 0 is an
+    /// event, not part of f).
+    public func evaluateJacobian(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        into jacobian: UnsafeMutableBufferPointer<Double>
+    ) {
+        for k in 0..<(dimension * dimension) { jacobian[k] = 0 }
+        if !isRefractory(y) { jacobian[0] = -1 / p[0] }
+    }
+
+    /// The pullback of the flow between events. Vth, Vreset and t_ref act only through the events,
+    /// so their entries get nothing here; sensitivities through a reset need the event's own
+    /// jump condition, which is the gradient method's business.
+    public func accumulatePullback(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        cotangent lambda: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent g: UnsafeMutableBufferPointer<Double>
+    ) {
+        guard !isRefractory(y) else { return }
+        let tau = p[0], lvt = lambda[0] / tau
+        let vDot = (p[1] - y[0] + p[2] * p[3]) / tau
+        stateCotangent[0] -= lvt
+        g[0] -= lvt * vDot
+        g[1] += lvt
+        g[2] += lvt * p[3]
+        g[3] += lvt * p[2]
+    }
+}
