@@ -5,18 +5,19 @@ import NeuroODE
 
 @Suite struct BPTTTests {
     /// Turn-off on a short, smooth horizon, training several Morris–Lecar parameters at once.
-    func task(horizon: Double, training names: [String], preset: MorrisLecar.Preset = .hopf) throws
+    func task(horizon: Double, training names: [String], preset: MorrisLecar.Preset = .hopf,
+              scheme: Leapfrog.InstantaneousVoltage = .extrapolatedMidpoint) throws
         -> TrainingTask<MorrisLecar, Leapfrog, MeanActivityLoss>
     {
         try TrainingTask(
             name: "turn-off", system: MorrisLecar(preset: preset), timeSpan: (0, horizon),
-            integrator: Leapfrog(stepSize: 0.1), loss: MeanActivityLoss(horizon: horizon), training: names)
+            integrator: Leapfrog(stepSize: 0.1, instantaneousVoltage: scheme), loss: MeanActivityLoss(horizon: horizon), training: names)
     }
 
-    @Test(arguments: [30.0, 120.0])
-    func bpttMatchesCentralDifferencesOfTheSameDiscreteMap(horizon: Double) throws {
+    @Test(arguments: [(60.0, Leapfrog.InstantaneousVoltage.extrapolatedMidpoint), (120, .extrapolatedMidpoint), (120, .stepStart)])
+    func bpttMatchesCentralDifferencesOfTheSameDiscreteMap(horizon: Double, scheme: Leapfrog.InstantaneousVoltage) throws {
         let names = MorrisLecar.parameterNames
-        let task = try task(horizon: horizon, training: names)
+        let task = try task(horizon: horizon, training: names, scheme: scheme)
         let theta = try task.split(Array(task.systemParameters)).system
         let bptt = try BackpropagationThroughTime().estimate(task, at: theta, iteration: 0)
         let reference = try FiniteDifferences(step: 1e-6).estimate(task, at: theta)

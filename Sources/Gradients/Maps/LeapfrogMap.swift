@@ -2,7 +2,8 @@ import NeuroODE
 
 /// The leapfrog (staggered trapezoid) scheme of ``Leapfrog`` as a ``DiscreteForwardMap``:
 /// the same grid and the same arithmetic, so BPTT differentiates exactly what the integrator
-/// computes. Internal state zₙ = (Vₙ, x_{n−½}); reported yₙ = (Vₙ, (x_{n−½} + x_{n+½})/2).
+/// computes. Internal state zₙ = (Vₙ, x_{n−½}) and, for the extrapolated-midpoint variant, V_{n−1}
+/// too; reported yₙ = (Vₙ, (x_{n−½} + x_{n+½})/2). Events are not part of the map.
 ///
 /// A class because it owns the scratch buffers the steps reuse; one instance serves one gradient
 /// evaluation on one thread.
@@ -15,12 +16,14 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     private let startTime: Double
     private let endTime: Double
     private let stepSize: Double
+    private let extrapolates: Bool
     private let initialState: [Double]
     private let parameters: UnsafeMutableBufferPointer<Double>
     private let scratch: UnsafeMutableBufferPointer<Double>
     // Views into `scratch`.
     private let xInf, tau, xNew, xInfBar, tauBar, gateBarNew, gateBarOld: UnsafeMutableBufferPointer<Double>
     private let conductance, drive, nextVoltage, conductanceBar, driveBar, voltageBar: UnsafeMutableBufferPointer<Double>
+    private let midpointVoltage, midpointBar: UnsafeMutableBufferPointer<Double>
     private let reported, reportedBar: UnsafeMutableBufferPointer<Double>
 
     /// Builds the map for `problem` with the step size of `integrator` (validated as the integrator does).
@@ -31,7 +34,11 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         }
         let dt = integrator.stepSize
         guard dt.isFinite, dt > 0, dt <= span * (1 + 1e-12) else { throw .invalidStepSize(dt) }
+        guard !(problem.system is any EventSystem) else {
+            throw .unsupported("BPTT through the leapfrog does not differentiate events (\(problem.system.name) has them)")
+        }
         system = problem.system
+        extrapolates = integrator.instantaneousVoltage == .extrapolatedMidpoint
         dimension = system.dimension
         voltageCount = system.voltageCount
         gateCount = dimension - voltageCount
@@ -43,7 +50,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         parameters = .allocate(capacity: problem.parameters.count)
         _ = parameters.initialize(from: problem.parameters)
         let ng = gateCount, nv = voltageCount, n = dimension
-        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 7 * ng + 6 * nv + 2 * n)
+        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 7 * ng + 8 * nv + 2 * n)
         buffer.initialize(repeating: 0)
         scratch = buffer
         var offset = 0
@@ -55,6 +62,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         gateBarNew = take(ng); gateBarOld = take(ng)
         conductance = take(nv); drive = take(nv); nextVoltage = take(nv)
         conductanceBar = take(nv); driveBar = take(nv); voltageBar = take(nv)
+        midpointVoltage = take(nv); midpointBar = take(nv)
         reported = take(n); reportedBar = take(n)
     }
 
@@ -63,7 +71,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         scratch.deallocate()
     }
 
-    public var internalSize: Int { dimension }
+    public var internalSize: Int { extrapolates ? dimension + voltageCount : dimension }
     public var parameterCount: Int { parameters.count }
 
     public func time(_ n: Int) -> Double { n >= stepCount ? endTime : startTime + Double(n) * stepSize }
@@ -83,6 +91,20 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         } catch {
             throw (error as? ODEError) ?? .rightHandSideFailed(model: system.name, time: t, reason: "\(error)")
         }
+    }
+
+    /// The extrapolation weight s of step n: instantaneous terms see Vₙ + s(Vₙ − V_{n−1}).
+    private func slope(_ n: Int) -> Double {
+        extrapolates && n > 0 ? 0.5 * length(n) / length(n - 1) : 0
+    }
+
+    /// Writes the voltages the instantaneous terms of step n see into `midpointVoltage`.
+    private func instantaneousVoltages(_ n: Int, _ z: UnsafeBufferPointer<Double>) -> UnsafeBufferPointer<Double> {
+        let s = slope(n)
+        for i in 0..<voltageCount {
+            midpointVoltage[i] = s == 0 ? z[i] : z[i] + s * (z[i] - z[dimension + i])
+        }
+        return UnsafeBufferPointer(midpointVoltage)
     }
 
     private func coefficients(_ t: Double, _ v: UnsafeBufferPointer<Double>) throws(ODEError) {
@@ -108,6 +130,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
 
     public func initialize(into z: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
         _ = initialState.withUnsafeBufferPointer { z.initialize(fromContentsOf: $0) }
+        for i in dimension..<internalSize { z[i] = z[i - dimension] }
         try kinetics(startTime, voltages(UnsafeBufferPointer(z)))
         let h = length(0)
         for i in 0..<gateCount {
@@ -123,8 +146,9 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         try kinetics(t, voltages(z))
         advanceGates(z, gateLength(n))
         report(z, into: y)
-        try coefficients(t + 0.5 * h, voltages(z))
+        try coefficients(t + 0.5 * h, instantaneousVoltages(n, z))
         let c = system.capacitance(parameters: p)
+        for i in dimension..<internalSize { next[i] = z[i - dimension] }
         var finite = true
         for i in 0..<voltageCount {
             let g = conductance[i]
@@ -173,7 +197,8 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         try kinetics(t, voltages(z))
         advanceGates(z, hGate)
         report(z, into: reported)
-        try coefficients(t + 0.5 * h, voltages(z))
+        let instantaneous = instantaneousVoltages(n, z)
+        try coefficients(t + 0.5 * h, instantaneous)
         let c = system.capacitance(parameters: p)
         reportedBar.initialize(repeating: 0)
         seed(UnsafeBufferPointer(reported), reportedBar)
@@ -184,7 +209,9 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
             let g = conductance[i], d = c + 0.5 * h * g
             let vNext = (z[i] * (c - 0.5 * h * g) + h * drive[i]) / d
             let bar = cotangent[i]
-            voltageBar[i] = bar * (c - 0.5 * h * g) / d + reportedBar[i]
+            // The history slot of z_{n+1} holds Vₙ itself.
+            let history = extrapolates ? cotangent[dimension + i] : 0
+            voltageBar[i] = bar * (c - 0.5 * h * g) / d + reportedBar[i] + history
             conductanceBar[i] = -bar * 0.5 * h * (z[i] + vNext) / d
             driveBar[i] = bar * h / d
             capacitanceBar += bar * (z[i] - vNext) / d
@@ -194,14 +221,18 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
             gateBarNew[i] = cotangent[voltageCount + i] + half
             gateBarOld[i] = half
         }
+        midpointBar.initialize(repeating: 0)
         system.accumulateMembraneCoefficientsPullback(
-            at: t + 0.5 * h, voltages: voltages(z), gates: UnsafeBufferPointer(xNew), parameters: p,
+            at: t + 0.5 * h, voltages: instantaneous, gates: UnsafeBufferPointer(xNew), parameters: p,
             conductanceCotangent: UnsafeBufferPointer(conductanceBar), driveCotangent: UnsafeBufferPointer(driveBar),
-            voltageCotangent: voltageBar, gateCotangent: gateBarNew, parameterCotangent: parameterCotangent)
+            voltageCotangent: midpointBar, gateCotangent: gateBarNew, parameterCotangent: parameterCotangent)
+        let s = slope(n)
+        for i in 0..<voltageCount { voltageBar[i] += (1 + s) * midpointBar[i] }
         system.accumulateCapacitancePullback(parameters: p, cotangent: capacitanceBar, parameterCotangent: parameterCotangent)
         pullbackGateStep(t, z, hGate, parameterCotangent)
         for i in 0..<voltageCount { cotangent[i] = voltageBar[i] }
         for i in 0..<gateCount { cotangent[voltageCount + i] = gateBarOld[i] }
+        for i in dimension..<internalSize { cotangent[i] = -s * midpointBar[i - dimension] }
     }
 
     public func pullbackTerminalReport(
@@ -223,6 +254,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         pullbackGateStep(endTime, z, h, parameterCotangent)
         for i in 0..<voltageCount { cotangent[i] = voltageBar[i] }
         for i in 0..<gateCount { cotangent[voltageCount + i] = gateBarOld[i] }
+        for i in dimension..<internalSize { cotangent[i] = 0 }
     }
 
     public func pullbackInitialize(
