@@ -66,3 +66,22 @@ import NeuroODE
         #expect(throws: TrainingError.self) { try BackpropagationThroughTime().estimate(task, at: [1], iteration: 0) }
     }
 }
+
+@Suite struct BPTTHodgkinHuxleyTests {
+    @Test func bpttMatchesCentralDifferencesForEveryParameter() throws {
+        let horizon = 25.0
+        let task = try TrainingTask(
+            name: "hh-activity", system: HodgkinHuxley(), timeSpan: (0, horizon), integrator: Leapfrog(stepSize: 0.05),
+            loss: MeanActivityLoss(output: SynapticOutput(threshold: 0, slope: 5), horizon: horizon),
+            training: HodgkinHuxley.parameterNames)
+        let theta = task.systemParameters
+        let bptt = try BackpropagationThroughTime().estimate(task, at: theta, iteration: 0)
+        let reference = try FiniteDifferences(step: 1e-6).estimate(task, at: theta)
+        #expect(bptt.loss > 1e-3, "a spike happens inside the window")
+        for (k, name) in HodgkinHuxley.parameterNames.enumerated() {
+            let scale = max(abs(reference.gradient[k]), 1e-3 * reference.gradient.map(abs).max()!)
+            #expect(abs(bptt.gradient[k] - reference.gradient[k]) <= 1e-6 * scale,
+                    "\(name): bptt \(bptt.gradient[k]) fd \(reference.gradient[k])")
+        }
+    }
+}
