@@ -6,17 +6,22 @@ import NeuroODE
 /// ``IntegratorSettings/solve(_:output:spikes:)``.
 enum IntegratorKind: String, CaseIterable, Sendable {
     case leapfrog
+    case leapfrogPaper = "leapfrog-paper"
+    case dopri5
 
     /// Fixed-step methods take `--dt`; adaptive ones take `--rtol`, `--atol` and `--max-steps`.
     var isFixedStep: Bool {
         switch self {
-        case .leapfrog: true
+        case .leapfrog, .leapfrogPaper: true
+        case .dopri5: false
         }
     }
 
     var summary: String {
         switch self {
-        case .leapfrog: "staggered trapezoid, fixed step (conductance-based neuron models)"
+        case .leapfrog: "staggered trapezoid, fixed step, second order (conductance-based neuron models)"
+        case .leapfrogPaper: "the paper's leapfrog map: instantaneous terms at the step start, first order"
+        case .dopri5: "Dormand–Prince 5(4), adaptive explicit (non-stiff problems)"
         }
     }
 }
@@ -40,6 +45,11 @@ struct IntegratorSettings: Sendable {
         switch kind {
         case .leapfrog:
             try Leapfrog(stepSize: stepSize).solve(problem, output: output, spikes: spikes)
+        case .leapfrogPaper:
+            try Leapfrog(stepSize: stepSize, instantaneousVoltage: .stepStart).solve(problem, output: output, spikes: spikes)
+        case .dopri5:
+            try DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance, maxSteps: maxSteps)
+                .solve(problem, output: output, spikes: spikes)
         }
     }
 }

@@ -16,6 +16,16 @@ enum ModelCatalog {
         ) { options throws(CommandLineError) in
             SimulationRunner(MorrisLecar(preset: try options.preset(as: MorrisLecar.Preset.self)))
         },
+        ModelEntry(
+            name: "hodgkin-huxley",
+            summary: "Hodgkin–Huxley squid axon, state (V, m, h, n); parameters C gNa gK gL ENa EK EL I",
+            defaults: SimulationDefaults(integrator: .leapfrog, stepSize: 0.01, endTime: 100)
+        ) { _ in SimulationRunner(HodgkinHuxley()) },
+        ModelEntry(
+            name: "lif",
+            summary: "leaky integrate-and-fire with a 2 ms refractory period, state (V, r); parameters tau EL R I Vth Vreset; spikes are its threshold events",
+            defaults: SimulationDefaults(integrator: .leapfrog, stepSize: 0.01, endTime: 200)
+        ) { _ in SimulationRunner(LeakyIntegrateAndFire(refractoryPeriod: 2), spikeSource: .events([0])) },
     ]
 
     static var names: [String] { entries.map(\.name) }
