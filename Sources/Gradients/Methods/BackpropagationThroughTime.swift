@@ -8,7 +8,10 @@ import NeuroODE
 /// forward pass; the gradient is the same to rounding. k comes either directly or from a memory
 /// budget (the smallest k whose checkpoints and segment fit, which is the fastest that fits).
 ///
-/// Supported forward maps: ``Leapfrog`` on systems with ``ConductanceBasedPullbacks``.
+/// Supported forward maps: ``Leapfrog`` on systems with ``ConductanceBasedPullbacks``, and
+/// ``DormandPrince`` on systems with vector–Jacobian products, through the accepted steps of the
+/// forward solve at θ (with the observation times added to the grid, so observations are states
+/// of the map rather than dense-output interpolants).
 public struct BackpropagationThroughTime: GradientMethod {
     public enum Checkpointing: Sendable, Equatable {
         /// Store every state (plain BPTT).
@@ -31,13 +34,24 @@ public struct BackpropagationThroughTime: GradientMethod {
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
         let parts = try task.split(theta)
-        guard let leapfrog = task.integrator as? Leapfrog,
-              let system = task.system as? any ConductanceBasedPullbacks
-        else {
-            throw TrainingError.unsupported(
-                "bptt needs the leapfrog integrator on a system with conductance pullbacks; \(task.system.name) with \(task.integrator.name) has none")
+        if let leapfrog = task.integrator as? Leapfrog, let system = task.system as? any ConductanceBasedPullbacks {
+            return try throughLeapfrog(system, task: task, parameters: parts, integrator: leapfrog)
         }
-        return try throughLeapfrog(system, task: task, parameters: parts, integrator: leapfrog)
+        if task.integrator is DormandPrince, let system = task.system as? any VectorJacobianProviding {
+            return try throughDormandPrince(system, task: task, parameters: parts)
+        }
+        throw TrainingError.unsupported(
+            "bptt needs leapfrog on a system with conductance pullbacks, or dopri5 on a system with vector–Jacobian products; \(task.system.name) with \(task.integrator.name) is neither")
+    }
+
+    private func throughDormandPrince<C: VectorJacobianProviding, S, M, L>(
+        _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double])
+    ) throws -> GradientEstimate {
+        let problem = try ODEProblem(
+            system: system, initialState: task.initialState, parameters: parameters.system, timeSpan: task.timeSpan)
+        let accepted = try task.integrator.solve(problem, output: .everyStep(1)).times
+        let grid = Array(Set(accepted + task.loss.observationTimes)).sorted(by: task.timeSpan.end > task.timeSpan.start ? (<) : (>))
+        return try sweep(DormandPrinceMap(problem: problem, grid: grid), task: task, lossParameters: parameters.loss)
     }
 
     private func throughLeapfrog<C: ConductanceBasedPullbacks, S, M, L>(
