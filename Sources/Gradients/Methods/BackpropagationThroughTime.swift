@@ -20,6 +20,8 @@ public struct BackpropagationThroughTime: GradientMethod {
         case interval(Int)
         /// Choose k so that the stored states fit in this many bytes.
         case memoryBudget(bytes: Int)
+        /// k = ⌈√N⌉, which minimises the stored states ⌈N/k⌉ + k.
+        case squareRoot
     }
 
     public var checkpointing: Checkpointing
@@ -79,6 +81,8 @@ public struct BackpropagationThroughTime: GradientMethod {
             return 1
         case let .interval(k):
             return max(1, k)
+        case .squareRoot:
+            return max(1, Int(Double(steps).squareRoot().rounded(.up)))
         case let .memoryBudget(bytes):
             let states = bytes / max(1, stateBytes)
             // Stored: ⌈N/k⌉ checkpoints + a k-state segment; the smallest k that fits is fastest.

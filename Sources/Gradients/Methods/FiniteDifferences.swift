@@ -7,7 +7,7 @@ import Foundation
 /// O(ε·|L|/h), so the default h ≈ 1e-5 balances the two to about 1e-10 relative for smooth losses.
 /// Costs 2·d forward solves; the probes run in parallel and are summed in index order, so the
 /// result does not depend on the thread count.
-public struct FiniteDifferences: Sendable {
+public struct FiniteDifferences: GradientMethod {
     public var step: Double
     public var threads: Int
 
@@ -17,6 +17,12 @@ public struct FiniteDifferences: Sendable {
     }
 
     public var name: String { "fd" }
+
+    public func estimate<System, Method, Loss>(
+        _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
+    ) throws -> GradientEstimate {
+        try estimate(task, at: theta)
+    }
 
     /// Estimates the gradient of `objective` at `parameters`, over `indices` (default: all).
     public func estimate(_ objective: some Objective, at parameters: [Double], indices: [Int]? = nil) throws -> GradientEstimate {
