@@ -5,6 +5,7 @@ let package = Package(
     name: "NeuroODE",
     products: [
         .library(name: "NeuroODE", targets: ["NeuroODE"]),
+        .library(name: "Gradients", targets: ["Gradients"]),
         .executable(name: "neuroode", targets: ["neuroode"]),
     ],
     dependencies: [
@@ -23,6 +24,11 @@ let package = Package(
             dependencies: ["CSundials"],
             path: "Sources/NeuroODE"
         ),
+        .target(
+            name: "Gradients",
+            dependencies: ["NeuroODE"],
+            path: "Sources/Gradients"
+        ),
         .executableTarget(
             name: "neuroode",
             dependencies: [
@@ -36,6 +42,11 @@ let package = Package(
             dependencies: ["NeuroODE"],
             path: "Tests/NeuroODETests",
             resources: [.copy("References")]
+        ),
+        .testTarget(
+            name: "GradientsTests",
+            dependencies: ["Gradients", "NeuroODE"],
+            path: "Tests/GradientsTests"
         ),
         // Runs the built `neuroode` executable as a user would; depends on no package target.
         .testTarget(

@@ -13,13 +13,15 @@ public protocol Integrator: Sendable {
 }
 
 extension Integrator {
-    /// Solves `problem`, sampling per `output` and detecting spikes when asked.
+    /// Solves `problem`, sampling per `output`, detecting spikes and accumulating running integrals
+    /// when asked.
     ///
     /// An empty span (end == start) returns the initial state exactly, without calling the solver.
     public func solve<System: ODESystem>(
         _ problem: ODEProblem<System>,
         output: OutputSchedule = .everyStep(1),
-        spikes: SpikeDetection? = nil
+        spikes: SpikeDetection? = nil,
+        integrand: RunningIntegrand? = nil
     ) throws(ODEError) -> Solution {
         try output.validate(start: problem.startTime, end: problem.endTime)
         if let variables = spikes?.variables {
@@ -29,7 +31,7 @@ extension Integrator {
         }
         var recorder = TrajectoryRecorder(
             dimension: problem.system.dimension, schedule: output, spikes: spikes,
-            voltageIndices: problem.system.voltageIndices, direction: problem.direction)
+            voltageIndices: problem.system.voltageIndices, direction: problem.direction, integrand: integrand)
         if problem.startTime == problem.endTime {
             problem.initialState.withUnsafeBufferPointer { y0 in
                 recorder.start(at: problem.startTime, state: y0)

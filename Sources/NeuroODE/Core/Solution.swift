@@ -16,6 +16,8 @@ public struct Solution: Sendable {
     /// One array of upward-crossing times per watched variable.
     public internal(set) var spikeTimes: [[Double]]
     public internal(set) var events: [Event]
+    /// ∫ r(t, y) dt for each running integrand passed to the solve (empty without one).
+    public internal(set) var integrals: [Double]
     public internal(set) var finalTime: Double
     public internal(set) var finalState: [Double]
     public internal(set) var statistics: SolverStatistics

@@ -25,9 +25,19 @@ public struct TrajectoryRecorder: Sendable {
     private var lastRecordedStep = -1
     private(set) var finalTime = Double.nan
     private(set) var finalState: [Double] = []
+    private let integrand: RunningIntegrand?
+    /// ∫ r(t, y) dt so far (trapezoid over the observed steps), and r at the last step's end.
+    private(set) var integrals: [Double]
+    private var lastIntegrand: [Double]
+    private var currentIntegrand: [Double]
 
-    public init(dimension: Int, schedule: OutputSchedule, spikes: SpikeDetection?, voltageIndices: [Int], direction: Double) {
+    public init(dimension: Int, schedule: OutputSchedule, spikes: SpikeDetection?, voltageIndices: [Int], direction: Double,
+                integrand: RunningIntegrand? = nil) {
         self.dimension = dimension
+        self.integrand = integrand
+        integrals = Array(repeating: 0, count: integrand?.count ?? 0)
+        lastIntegrand = integrals
+        currentIntegrand = integrals
         self.schedule = schedule
         self.direction = direction >= 0 ? 1 : -1
         self.spikeThreshold = spikes?.threshold ?? 0
@@ -50,7 +60,7 @@ public struct TrajectoryRecorder: Sendable {
     /// Whether the integrator must report every step (for spikes, every-step or timed output);
     /// when false it may skip building the reported state between the first and the last step.
     public var observesSteps: Bool {
-        if !spikeVariables.isEmpty { return true }
+        if !spikeVariables.isEmpty || integrand != nil { return true }
         if case .finalState = schedule { return false }
         return true
     }
@@ -61,6 +71,9 @@ public struct TrajectoryRecorder: Sendable {
     }
 
     public mutating func start(at t: Double, state: UnsafeBufferPointer<Double>) {
+        if let integrand {
+            lastIntegrand.withUnsafeMutableBufferPointer { integrand.evaluate(t, state, $0) }
+        }
         switch schedule {
         case .everyStep:
             append(t, state)
@@ -87,6 +100,14 @@ public struct TrajectoryRecorder: Sendable {
         to t1: Double, current: UnsafeBufferPointer<Double>
     ) {
         stepCount += 1
+        if let integrand {
+            currentIntegrand.withUnsafeMutableBufferPointer { integrand.evaluate(t1, current, $0) }
+            let half = 0.5 * (t1 - t0)
+            for i in integrals.indices {
+                integrals[i] += half * (lastIntegrand[i] + currentIntegrand[i])
+            }
+            swap(&lastIntegrand, &currentIntegrand)
+        }
         for (k, v) in spikeVariables.enumerated() {
             let a = previous[v], b = current[v]
             if a < spikeThreshold, b >= spikeThreshold {
@@ -122,12 +143,28 @@ public struct TrajectoryRecorder: Sendable {
     public func solution(statistics: SolverStatistics) -> Solution {
         Solution(
             dimension: dimension, times: times, states: states, spikeVariables: spikeVariables,
-            spikeTimes: spikeTimes, events: events, finalTime: finalTime, finalState: finalState,
-            statistics: statistics)
+            spikeTimes: spikeTimes, events: events, integrals: integrals, finalTime: finalTime,
+            finalState: finalState, statistics: statistics)
     }
 
     private mutating func append(_ t: Double, _ state: UnsafeBufferPointer<Double>) {
         times.append(t)
         states.append(contentsOf: state)
+    }
+}
+
+/// A vector of running costs r(t, y) whose integrals ∫ r dt over the span a solve accumulates, by
+/// the trapezoid rule over the integrator's own steps (second order; for a fixed-step scheme this
+/// is exactly the discrete loss that BPTT differentiates).
+public struct RunningIntegrand: Sendable {
+    public typealias Function = @Sendable (Double, UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+    /// Number of integrands.
+    public let count: Int
+    /// Writes r(t, y) into the buffer; must not allocate.
+    public let evaluate: Function
+
+    public init(count: Int, evaluate: @escaping Function) {
+        self.count = count
+        self.evaluate = evaluate
     }
 }

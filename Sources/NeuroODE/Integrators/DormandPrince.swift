@@ -133,22 +133,58 @@ public struct DormandPrince: Integrator {
 /// the continuous extension (Hairer's `CONTD5`). Exact rationals, checked by
 /// Validation/dopri5_dense_output_conditions.py; shared with gradient code that differentiates
 /// through the stages.
-enum DormandPrinceTableau {
-    static let c2 = 1.0 / 5, c3 = 3.0 / 10, c4 = 4.0 / 5, c5 = 8.0 / 9
-    static let a21 = 1.0 / 5
-    static let a31 = 3.0 / 40, a32 = 9.0 / 40
-    static let a41 = 44.0 / 45, a42 = -56.0 / 15, a43 = 32.0 / 9
-    static let a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561, a54 = -212.0 / 729
-    static let a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176
-    static let a65 = -5103.0 / 18656
+package enum DormandPrinceTableau {
+    package static let c2 = 1.0 / 5, c3 = 3.0 / 10, c4 = 4.0 / 5, c5 = 8.0 / 9
+    package static let a21 = 1.0 / 5
+    package static let a31 = 3.0 / 40, a32 = 9.0 / 40
+    package static let a41 = 44.0 / 45, a42 = -56.0 / 15, a43 = 32.0 / 9
+    package static let a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561, a54 = -212.0 / 729
+    package static let a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176
+    package static let a65 = -5103.0 / 18656
     /// The 5th-order weights b (= the seventh row of A; b₂ = b₇ = 0).
-    static let b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -2187.0 / 6784, b6 = 11.0 / 84
+    package static let b1 = 35.0 / 384, b3 = 500.0 / 1113, b4 = 125.0 / 192, b5 = -2187.0 / 6784, b6 = 11.0 / 84
     /// e = b − b̂, the weights of the local error estimate.
-    static let e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200
-    static let e6 = 22.0 / 525, e7 = -1.0 / 40
-    static let d1 = -12715105075.0 / 11282082432, d3 = 87487479700.0 / 32700410799
-    static let d4 = -10690763975.0 / 1880347072, d5 = 701980252875.0 / 199316789632
-    static let d6 = -1453857185.0 / 822651844, d7 = 69997945.0 / 29380423
+    package static let e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200
+    package static let e6 = 22.0 / 525, e7 = -1.0 / 40
+    package static let d1 = -12715105075.0 / 11282082432, d3 = 87487479700.0 / 32700410799
+    package static let d4 = -10690763975.0 / 1880347072, d5 = 701980252875.0 / 199316789632
+    package static let d6 = -1453857185.0 / 822651844, d7 = 69997945.0 / 29380423
+
+    /// Stages 2…6 of one step from (t, y) with k₁ already in `stages.0`, and the 5th-order
+    /// solution in `result`. The one place this arithmetic lives: the integrator and BPTT's replay
+    /// of its accepted steps both call it, so they compute bit-identical states. Stage 6 is taken
+    /// at `tNew` (the step's exact end) rather than t + h. Returns false when the new state is not
+    /// finite.
+    @inline(__always)
+    package static func advance(
+        from t: Double, step h: Double, to tNew: Double, state y: UnsafeBufferPointer<Double>,
+        stages k: (UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>,
+                   UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>),
+        stageState yStage: UnsafeMutableBufferPointer<Double>, into result: UnsafeMutableBufferPointer<Double>,
+        rightHandSide: (Double, UnsafeMutableBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) throws(ODEError) -> Void
+    ) throws(ODEError) -> Bool {
+        let (k1, k2, k3, k4, k5, k6) = k
+        let n = y.count
+        for i in 0..<n { yStage[i] = y[i] + h * (a21 * k1[i]) }
+        try rightHandSide(t + c2 * h, yStage, k2)
+        for i in 0..<n { yStage[i] = y[i] + h * (a31 * k1[i] + a32 * k2[i]) }
+        try rightHandSide(t + c3 * h, yStage, k3)
+        for i in 0..<n { yStage[i] = y[i] + h * (a41 * k1[i] + a42 * k2[i] + a43 * k3[i]) }
+        try rightHandSide(t + c4 * h, yStage, k4)
+        for i in 0..<n { yStage[i] = y[i] + h * (a51 * k1[i] + a52 * k2[i] + a53 * k3[i] + a54 * k4[i]) }
+        try rightHandSide(t + c5 * h, yStage, k5)
+        for i in 0..<n {
+            yStage[i] = y[i] + h * (a61 * k1[i] + a62 * k2[i] + a63 * k3[i] + a64 * k4[i] + a65 * k5[i])
+        }
+        try rightHandSide(tNew, yStage, k6)
+        var finite = true
+        for i in 0..<n {
+            let v = y[i] + h * (b1 * k1[i] + b3 * k3[i] + b4 * k4[i] + b5 * k5[i] + b6 * k6[i])
+            result[i] = v
+            finite = finite && v.isFinite
+        }
+        return finite
+    }
 }
 
 extension DormandPrince {
@@ -412,31 +448,16 @@ extension DormandPrince {
         /// Stages 2…7 of the step from (t, y) with k₁ in place; yNew gets the 5th-order solution.
         /// Returns false when a stage or the new state is not finite.
         private mutating func evaluateStages(from t: Double, step h: Double, to tNew: Double) throws(ODEError) -> Bool {
-            typealias T = DormandPrinceTableau
-            let k1 = stage[0], k2 = stage[1], k3 = stage[2], k4 = stage[3], k5 = stage[4], k6 = stage[5], k7 = stage[6]
-            for i in 0..<n { yStage[i] = y[i] + h * (T.a21 * k1[i]) }
-            try rhs(t + T.c2 * h, yStage, k2)
-            for i in 0..<n { yStage[i] = y[i] + h * (T.a31 * k1[i] + T.a32 * k2[i]) }
-            try rhs(t + T.c3 * h, yStage, k3)
-            for i in 0..<n { yStage[i] = y[i] + h * (T.a41 * k1[i] + T.a42 * k2[i] + T.a43 * k3[i]) }
-            try rhs(t + T.c4 * h, yStage, k4)
-            for i in 0..<n {
-                yStage[i] = y[i] + h * (T.a51 * k1[i] + T.a52 * k2[i] + T.a53 * k3[i] + T.a54 * k4[i])
-            }
-            try rhs(t + T.c5 * h, yStage, k5)
-            for i in 0..<n {
-                yStage[i] = y[i] + h * (T.a61 * k1[i] + T.a62 * k2[i] + T.a63 * k3[i] + T.a64 * k4[i] + T.a65 * k5[i])
-            }
-            try rhs(tNew, yStage, k6)
+            let k = (stage[0], stage[1], stage[2], stage[3], stage[4], stage[5])
+            var solver = self
+            defer { statistics = solver.statistics }
+            guard try DormandPrinceTableau.advance(
+                from: t, step: h, to: tNew, state: UnsafeBufferPointer(y), stages: k, stageState: yStage, into: yNew,
+                rightHandSide: { (time, state, slope) throws(ODEError) in try solver.rhs(time, state, slope) })
+            else { return false }
+            try solver.rhs(tNew, yNew, stage[6])
             var finite = true
-            for i in 0..<n {
-                let v = y[i] + h * (T.b1 * k1[i] + T.b3 * k3[i] + T.b4 * k4[i] + T.b5 * k5[i] + T.b6 * k6[i])
-                yNew[i] = v
-                finite = finite && v.isFinite
-            }
-            guard finite else { return false }
-            try rhs(tNew, yNew, k7)
-            for i in 0..<n { finite = finite && k7[i].isFinite }
+            for i in 0..<n { finite = finite && stage[6][i].isFinite }
             return finite
         }
 

@@ -228,3 +228,51 @@ public struct HodgkinHuxley: ConductanceBasedSystem, JacobianProviding, VectorJa
         }
     }
 }
+
+extension HodgkinHuxley: ConductanceBasedPullbacks {
+    public func accumulateGateKineticsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        steadyStateCotangent: UnsafeBufferPointer<Double>, timeConstantCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        // x∞ = α/(α + β), τ = 1/(α + β): dx∞/dV = (α′β − αβ′)/(α + β)², dτ/dV = −(α′ + β′)/(α + β)².
+        // The rates have no parameters, so only V̄ receives anything.
+        let r = Rates(v: voltages[0]), s = r.slopes
+        func gate(_ k: Int, _ alpha: Double, _ beta: Double, _ dAlpha: Double, _ dBeta: Double) -> Double {
+            let sum2 = (alpha + beta) * (alpha + beta)
+            return (steadyStateCotangent[k] * (dAlpha * beta - alpha * dBeta) - timeConstantCotangent[k] * (dAlpha + dBeta)) / sum2
+        }
+        voltageCotangent[0] += gate(0, r.alphaM, r.betaM, s.alphaM, s.betaM) + gate(1, r.alphaH, r.betaH, s.alphaH, s.betaH)
+            + gate(2, r.alphaN, r.betaN, s.alphaN, s.betaN)
+    }
+
+    public func accumulateMembraneCoefficientsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates x: UnsafeBufferPointer<Double>,
+        parameters p: UnsafeBufferPointer<Double>,
+        conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent g: UnsafeMutableBufferPointer<Double>
+    ) {
+        // G = gNa m³h + gK n⁴ + gL;  E = gNa m³h ENa + gK n⁴ EK + gL EL + I.
+        let m = x[0], h = x[1], n = x[2]
+        let gBar = conductanceCotangent[0], eBar = driveCotangent[0]
+        let sodium = (gBar + eBar * p[4]) * p[1], potassium = (gBar + eBar * p[5]) * p[2]
+        gateCotangent[0] += sodium * 3 * m * m * h
+        gateCotangent[1] += sodium * m * m * m
+        gateCotangent[2] += potassium * 4 * n * n * n
+        let m3h = m * m * m * h, n4 = (n * n) * (n * n)
+        g[1] += (gBar + eBar * p[4]) * m3h
+        g[2] += (gBar + eBar * p[5]) * n4
+        g[3] += gBar + eBar * p[6]
+        g[4] += eBar * p[1] * m3h
+        g[5] += eBar * p[2] * n4
+        g[6] += eBar * p[3]
+        g[7] += eBar
+    }
+
+    public func accumulateCapacitancePullback(
+        parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        parameterCotangent[0] += cotangent
+    }
+}

@@ -195,3 +195,51 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
         }
     }
 }
+
+extension MorrisLecar: ConductanceBasedPullbacks {
+    public func accumulateGateKineticsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        steadyStateCotangent: UnsafeBufferPointer<Double>, timeConstantCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent g: UnsafeMutableBufferPointer<Double>
+    ) {
+        let k = Kinetics(v: voltages[0], p: p)
+        let phi = p[11], v4 = p[10]
+        let tau = 1 / (phi * k.coshZ)
+        // w∞ = ½(1 + tanh 2z) and τ = 1/(φ cosh z), both functions of z = (V − V3)/(2V4).
+        let dz = steadyStateCotangent[0] * 2 * k.dwInfdArg - timeConstantCotangent[0] * tau * (k.sinhZ / k.coshZ)
+        voltageCotangent[0] += dz / (2 * v4)
+        g[9] -= dz / (2 * v4)
+        g[10] -= dz * k.z / v4
+        g[11] -= timeConstantCotangent[0] * tau / phi
+    }
+
+    public func accumulateMembraneCoefficientsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters p: UnsafeBufferPointer<Double>,
+        conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent g: UnsafeMutableBufferPointer<Double>
+    ) {
+        let k = Kinetics(v: voltages[0], p: p)
+        let gBar = conductanceCotangent[0], eBar = driveCotangent[0], w = gates[0]
+        // G = gL + gCa m∞ + gK w;  E = gL VL + gCa m∞ VCa + gK w VK + I.
+        let mBar = gBar * p[2] + eBar * p[2] * p[5]
+        voltageCotangent[0] += mBar * k.dmInf
+        gateCotangent[0] += gBar * p[3] + eBar * p[3] * p[6]
+        g[1] += gBar + eBar * p[4]
+        g[2] += (gBar + eBar * p[5]) * k.mInf
+        g[3] += (gBar + eBar * p[6]) * w
+        g[4] += eBar * p[1]
+        g[5] += eBar * p[2] * k.mInf
+        g[6] += eBar * p[3] * w
+        g[7] -= mBar * k.dmInf
+        g[8] -= mBar * k.dmInf * (voltages[0] - p[7]) / p[8]
+        g[12] += eBar
+    }
+
+    public func accumulateCapacitancePullback(
+        parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        parameterCotangent[0] += cotangent
+    }
+}

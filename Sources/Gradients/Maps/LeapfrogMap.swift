@@ -1,0 +1,279 @@
+import NeuroODE
+
+/// The leapfrog (staggered trapezoid) scheme of ``Leapfrog`` as a ``DiscreteForwardMap``:
+/// the same grid and the same arithmetic, so BPTT differentiates exactly what the integrator
+/// computes. Internal state zₙ = (Vₙ, x_{n−½}) and, for the extrapolated-midpoint variant, V_{n−1}
+/// too; reported yₙ = (Vₙ, (x_{n−½} + x_{n+½})/2). Events are not part of the map.
+///
+/// A class because it owns the scratch buffers the steps reuse; one instance serves one gradient
+/// evaluation on one thread.
+public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwardMap {
+    public let system: System
+    public let dimension: Int
+    public let stepCount: Int
+    private let voltageCount: Int
+    private let gateCount: Int
+    private let startTime: Double
+    private let endTime: Double
+    private let stepSize: Double
+    private let extrapolates: Bool
+    private let initialState: [Double]
+    private let parameters: UnsafeMutableBufferPointer<Double>
+    private let scratch: UnsafeMutableBufferPointer<Double>
+    // Views into `scratch`.
+    private let xInf, tau, xNew, xInfBar, tauBar, gateBarNew, gateBarOld: UnsafeMutableBufferPointer<Double>
+    private let conductance, drive, nextVoltage, conductanceBar, driveBar, voltageBar: UnsafeMutableBufferPointer<Double>
+    private let midpointVoltage, midpointBar: UnsafeMutableBufferPointer<Double>
+    private let reported, reportedBar: UnsafeMutableBufferPointer<Double>
+
+    /// Builds the map for `problem` with the step size of `integrator` (validated as the integrator does).
+    public init(problem: ODEProblem<System>, integrator: Leapfrog) throws(ODEError) {
+        let span = problem.endTime - problem.startTime
+        guard span > 0 else {
+            throw .invalidTimeSpan(start: problem.startTime, end: problem.endTime, reason: "leapfrog integrates forward only")
+        }
+        let dt = integrator.stepSize
+        guard dt.isFinite, dt > 0, dt <= span * (1 + 1e-12) else { throw .invalidStepSize(dt) }
+        guard !(problem.system is any EventSystem) else {
+            throw .unsupported("BPTT through the leapfrog does not differentiate events (\(problem.system.name) has them)")
+        }
+        system = problem.system
+        extrapolates = integrator.instantaneousVoltage == .extrapolatedMidpoint
+        dimension = system.dimension
+        voltageCount = system.voltageCount
+        gateCount = dimension - voltageCount
+        startTime = problem.startTime
+        endTime = problem.endTime
+        stepSize = dt
+        stepCount = max(1, Int((span / dt - 1e-9).rounded(.up)))
+        initialState = problem.initialState
+        parameters = .allocate(capacity: problem.parameters.count)
+        _ = parameters.initialize(from: problem.parameters)
+        let ng = gateCount, nv = voltageCount, n = dimension
+        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 7 * ng + 8 * nv + 2 * n)
+        buffer.initialize(repeating: 0)
+        scratch = buffer
+        var offset = 0
+        func take(_ count: Int) -> UnsafeMutableBufferPointer<Double> {
+            defer { offset += count }
+            return UnsafeMutableBufferPointer(rebasing: buffer[offset..<(offset + count)])
+        }
+        xInf = take(ng); tau = take(ng); xNew = take(ng); xInfBar = take(ng); tauBar = take(ng)
+        gateBarNew = take(ng); gateBarOld = take(ng)
+        conductance = take(nv); drive = take(nv); nextVoltage = take(nv)
+        conductanceBar = take(nv); driveBar = take(nv); voltageBar = take(nv)
+        midpointVoltage = take(nv); midpointBar = take(nv)
+        reported = take(n); reportedBar = take(n)
+    }
+
+    deinit {
+        parameters.deallocate()
+        scratch.deallocate()
+    }
+
+    public var internalSize: Int { extrapolates ? dimension + voltageCount : dimension }
+    public var parameterCount: Int { parameters.count }
+
+    public func time(_ n: Int) -> Double { n >= stepCount ? endTime : startTime + Double(n) * stepSize }
+
+    private func length(_ n: Int) -> Double { time(n + 1) - time(n) }
+    /// The gate step that precedes voltage step n: the mean of the two voltage steps around it.
+    private func gateLength(_ n: Int) -> Double { 0.5 * (length(max(n - 1, 0)) + length(n)) }
+
+    private var p: UnsafeBufferPointer<Double> { UnsafeBufferPointer(parameters) }
+    private func voltages(_ z: UnsafeBufferPointer<Double>) -> UnsafeBufferPointer<Double> {
+        UnsafeBufferPointer(rebasing: z[0..<voltageCount])
+    }
+
+    private func kinetics(_ t: Double, _ v: UnsafeBufferPointer<Double>) throws(ODEError) {
+        do {
+            try system.evaluateGateKinetics(at: t, voltages: v, parameters: p, steadyState: xInf, timeConstant: tau)
+        } catch {
+            throw (error as? ODEError) ?? .rightHandSideFailed(model: system.name, time: t, reason: "\(error)")
+        }
+    }
+
+    /// The extrapolation weight s of step n: instantaneous terms see Vₙ + s(Vₙ − V_{n−1}).
+    private func slope(_ n: Int) -> Double {
+        extrapolates && n > 0 ? 0.5 * length(n) / length(n - 1) : 0
+    }
+
+    /// Writes the voltages the instantaneous terms of step n see into `midpointVoltage`.
+    private func instantaneousVoltages(_ n: Int, _ z: UnsafeBufferPointer<Double>) -> UnsafeBufferPointer<Double> {
+        let s = slope(n)
+        for i in 0..<voltageCount {
+            midpointVoltage[i] = s == 0 ? z[i] : z[i] + s * (z[i] - z[dimension + i])
+        }
+        return UnsafeBufferPointer(midpointVoltage)
+    }
+
+    private func coefficients(_ t: Double, _ v: UnsafeBufferPointer<Double>) throws(ODEError) {
+        do {
+            try system.evaluateMembraneCoefficients(
+                at: t, voltages: v, gates: UnsafeBufferPointer(xNew), parameters: p, conductance: conductance, drive: drive)
+        } catch {
+            throw (error as? ODEError) ?? .rightHandSideFailed(model: system.name, time: t, reason: "\(error)")
+        }
+    }
+
+    /// xNew = trapezoid gate step of length `h` from the gates in z, with V frozen (kinetics already evaluated).
+    private func advanceGates(_ z: UnsafeBufferPointer<Double>, _ h: Double) {
+        for i in 0..<gateCount {
+            xNew[i] = (xInf[i] * h + (tau[i] - 0.5 * h) * z[voltageCount + i]) / (tau[i] + 0.5 * h)
+        }
+    }
+
+    private func report(_ z: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {
+        for i in 0..<voltageCount { y[i] = z[i] }
+        for i in 0..<gateCount { y[voltageCount + i] = 0.5 * (z[voltageCount + i] + xNew[i]) }
+    }
+
+    public func initialize(into z: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
+        _ = initialState.withUnsafeBufferPointer { z.initialize(fromContentsOf: $0) }
+        for i in dimension..<internalSize { z[i] = z[i - dimension] }
+        try kinetics(startTime, voltages(UnsafeBufferPointer(z)))
+        let h = length(0)
+        for i in 0..<gateCount {
+            z[voltageCount + i] += h / (2 * tau[i]) * (z[voltageCount + i] - xInf[i])
+        }
+    }
+
+    public func step(
+        _ n: Int, from z: UnsafeBufferPointer<Double>, to next: UnsafeMutableBufferPointer<Double>,
+        reporting y: UnsafeMutableBufferPointer<Double>
+    ) throws(ODEError) {
+        let t = time(n), h = length(n)
+        try kinetics(t, voltages(z))
+        advanceGates(z, gateLength(n))
+        report(z, into: y)
+        try coefficients(t + 0.5 * h, instantaneousVoltages(n, z))
+        let c = system.capacitance(parameters: p)
+        for i in dimension..<internalSize { next[i] = z[i - dimension] }
+        var finite = true
+        for i in 0..<voltageCount {
+            let g = conductance[i]
+            let v = (z[i] * (c - 0.5 * h * g) + h * drive[i]) / (c + 0.5 * h * g)
+            next[i] = v
+            finite = finite && v.isFinite
+        }
+        for i in 0..<gateCount {
+            next[voltageCount + i] = xNew[i]
+            finite = finite && xNew[i].isFinite
+        }
+        guard finite else { throw .nonFiniteState(time: time(n + 1), step: n + 1) }
+    }
+
+    public func terminalReport(from z: UnsafeBufferPointer<Double>, reporting y: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
+        try kinetics(endTime, voltages(z))
+        advanceGates(z, length(stepCount - 1))
+        report(z, into: y)
+    }
+
+    /// Adds the pullback of a trapezoid gate step of length h (gates of z → xNew) given x̄New in
+    /// `gateBarNew`: into x̄Old (`gateBarOld`), and through x∞, τ into V̄ and θ̄.
+    private func pullbackGateStep(
+        _ t: Double, _ z: UnsafeBufferPointer<Double>, _ h: Double, _ parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        for i in 0..<gateCount {
+            let a = tau[i] + 0.5 * h, b = tau[i] - 0.5 * h
+            let bar = gateBarNew[i]
+            gateBarOld[i] += bar * b / a
+            xInfBar[i] = bar * h / a
+            tauBar[i] = bar * (z[voltageCount + i] - xNew[i]) / a
+        }
+        system.accumulateGateKineticsPullback(
+            at: t, voltages: voltages(z), parameters: p, steadyStateCotangent: UnsafeBufferPointer(xInfBar),
+            timeConstantCotangent: UnsafeBufferPointer(tauBar), voltageCotangent: voltageBar,
+            parameterCotangent: parameterCotangent)
+    }
+
+    public func pullbackStep(
+        _ n: Int, from z: UnsafeBufferPointer<Double>, cotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>,
+        seed: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+    ) throws(ODEError) {
+        let t = time(n), h = length(n), hGate = gateLength(n)
+        // Recompute the forward internals of step n.
+        try kinetics(t, voltages(z))
+        advanceGates(z, hGate)
+        report(z, into: reported)
+        let instantaneous = instantaneousVoltages(n, z)
+        try coefficients(t + 0.5 * h, instantaneous)
+        let c = system.capacitance(parameters: p)
+        reportedBar.initialize(repeating: 0)
+        seed(UnsafeBufferPointer(reported), reportedBar)
+
+        // Voltage step: V' = (V(C − hG/2) + hE)/(C + hG/2).
+        var capacitanceBar = 0.0
+        for i in 0..<voltageCount {
+            let g = conductance[i], d = c + 0.5 * h * g
+            let vNext = (z[i] * (c - 0.5 * h * g) + h * drive[i]) / d
+            let bar = cotangent[i]
+            // The history slot of z_{n+1} holds Vₙ itself.
+            let history = extrapolates ? cotangent[dimension + i] : 0
+            voltageBar[i] = bar * (c - 0.5 * h * g) / d + reportedBar[i] + history
+            conductanceBar[i] = -bar * 0.5 * h * (z[i] + vNext) / d
+            driveBar[i] = bar * h / d
+            capacitanceBar += bar * (z[i] - vNext) / d
+        }
+        for i in 0..<gateCount {
+            let half = 0.5 * reportedBar[voltageCount + i]
+            gateBarNew[i] = cotangent[voltageCount + i] + half
+            gateBarOld[i] = half
+        }
+        midpointBar.initialize(repeating: 0)
+        system.accumulateMembraneCoefficientsPullback(
+            at: t + 0.5 * h, voltages: instantaneous, gates: UnsafeBufferPointer(xNew), parameters: p,
+            conductanceCotangent: UnsafeBufferPointer(conductanceBar), driveCotangent: UnsafeBufferPointer(driveBar),
+            voltageCotangent: midpointBar, gateCotangent: gateBarNew, parameterCotangent: parameterCotangent)
+        let s = slope(n)
+        for i in 0..<voltageCount { voltageBar[i] += (1 + s) * midpointBar[i] }
+        system.accumulateCapacitancePullback(parameters: p, cotangent: capacitanceBar, parameterCotangent: parameterCotangent)
+        pullbackGateStep(t, z, hGate, parameterCotangent)
+        for i in 0..<voltageCount { cotangent[i] = voltageBar[i] }
+        for i in 0..<gateCount { cotangent[voltageCount + i] = gateBarOld[i] }
+        for i in dimension..<internalSize { cotangent[i] = -s * midpointBar[i - dimension] }
+    }
+
+    public func pullbackTerminalReport(
+        from z: UnsafeBufferPointer<Double>, cotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>,
+        seed: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
+    ) throws(ODEError) {
+        let h = length(stepCount - 1)
+        try kinetics(endTime, voltages(z))
+        advanceGates(z, h)
+        report(z, into: reported)
+        reportedBar.initialize(repeating: 0)
+        seed(UnsafeBufferPointer(reported), reportedBar)
+        for i in 0..<voltageCount { voltageBar[i] = reportedBar[i] }
+        for i in 0..<gateCount {
+            gateBarNew[i] = 0.5 * reportedBar[voltageCount + i]
+            gateBarOld[i] = gateBarNew[i]
+        }
+        pullbackGateStep(endTime, z, h, parameterCotangent)
+        for i in 0..<voltageCount { cotangent[i] = voltageBar[i] }
+        for i in 0..<gateCount { cotangent[voltageCount + i] = gateBarOld[i] }
+        for i in dimension..<internalSize { cotangent[i] = 0 }
+    }
+
+    public func pullbackInitialize(
+        cotangent: UnsafeBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) throws(ODEError) {
+        // x_{−½} = x₀ + h/(2τ)(x₀ − x∞), with x∞, τ at V₀: only θ matters here (y₀ is not trained).
+        let h = length(0)
+        try initialState.withUnsafeBufferPointer { (y0) throws(ODEError) in
+            try kinetics(startTime, voltages(y0))
+            for i in 0..<gateCount {
+                let bar = cotangent[voltageCount + i], x0 = y0[voltageCount + i]
+                xInfBar[i] = -bar * h / (2 * tau[i])
+                tauBar[i] = -bar * h * (x0 - xInf[i]) / (2 * tau[i] * tau[i])
+            }
+            voltageBar.initialize(repeating: 0)
+            system.accumulateGateKineticsPullback(
+                at: startTime, voltages: voltages(y0), parameters: p, steadyStateCotangent: UnsafeBufferPointer(xInfBar),
+                timeConstantCotangent: UnsafeBufferPointer(tauBar), voltageCotangent: voltageBar,
+                parameterCotangent: parameterCotangent)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Dispatch
+import NeuroODE
+
+/// Continuous adjoint gradients (SPEC "Gradient methods"): integrate the adjoint
+/// λ' = −(∂f/∂y)ᵀλ − (∂r/∂y)ᵀQ̄ and the parameter quadrature g' = −(∂f/∂θ)ᵀλ backward from T,
+/// with jumps λ += ∂Φ/∂y(t_k) at observation times.
+///
+/// - `full` (backsolve, fNDE): keeps only y(T) and integrates y backward alongside λ. Constant
+///   memory; fails when the forward dynamics are irreversible, which the drift diagnostic shows
+///   (‖y_backward − y_forward‖ at `diagnosticPoints` times; those forward states are kept only for
+///   the diagnostic and not counted as stored).
+/// - `partial` (pNDE): reads y(t) from the forward trajectory stored at every step, interpolated by
+///   cubic Hermite polynomials. Observations are read from the same interpolant.
+///
+/// The continuous adjoint is the gradient of the continuous loss, not of the discrete map: it
+/// approaches BPTT's gradient at the forward integrator's order as the step shrinks.
+public struct AdjointMethod: GradientMethod {
+    public enum Variant: String, Sendable, CaseIterable {
+        case full, partial
+    }
+
+    public var variant: Variant
+    /// Integrator of the backward pass (must support backward spans: dopri5 or CVODE).
+    public var backwardIntegrator: any Integrator
+    public var diagnosticPoints: Int
+
+    public init(variant: Variant, backwardIntegrator: any Integrator, diagnosticPoints: Int = 100) {
+        self.variant = variant
+        self.backwardIntegrator = backwardIntegrator
+        self.diagnosticPoints = diagnosticPoints
+    }
+
+    public var name: String { "adjoint-\(variant.rawValue)" }
+
+    public func estimate<System, Method, Loss>(
+        _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
+    ) throws -> GradientEstimate {
+        guard let system = task.system as? any VectorJacobianProviding else {
+            throw TrainingError.unsupported(
+                "\(name) needs vector–Jacobian products: \(task.system.name) provides none (conform to VectorJacobianProviding or DifferentiableODESystem)")
+        }
+        return try run(system, task: task, theta: theta)
+    }
+
+    private func run<Base: VectorJacobianProviding, S, M, L>(
+        _ base: Base, task: TrainingTask<S, M, L>, theta: [Double]
+    ) throws -> GradientEstimate {
+        let clock = DispatchTime.now().uptimeNanoseconds
+        let parts = try task.split(theta)
+        let (t0, tEnd) = task.timeSpan
+        guard tEnd > t0 else { throw ODEError.invalidTimeSpan(start: t0, end: tEnd, reason: "adjoints need a forward span") }
+        let problem = try ODEProblem(system: base, initialState: task.initialState, parameters: parts.system, timeSpan: task.timeSpan)
+        let n = base.dimension, p = parts.system.count
+        let observationTimes = task.loss.observationTimes
+        var report = GradientReport()
+
+        // Forward pass.
+        let diagnosticTimes = variant == .full
+            ? (0...max(1, diagnosticPoints)).map { t0 + (tEnd - t0) * Double($0) / Double(max(1, diagnosticPoints)) } : []
+        let forwardTimes = Array(Set(diagnosticTimes + observationTimes)).sorted()
+        let forward = try task.integrator.solve(
+            problem, output: variant == .full ? .times(forwardTimes) : .everyStep(1), integrand: task.runningIntegrand)
+        report.rightHandSideEvaluations += forward.statistics.rightHandSideEvaluations
+        var observations = [Double](repeating: 0, count: observationTimes.count * n)
+        var stored: StoredTrajectory?
+        switch variant {
+        case .full:
+            for (k, time) in observationTimes.enumerated() {
+                let row = forward.times.firstIndex(of: time)!
+                observations.replaceSubrange((k * n)..<((k + 1) * n), with: forward.state(at: row))
+            }
+        case .partial:
+            let trajectory = try StoredTrajectory(solution: forward, system: base, parameters: parts.system)
+            observations.withUnsafeMutableBufferPointer { buffer in
+                for (k, time) in observationTimes.enumerated() {
+                    trajectory.interpolate(at: time, into: UnsafeMutableBufferPointer(rebasing: buffer[(k * n)..<((k + 1) * n)]))
+                }
+            }
+            report.bytesStored = trajectory.byteCount
+            report.rightHandSideEvaluations += forward.times.count
+            stored = trajectory
+        }
+        let seed = task.loss.valueAndGradient(integrals: forward.integrals, observations: observations, parameters: parts.loss)
+        guard seed.value.isFinite else { throw TrainingError.nonFiniteLoss(seed.value) }
+
+        // Backward pass, segment by segment between observation times.
+        let lambdaOffset = variant == .full ? n : 0
+        var state = variant == .full ? forward.finalState + [Double](repeating: 0, count: n + p)
+                                     : [Double](repeating: 0, count: n + p)
+        if variant == .full { report.bytesStored = state.count * MemoryLayout<Double>.stride }
+        var boundaries = observationTimes.enumerated().map { (time: $0.element, index: $0.offset as Int?) }
+        boundaries.reverse()
+        boundaries.append((t0, nil))
+        var current = tEnd
+        for boundary in boundaries {
+            if boundary.time < current {
+                let segment = try backward(
+                    base: base, task: task, stored: stored, integralsCotangent: seed.integrals, parameters: parts.system,
+                    state: state, from: current, to: boundary.time, diagnostics: diagnosticTimes)
+                state = segment.finalState
+                report.rightHandSideEvaluations += segment.statistics.rightHandSideEvaluations
+                report.vectorJacobianProducts += segment.statistics.rightHandSideEvaluations
+                for (row, time) in segment.times.enumerated() {
+                    guard let forwardRow = forward.times.firstIndex(of: time) else { continue }
+                    var squared = 0.0
+                    for i in 0..<n {
+                        let difference = segment.states[row * segment.dimension + i] - forward.states[forwardRow * n + i]
+                        squared += difference * difference
+                    }
+                    report.drift.append(DriftSample(time: time, distance: squared.squareRoot()))
+                }
+                current = boundary.time
+            }
+            if let k = boundary.index {
+                for i in 0..<n { state[lambdaOffset + i] += seed.observations[k * n + i] }
+            }
+        }
+        let systemGradient = Array(state[(lambdaOffset + n)...])
+        report.forwardSolves = 1
+        report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
+        let gradient = task.trainedParameters.map { systemGradient[$0] } + seed.parameters
+        return GradientEstimate(loss: seed.value, gradient: gradient, report: report)
+    }
+
+    private func backward<Base: VectorJacobianProviding, S, M, L>(
+        base: Base, task: TrainingTask<S, M, L>, stored: StoredTrajectory?, integralsCotangent: [Double],
+        parameters: [Double], state: [Double], from start: Double, to end: Double, diagnostics: [Double]
+    ) throws -> Solution {
+        // Diagnostic outputs strictly inside the segment, in the backward direction, plus its end.
+        let inside = diagnostics.filter { $0 < start && $0 > end }.reversed() + [end]
+        if let stored {
+            let system = InterpolatedAdjointSystem(base: base, loss: task.loss, integralsCotangent: integralsCotangent, trajectory: stored)
+            let problem = try ODEProblem(system: system, initialState: state, parameters: parameters, timeSpan: (start, end))
+            return try backwardIntegrator.solve(problem, output: .finalState)
+        }
+        let system = BacksolveAdjointSystem(base: base, loss: task.loss, integralsCotangent: integralsCotangent)
+        let problem = try ODEProblem(system: system, initialState: state, parameters: parameters, timeSpan: (start, end))
+        return try backwardIntegrator.solve(problem, output: .times(Array(inside)))
+    }
+}

@@ -1,0 +1,93 @@
+import NeuroODE
+
+/// Backpropagation through time: the exact gradient of the discrete forward map (the loss the
+/// integrator actually computes), by a reverse sweep over the stored steps.
+///
+/// Memory is O(steps × state) when every state is stored. Checkpointing keeps every k-th state and
+/// recomputes the segments in the reverse pass, so memory is O(steps/k + k) for roughly one extra
+/// forward pass; the gradient is the same to rounding. k comes either directly or from a memory
+/// budget (the smallest k whose checkpoints and segment fit, which is the fastest that fits).
+///
+/// Supported forward maps: ``Leapfrog`` on systems with ``ConductanceBasedPullbacks``, and
+/// ``DormandPrince`` on systems with vector–Jacobian products, through the accepted steps of the
+/// forward solve at θ (with the observation times added to the grid, so observations are states
+/// of the map rather than dense-output interpolants).
+public struct BackpropagationThroughTime: GradientMethod {
+    public enum Checkpointing: Sendable, Equatable {
+        /// Store every state (plain BPTT).
+        case none
+        /// Store every k-th state.
+        case interval(Int)
+        /// Choose k so that the stored states fit in this many bytes.
+        case memoryBudget(bytes: Int)
+        /// k = ⌈√N⌉, which minimises the stored states ⌈N/k⌉ + k.
+        case squareRoot
+    }
+
+    public var checkpointing: Checkpointing
+
+    public init(checkpointing: Checkpointing = .none) {
+        self.checkpointing = checkpointing
+    }
+
+    public var name: String { checkpointing == .none ? "bptt" : "bptt-checkpointed" }
+
+    public func estimate<System, Method, Loss>(
+        _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
+    ) throws -> GradientEstimate {
+        let parts = try task.split(theta)
+        if let leapfrog = task.integrator as? Leapfrog, let system = task.system as? any ConductanceBasedPullbacks {
+            return try throughLeapfrog(system, task: task, parameters: parts, integrator: leapfrog)
+        }
+        if task.integrator is DormandPrince, let system = task.system as? any VectorJacobianProviding {
+            return try throughDormandPrince(system, task: task, parameters: parts)
+        }
+        throw TrainingError.unsupported(
+            "bptt needs leapfrog on a system with conductance pullbacks, or dopri5 on a system with vector–Jacobian products; \(task.system.name) with \(task.integrator.name) is neither")
+    }
+
+    private func throughDormandPrince<C: VectorJacobianProviding, S, M, L>(
+        _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double])
+    ) throws -> GradientEstimate {
+        let problem = try ODEProblem(
+            system: system, initialState: task.initialState, parameters: parameters.system, timeSpan: task.timeSpan)
+        let accepted = try task.integrator.solve(problem, output: .everyStep(1)).times
+        let grid = Array(Set(accepted + task.loss.observationTimes)).sorted(by: task.timeSpan.end > task.timeSpan.start ? (<) : (>))
+        return try sweep(DormandPrinceMap(problem: problem, grid: grid), task: task, lossParameters: parameters.loss)
+    }
+
+    private func throughLeapfrog<C: ConductanceBasedPullbacks, S, M, L>(
+        _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]), integrator: Leapfrog
+    ) throws -> GradientEstimate {
+        let problem = try ODEProblem(
+            system: system, initialState: task.initialState, parameters: parameters.system, timeSpan: task.timeSpan)
+        return try sweep(LeapfrogMap(problem: problem, integrator: integrator), task: task, lossParameters: parameters.loss)
+    }
+
+    private func sweep<Map: DiscreteForwardMap, S, M, L>(
+        _ map: Map, task: TrainingTask<S, M, L>, lossParameters: [Double]
+    ) throws -> GradientEstimate {
+        let k = checkpointInterval(steps: map.stepCount, stateBytes: map.internalSize * MemoryLayout<Double>.stride)
+        let result = try ReverseSweep(map: map, loss: task.loss, lossParameters: lossParameters, checkpointInterval: k).run()
+        guard result.loss.isFinite else { throw TrainingError.nonFiniteLoss(result.loss) }
+        let gradient = task.trainedParameters.map { result.systemGradient[$0] } + result.lossGradient
+        return GradientEstimate(loss: result.loss, gradient: gradient, report: result.report)
+    }
+
+    /// The checkpoint interval k for `steps` steps of states of `stateBytes` bytes.
+    func checkpointInterval(steps: Int, stateBytes: Int) -> Int {
+        switch checkpointing {
+        case .none:
+            return 1
+        case let .interval(k):
+            return max(1, k)
+        case .squareRoot:
+            return max(1, Int(Double(steps).squareRoot().rounded(.up)))
+        case let .memoryBudget(bytes):
+            let states = bytes / max(1, stateBytes)
+            // Stored: ⌈N/k⌉ checkpoints + a k-state segment; the smallest k that fits is fastest.
+            for k in 1...max(1, steps) where (steps + k - 1) / k + k <= states { return k }
+            return max(1, Int(Double(steps).squareRoot().rounded()))
+        }
+    }
+}

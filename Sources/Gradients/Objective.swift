@@ -1,0 +1,51 @@
+import NeuroODE
+
+/// A scalar loss of a flat parameter vector, evaluated by a forward simulation only.
+///
+/// Forward-only gradient methods (evolution strategies, finite differences) need nothing more;
+/// every training task is an objective. `loss(at:)` must be safe to call from several threads at
+/// once, which value-type tasks are by construction.
+public protocol Objective: Sendable {
+    /// Number of entries of the parameter vector.
+    var parameterCount: Int { get }
+    /// The loss at θ. Throws when the simulation fails (solver error, non-finite state).
+    func loss(at parameters: [Double]) throws -> Double
+}
+
+/// What a gradient method returns: the loss at θ, the gradient (or an estimate of it), and what
+/// it cost, so that methods can be compared honestly.
+public struct GradientEstimate: Sendable {
+    public var loss: Double
+    public var gradient: [Double]
+    public var report: GradientReport
+
+    public init(loss: Double, gradient: [Double], report: GradientReport) {
+        self.loss = loss
+        self.gradient = gradient
+        self.report = report
+    }
+}
+
+/// Cost counters of one gradient evaluation.
+public struct GradientReport: Sendable, Codable, Equatable {
+    /// Bytes of forward state kept for the backward pass (trajectory, checkpoints, samples).
+    public var bytesStored = 0
+    /// Forward simulations run (ES samples, finite-difference probes).
+    public var forwardSolves = 0
+    public var rightHandSideEvaluations = 0
+    public var vectorJacobianProducts = 0
+    /// Samples whose simulation failed and were ranked worst or dropped (ES).
+    public var failedSamples = 0
+    /// Wall-clock seconds.
+    public var wallTime = 0.0
+    /// Full adjoint only: ‖y_backward(t) − y_forward(t)‖₂ at diagnostic times, from T down to t₀.
+    public var drift: [DriftSample] = []
+
+    public init() {}
+}
+
+/// How far the backsolve adjoint's reconstructed state has drifted from the forward one at `time`.
+public struct DriftSample: Sendable, Codable, Equatable {
+    public var time: Double
+    public var distance: Double
+}

@@ -1,0 +1,24 @@
+/// RMSprop (Hinton): v ← α·v + (1 − α)·g², θ ← θ − η·g/(√v + ε).
+public struct RMSprop: Optimizer {
+    public var learningRate: Double
+    public var decay: Double
+    public var epsilon: Double
+    private var meanSquare: [Double] = []
+
+    public init(learningRate: Double = 1e-2, decay: Double = 0.99, epsilon: Double = 1e-8) {
+        self.learningRate = learningRate
+        self.decay = decay
+        self.epsilon = epsilon
+    }
+
+    public var name: String { "rmsprop" }
+
+    public mutating func update(_ parameters: inout [Double], gradient: [Double]) {
+        if meanSquare.count != parameters.count { meanSquare = Array(repeating: 0, count: parameters.count) }
+        for i in parameters.indices {
+            let g = gradient[i]
+            meanSquare[i] = decay * meanSquare[i] + (1 - decay) * g * g
+            parameters[i] -= learningRate * g / (meanSquare[i].squareRoot() + epsilon)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import NeuroODE
+
+/// Everything that defines one training problem: the system, its initial state and horizon, the
+/// integrator of the forward pass, which parameters are trained, and the loss.
+///
+/// The trainable vector θ is the selected system parameters (in the order of `trainedParameters`)
+/// followed by the loss's own parameters. Every gradient method works on a task, and a task is an
+/// ``Objective``, so forward-only methods need nothing else.
+public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss>: Objective {
+    public let name: String
+    public let system: System
+    public let initialState: [Double]
+    public let timeSpan: (start: Double, end: Double)
+    public let integrator: Method
+    public let loss: Loss
+    /// Indices into the system's parameter vector of the trained parameters.
+    public let trainedParameters: [Int]
+    /// The full system parameter vector; entries not trained keep these values.
+    public let systemParameters: [Double]
+
+    /// Builds a task, training the named system parameters (all loss parameters are trained too).
+    public init(
+        name: String, system: System, initialState: [Double]? = nil, systemParameters: [Double]? = nil,
+        timeSpan: (start: Double, end: Double), integrator: Method, loss: Loss, training names: [String]
+    ) throws(ODEError) {
+        self.name = name
+        self.system = system
+        self.timeSpan = timeSpan
+        self.integrator = integrator
+        self.loss = loss
+        var indices: [Int] = []
+        for parameterName in names { indices.append(try system.parameterIndex(named: parameterName)) }
+        trainedParameters = indices
+        // Building the problem validates y0, the parameters and the span once, up front.
+        let problem = try ODEProblem(system: system, initialState: initialState, parameters: systemParameters, timeSpan: timeSpan)
+        self.initialState = problem.initialState
+        self.systemParameters = problem.parameters
+        if !loss.observationTimes.isEmpty {
+            try OutputSchedule.times(loss.observationTimes).validate(start: timeSpan.start, end: timeSpan.end)
+        }
+    }
+
+    /// Names of θ's entries: trained system parameters, then the loss's parameters.
+    public var parameterNames: [String] {
+        let systemNames = system.parameterNames
+        return trainedParameters.map { systemNames[$0] } + loss.parameterNames
+    }
+
+    public var parameterCount: Int { trainedParameters.count + loss.parameterNames.count }
+
+    /// The split of θ into the full system parameter vector and the loss parameters.
+    public func split(_ theta: [Double]) throws(ODEError) -> (system: [Double], loss: [Double]) {
+        guard theta.count == parameterCount else {
+            throw .dimensionMismatch(what: "trainable parameters of task \(name)", expected: parameterCount, actual: theta.count)
+        }
+        var full = systemParameters
+        for (k, index) in trainedParameters.enumerated() { full[index] = theta[k] }
+        return (full, Array(theta[trainedParameters.count...]))
+    }
+
+    /// The forward problem at θ.
+    public func problem(at theta: [Double]) throws(ODEError) -> ODEProblem<System> {
+        try ODEProblem(system: system, initialState: initialState, parameters: split(theta).system, timeSpan: timeSpan)
+    }
+
+    /// The running integrand handed to integrators, if the loss has one.
+    public var runningIntegrand: RunningIntegrand? {
+        guard loss.integrandCount > 0 else { return nil }
+        let loss = self.loss
+        return RunningIntegrand(count: loss.integrandCount) { t, y, r in loss.evaluateIntegrands(at: t, state: y, into: r) }
+    }
+
+    /// Runs the forward pass and returns the solution it produced (observations as output times).
+    public func forward(at theta: [Double], spikes: SpikeDetection? = nil) throws(ODEError) -> Solution {
+        let observations = loss.observationTimes
+        return try integrator.solve(
+            problem(at: theta), output: observations.isEmpty ? .finalState : .times(observations),
+            spikes: spikes, integrand: runningIntegrand)
+    }
+
+    public func loss(at theta: [Double]) throws -> Double {
+        let solution = try forward(at: theta)
+        let value = loss.value(
+            integrals: solution.integrals, observations: observations(of: solution), parameters: try split(theta).loss)
+        guard value.isFinite else { throw TrainingError.nonFiniteLoss(value) }
+        return value
+    }
+
+    /// The states at the observation times, row-major.
+    public func observations(of solution: Solution) -> [Double] {
+        loss.observationTimes.isEmpty ? [] : solution.states
+    }
+}

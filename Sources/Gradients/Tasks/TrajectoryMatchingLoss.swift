@@ -1,0 +1,52 @@
+/// Mismatch between the trajectory at observation times and target data, averaged over every
+/// observed entry: mean absolute error (the spiral and ROBER tasks' metric) or mean squared error.
+/// Each state component i may be divided by a scale sᵢ first (ROBER: the per-species maximum of the
+/// data), so that components of very different sizes weigh alike.
+public struct TrajectoryMatchingLoss: TaskLoss {
+    public enum Metric: String, Sendable, CaseIterable {
+        case meanAbsolute = "mae"
+        case meanSquared = "mse"
+    }
+
+    public let observationTimes: [Double]
+    /// Row-major targets, one state per observation time.
+    public let targets: [Double]
+    public let dimension: Int
+    public let metric: Metric
+    public let scale: [Double]?
+    /// Which components are compared (default: all).
+    public let components: [Int]
+
+    public init(times: [Double], targets: [Double], dimension: Int, metric: Metric = .meanAbsolute,
+                scale: [Double]? = nil, components: [Int]? = nil) {
+        precondition(targets.count == times.count * dimension, "one target state per observation time")
+        observationTimes = times
+        self.targets = targets
+        self.dimension = dimension
+        self.metric = metric
+        self.scale = scale
+        self.components = components ?? Array(0..<dimension)
+    }
+
+    public func valueAndGradient(integrals: [Double], observations: [Double], parameters: [Double]) -> LossGradient {
+        var value = 0.0
+        var gradient = [Double](repeating: 0, count: observations.count)
+        let count = Double(observationTimes.count * components.count)
+        for k in observationTimes.indices {
+            for i in components {
+                let s = scale?[i] ?? 1
+                let index = k * dimension + i
+                let residual = (observations[index] - targets[index]) / s
+                switch metric {
+                case .meanAbsolute:
+                    value += abs(residual)
+                    gradient[index] = (residual > 0 ? 1 : (residual < 0 ? -1 : 0)) / (s * count)
+                case .meanSquared:
+                    value += residual * residual
+                    gradient[index] = 2 * residual / (s * count)
+                }
+            }
+        }
+        return LossGradient(value: value / count, integrals: [], observations: gradient, parameters: [])
+    }
+}

@@ -1,0 +1,24 @@
+/// The derivatives BPTT needs to differentiate the leapfrog scheme exactly: pullbacks of the
+/// gate kinetics (x∞, τ), of the membrane coefficients (G, E) and of the capacitance.
+///
+/// All three **add** into their output cotangents, like
+/// ``VectorJacobianProviding/accumulatePullback(at:state:parameters:cotangent:stateCotangent:parameterCotangent:)``.
+public protocol ConductanceBasedPullbacks: ConductanceBasedSystem {
+    /// Adds x̄∞ᵀ∂x∞/∂V + τ̄ᵀ∂τ/∂V to `voltageCotangent` and the same in θ to `parameterCotangent`.
+    func accumulateGateKineticsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        steadyStateCotangent: UnsafeBufferPointer<Double>, timeConstantCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>)
+
+    /// Adds Ḡᵀ∂G/∂· + Ēᵀ∂E/∂· with respect to the voltages, the gates and θ.
+    func accumulateMembraneCoefficientsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters: UnsafeBufferPointer<Double>,
+        conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>)
+
+    /// Adds C̄·∂C/∂θ to `parameterCotangent`.
+    func accumulateCapacitancePullback(
+        parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>)
+}

@@ -1,0 +1,57 @@
+/// B independent copies of one system sharing its parameters, stacked into one state
+/// [y⁽¹⁾ | y⁽²⁾ | … | y⁽ᴮ⁾]: a minibatch of trajectories solved (and differentiated) as one ODE,
+/// as the spiral task's windows are. With an adaptive integrator all copies share the steps.
+public struct BatchedSystem<Base: ODESystem>: ODESystem {
+    public let base: Base
+    public let batchSize: Int
+
+    public init(_ base: Base, batchSize: Int) {
+        precondition(batchSize >= 1, "a batch holds at least one copy")
+        self.base = base
+        self.batchSize = batchSize
+    }
+
+    public var name: String { "\(base.name) ×\(batchSize)" }
+    public var dimension: Int { base.dimension * batchSize }
+    public var parameterNames: [String] { base.parameterNames }
+    public var defaultParameters: [Double] { base.defaultParameters }
+    public var defaultInitialState: [Double] { (0..<batchSize).flatMap { _ in base.defaultInitialState } }
+    public var stateNames: [String] {
+        (0..<batchSize).flatMap { b in base.stateNames.map { "\($0)[\(b)]" } }
+    }
+
+    public func validate(parameters: [Double]) throws(ODEError) {
+        try base.validate(parameters: parameters)
+    }
+
+    /// The block of copy `b` in a stacked buffer.
+    @inline(__always)
+    func block(_ b: Int) -> Range<Int> { (b * base.dimension)..<((b + 1) * base.dimension) }
+
+    public func evaluateRightHandSide(
+        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        into derivative: UnsafeMutableBufferPointer<Double>
+    ) throws {
+        for b in 0..<batchSize {
+            try base.evaluateRightHandSide(
+                at: t, state: UnsafeBufferPointer(rebasing: state[block(b)]), parameters: parameters,
+                into: UnsafeMutableBufferPointer(rebasing: derivative[block(b)]))
+        }
+    }
+}
+
+extension BatchedSystem: VectorJacobianProviding where Base: VectorJacobianProviding {
+    public func accumulatePullback(
+        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        cotangent: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) throws {
+        for b in 0..<batchSize {
+            try base.accumulatePullback(
+                at: t, state: UnsafeBufferPointer(rebasing: state[block(b)]), parameters: parameters,
+                cotangent: UnsafeBufferPointer(rebasing: cotangent[block(b)]),
+                stateCotangent: UnsafeMutableBufferPointer(rebasing: stateCotangent[block(b)]),
+                parameterCotangent: parameterCotangent)
+        }
+    }
+}
