@@ -57,7 +57,7 @@ struct DifferentiableMorrisLecar: DifferentiableODESystem {
         var hand = [0.0, 0], auto = [0.0, 0]
         try y.withUnsafeBufferPointer { yb in
             try p.withUnsafeBufferPointer { pb in
-                try hand.withUnsafeMutableBufferPointer { try MorrisLecar().evaluateRightHandSide(at: 0, state: yb, parameters: pb, into: $0) }
+                hand.withUnsafeMutableBufferPointer { MorrisLecar().evaluateRightHandSide(at: 0, state: yb, parameters: pb, into: $0) }
                 try auto.withUnsafeMutableBufferPointer { try DifferentiableMorrisLecar().evaluateRightHandSide(at: 0, state: yb, parameters: pb, into: $0) }
             }
         }
