@@ -19,6 +19,28 @@ private func makeNetwork(
 }
 
 
+/// The same input without its token structure, which sends a network down the dense path.
+struct DenseOnlyInput: InputSignal {
+    let base: TokenSequenceInput
+    var channels: Int { base.channels }
+    var batchSize: Int { base.batchSize }
+    var segmentCount: Int { base.segmentCount }
+    func segmentIndex(at t: Double) -> Int { base.segmentIndex(at: t) }
+    func writeSegment(_ index: Int, into values: UnsafeMutableBufferPointer<Double>) { base.writeSegment(index, into: values) }
+}
+
+extension MorrisLecarNetwork {
+    /// This network with its token input wrapped in ``DenseOnlyInput``.
+    func withDenseInput() throws -> MorrisLecarNetwork {
+        let p = defaultParameters
+        return try MorrisLecarNetwork(
+            neurons: neurons, input: DenseOnlyInput(base: input as! TokenSequenceInput),
+            inputWeights: Array(p[0..<recurrentWeightsOffset]), recurrentWeights: Array(p[recurrentWeightsOffset..<biasOffset]),
+            bias: Array(p[biasOffset..<gainIndex]), gain: p[gainIndex], biasCurrent: p[biasCurrentIndex],
+            initialState: defaultInitialState)
+    }
+}
+
 /// Array-in, array-out wrappers over the buffer-based protocol methods (network tests only).
 extension ConductanceBasedSystem {
     func networkTestRightHandSide(_ t: Double, _ y: [Double], _ p: [Double]) throws -> [Double] {
@@ -205,25 +227,57 @@ extension ConductanceBasedSystem {
     }
 
     /// Splitting the batch into parts (uneven ones included) and merging gives the unsplit
-    /// result bit for bit, whatever the thread count.
+    /// result bit for bit, whatever the thread count, for token and dense inputs alike.
     @Test func batchSplitIsBitIdentical() throws {
-        let net = try makeNetwork(neurons: 4, batch: 7, weightScale: 1)
-        let whole = try net.simulate(timeSpan: (0, 30), stepSize: 0.1, threads: 1)
-        for threads in [2, 3, 7] {
-            #expect(try net.simulate(timeSpan: (0, 30), stepSize: 0.1, threads: threads) == whole)
+        let net = try makeNetwork(neurons: 4, batch: 12, weightScale: 1)
+        #expect(net.maximumParts == 4)  // 3 tokens: parts keep at least 3 trials
+        let dense = try net.withDenseInput()
+        #expect(dense.maximumParts == 12)
+        for network in [net, dense] {
+            let whole = try network.simulate(timeSpan: (0, 30), stepSize: 0.1, threads: 1)
+            for threads in [2, 3, 5, 12] {
+                #expect(try network.simulate(timeSpan: (0, 30), stepSize: 0.1, threads: threads) == whole)
+            }
+            // Each part, solved on its own, is the corresponding block of the whole.
+            let parts = try network.splitBatch(into: 3)
+            let states = try network.splitState(network.defaultInitialState, into: 3)
+            #expect(try network.mergeStates(states) == network.defaultInitialState)
+            var finals: [[Double]] = []
+            for (part, state) in zip(parts, states) {
+                #expect(part.defaultInitialState == state)
+                let problem = try ODEProblem(system: part, initialState: state, timeSpan: (0, 30))
+                finals.append(try Leapfrog(stepSize: 0.1).solve(problem, output: .finalState).finalState)
+            }
+            #expect(try network.mergeStates(finals) == whole)
+            #expect(parts.map(\.firstTrial) == [0, 4, 8])
         }
-        // Each part, solved on its own, is the corresponding block of the whole.
-        let parts = try net.splitBatch(into: 3)
-        let states = try net.splitState(net.defaultInitialState, into: 3)
-        #expect(try net.mergeStates(states) == net.defaultInitialState)
-        var finals: [[Double]] = []
-        for (part, state) in zip(parts, states) {
-            #expect(part.defaultInitialState == state)
-            let problem = try ODEProblem(system: part, initialState: state, timeSpan: (0, 30))
-            finals.append(try Leapfrog(stepSize: 0.1).solve(problem, output: .finalState).finalState)
+    }
+
+    /// At the benchmark's size (N = 128, B = 64, K = 5 tokens): 1, 2 and 3 threads agree bit for bit.
+    @Test func fullSizeThreadCountsAreBitIdentical() throws {
+        let input = try TokenSequenceInput.random(channels: 50, vocabularySize: 5, length: 2, batchSize: 64, tokenDuration: 3, seed: 4)
+        let net = try MorrisLecarNetwork.seeded(neurons: 128, input: input, seed: 4)
+        let one = try net.simulate(timeSpan: (0, 5), stepSize: 0.1, threads: 1)
+        #expect(try net.simulate(timeSpan: (0, 5), stepSize: 0.1, threads: 2) == one)
+        #expect(try net.simulate(timeSpan: (0, 5), stepSize: 0.1, threads: 3) == one)
+    }
+
+    /// The token path (W_in·vocabularyᵀ, gathered) and the dense path (W_in·U) are two
+    /// evaluations of the same input term: they agree to rounding.
+    @Test func tokenAndDenseInputPathsAgree() throws {
+        let net = try makeNetwork(neurons: 6, batch: 5, weightScale: 1.5)
+        let dense = try net.withDenseInput()
+        guard case .tokens = net.inputTable, case .dense = dense.inputTable else {
+            Issue.record("expected one network per input path")
+            return
         }
-        #expect(try net.mergeStates(finals) == whole)
-        #expect(parts.map(\.firstTrial) == [0, 2, 4])
+        for t in [0.5, 3.1, 7.9] {
+            let a = try net.networkTestRightHandSide(t, net.defaultInitialState, net.defaultParameters)
+            let b = try dense.networkTestRightHandSide(t, dense.defaultInitialState, dense.defaultParameters)
+            for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-12 * max(1, abs(y))) }
+        }
+        let a = try net.simulate(timeSpan: (0, 8), threads: 1), b = try dense.simulate(timeSpan: (0, 8), threads: 1)
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-8 * max(1, abs(y))) }
     }
 
     /// SPEC's initialisation: ranges, the 20 % of W_rec entries at 0.001, V0 ~ −20 + N(0, 5²).
@@ -282,7 +336,7 @@ extension ConductanceBasedSystem {
         expectMismatch { _ = try MorrisLecarNetwork(neurons: 0, input: input, inputWeights: [], recurrentWeights: []) }
         let net = try MorrisLecarNetwork(neurons: 2, input: input, inputWeights: .init(repeating: 0, count: 6), recurrentWeights: [0, 0, 0, 0])
         expectMismatch { _ = try net.splitBatch(into: 0) }
-        expectMismatch { _ = try net.splitBatch(into: 3) }
+        expectMismatch { _ = try net.splitBatch(into: 3) }  // 2 trials, 2 tokens: at most 1 part
         expectMismatch { _ = try net.splitState([1, 2, 3], into: 1) }
         expectMismatch { _ = try net.mergeStates([[1, 2, 3], [4]]) }
         expectMismatch { _ = try net.simulate(initialState: [0], timeSpan: (0, 1), threads: 1) }

@@ -34,7 +34,7 @@ struct Bench: ParsableCommand {
             print("runs (s):            \(m.runSeconds.map { String(format: "%.4f", $0) }.joined(separator: " "))")
             print(String(format: "seconds per run:     %.4f (median of %d)", m.medianSeconds, repeats))
             print(String(format: "neuron-steps per s:  %.1f M", m.neuronStepsPerSecond / 1e6))
-            print(String(format: "dgemm alone (s):     %.4f (%.0f %% of a run)", m.medianMatrixProductSeconds, 100 * m.matrixProductShare))
+            print(String(format: "synaptic input alone (s): %.4f (%.0f %% of a run; dgemm + token gather)", m.medianMatrixProductSeconds, 100 * m.matrixProductShare))
             print(String(format: "final mean V (mV):   %.3f", m.finalMeanVoltage))
         }
     }

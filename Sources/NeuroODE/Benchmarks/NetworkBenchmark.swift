@@ -83,8 +83,8 @@ public struct NetworkBenchmark: Sendable {
             finalMeanVoltage: voltages.reduce(0, +) / Double(voltages.count))
     }
 
-    /// The two products per step (W_rec·T and W_in·u) of every part, `steps` times, in parallel
-    /// as the simulation runs them.
+    /// The synaptic input of every part (the W_rec·T product and the input term), `steps` times,
+    /// in parallel as the simulation runs them.
     private func timeMatrixProducts(_ network: MorrisLecarNetwork) throws(ODEError) -> Double {
         let parts = try network.splitBatch(into: Swift.max(1, Swift.min(threads, batchSize)))
         let steps = self.steps
@@ -92,14 +92,14 @@ public struct NetworkBenchmark: Sendable {
         DispatchQueue.concurrentPerform(iterations: parts.count) { k in
             let part = parts[k]
             let count = part.neurons * part.batchSize
-            let output = [Double](repeating: 0.5, count: count)
+            var scratch = [Double](repeating: 0.5, count: count)
             var current = [Double](repeating: 0, count: count)
             part.defaultParameters.withUnsafeBufferPointer { p in
-                output.withUnsafeBufferPointer { t in
+                scratch.withUnsafeMutableBufferPointer { t in
                     current.withUnsafeMutableBufferPointer { c in
                         for step in 0..<steps {
                             part.writeNetworkInput(
-                                at: Double(step) * stepSize, output: t.baseAddress!, parameters: p, into: c.baseAddress!)
+                                at: Double(step) * stepSize, scratch: t.baseAddress!, parameters: p, into: c.baseAddress!)
                         }
                     }
                 }

@@ -19,6 +19,24 @@ public protocol InputSignal: Sendable {
     func writeSegment(_ index: Int, into values: UnsafeMutableBufferPointer<Double>)
 }
 
+/// An input whose every value is one of a few fixed vectors (tokens): u_b(t) is row
+/// `token(segment:trial:)` of `vocabulary`.
+///
+/// A network can then form W_in times the vocabulary once per evaluation (N × K) and gather,
+/// instead of multiplying W_in by the whole N × B input matrix: with K tokens and B trials, K ≪ B
+/// makes the input term nearly free.
+public protocol TokenInputSignal: InputSignal {
+    /// The token vectors, `vocabularySize × channels`, row-major.
+    var vocabulary: [Double] { get }
+    /// Which token trial `trial` sees during segment `segment`.
+    func token(segment: Int, trial: Int) -> Int
+}
+
+extension TokenInputSignal {
+    /// The number of token vectors.
+    public var vocabularySize: Int { channels == 0 ? 0 : vocabulary.count / channels }
+}
+
 extension InputSignal {
     /// Writes u(t) for every trial into `values` (`channels × batchSize`, row-major).
     public func writeValues(at t: Double, into values: UnsafeMutableBufferPointer<Double>) {
@@ -38,7 +56,7 @@ extension InputSignal {
 }
 
 /// The same input vector for every trial, for all time.
-public struct ConstantInput: InputSignal {
+public struct ConstantInput: TokenInputSignal {
     public let values: [Double]
     public let batchSize: Int
 
@@ -50,6 +68,8 @@ public struct ConstantInput: InputSignal {
     }
 
     public var channels: Int { values.count }
+    public var vocabulary: [Double] { values }
+    public func token(segment: Int, trial: Int) -> Int { 0 }
     public var segmentCount: Int { 1 }
     public func segmentIndex(at t: Double) -> Int { 0 }
 
@@ -65,7 +85,7 @@ public struct ConstantInput: InputSignal {
 /// Tokens are indices into a vocabulary of vectors (`vocabulary`: `vocabularySize × channels`,
 /// row-major); `sequences[b]` is trial b's token sequence. All trials have the same length, so
 /// the segments (and their times) are shared; after the last token the last one is held.
-public struct TokenSequenceInput: InputSignal {
+public struct TokenSequenceInput: TokenInputSignal {
     public let vocabulary: [Double]
     public let channels: Int
     public let sequences: [[Int]]
@@ -116,6 +136,7 @@ public struct TokenSequenceInput: InputSignal {
 
     public var batchSize: Int { sequences.count }
     public var segmentCount: Int { sequences[0].count }
+    public func token(segment: Int, trial: Int) -> Int { sequences[trial][segment] }
 
     public func segmentIndex(at t: Double) -> Int {
         let k = (t / tokenDuration).rounded(.down)

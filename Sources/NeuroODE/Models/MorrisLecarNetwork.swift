@@ -51,9 +51,8 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     public let defaultParameters: [Double]
     public let defaultInitialState: [Double]
     public let parameterNames: [String]
-    /// Every input segment's M × B matrix for this network's trials, cached once so that an
-    /// evaluation reads u by pointer.
-    let inputTable: [Double]
+    /// The input for this network's trials, cached once in the form evaluations read fastest.
+    let inputTable: NetworkInputTable
 
     /// SPEC's initial gate value w0 (the snic resting gate).
     public static let restingGate = 0.014173
@@ -91,14 +90,14 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         _ = Self.singleThreadedBLAS
         self.init(
             neurons: neurons, inputs: m, batchSize: b, firstTrial: 0, preset: preset, constants: constants,
-            synapse: synapse, input: input, inputTable: input.segmentTable(),
+            synapse: synapse, input: input, inputTable: NetworkInputTable(input),
             parameters: inputWeights + recurrentWeights + bias + [gain, biasCurrent], initialState: state,
             names: Self.makeParameterNames(neurons: neurons, inputs: m))
     }
 
     private init(
         neurons: Int, inputs: Int, batchSize: Int, firstTrial: Int, preset: MorrisLecar.Preset, constants: [Double],
-        synapse: SynapticOutput, input: any InputSignal, inputTable: [Double], parameters: [Double],
+        synapse: SynapticOutput, input: any InputSignal, inputTable: NetworkInputTable, parameters: [Double],
         initialState: [Double], names: [String]
     ) {
         self.neurons = neurons
@@ -193,21 +192,40 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     // MARK: Synaptic input
 
     /// Writes gain·(W_rec·T + W_in·u(t)) for every compartment into `current`, with T (N × B)
-    /// already in `output`. Two `dgemm` calls; the input matrix is read from the segment cache.
+    /// already in `scratch`, which is then free and serves the token path as N × K workspace.
+    ///
+    /// W_rec·T is one `dgemm`. For token inputs (K ≤ B tokens) the input term is
+    /// gain·W_in·vocabularyᵀ (N × K, one small `dgemm`) gathered by each trial's token; otherwise
+    /// a second `dgemm` with the cached M × B segment matrix.
     @inline(__always)
     func writeNetworkInput(
-        at t: Double, output: UnsafePointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        at t: Double, scratch: UnsafeMutablePointer<Double>, parameters p: UnsafeBufferPointer<Double>,
         into current: UnsafeMutablePointer<Double>
     ) {
-        let n = Int32(neurons), b = Int32(batchSize), base = p.baseAddress!
+        let n = Int32(neurons), b = Int32(batchSize), m = Int32(inputs), base = p.baseAddress!
         let gain = p[gainIndex]
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, b, n, gain,
-                    base + recurrentWeightsOffset, n, output, b, 0, current, b)
+                    base + recurrentWeightsOffset, n, scratch, b, 0, current, b)
         guard inputs > 0 else { return }
         let segment = input.segmentIndex(at: t)
-        inputTable.withUnsafeBufferPointer { table in
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, b, Int32(inputs), gain,
-                        base, Int32(inputs), table.baseAddress! + segment * inputs * batchSize, b, 1, current, b)
+        switch inputTable {
+        case let .dense(table):
+            table.withUnsafeBufferPointer { table in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, b, m, gain,
+                            base, m, table.baseAddress! + segment * inputs * batchSize, b, 1, current, b)
+            }
+        case let .tokens(vocabulary, size, tokens):
+            vocabulary.withUnsafeBufferPointer { vocabulary in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Int32(size), m, gain,
+                            base, m, vocabulary.baseAddress!, m, 0, scratch, Int32(size))
+            }
+            tokens.withUnsafeBufferPointer { tokens in
+                let row = tokens.baseAddress! + segment * batchSize
+                for i in 0..<neurons {
+                    let projected = scratch + i * size, out = current + i * batchSize
+                    for trial in 0..<batchSize { out[trial] += projected[Int(row[trial])] }
+                }
+            }
         }
     }
 
@@ -229,7 +247,7 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         // T(V) goes into the gate half of the output, the synaptic current into the voltage half;
         // both are then overwritten in place by the derivatives.
         synapse.writeValues(v, count: nb, into: dw)
-        writeNetworkInput(at: t, output: dw, parameters: p, into: dv)
+        writeNetworkInput(at: t, scratch: dw, parameters: p, into: dv)
         let k = NetworkKinetics(neuronConstants)
         for i in 0..<neurons {
             let constant = constantCurrent(i, p) + k.leakDrive
@@ -271,7 +289,7 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         let g = conductance.baseAddress!, e = drive.baseAddress!
         // T(V_n) is staged in the conductance buffer, the synaptic current in the drive buffer.
         synapse.writeValues(v, count: nb, into: g)
-        writeNetworkInput(at: t, output: g, parameters: p, into: e)
+        writeNetworkInput(at: t, scratch: g, parameters: p, into: e)
         let k = NetworkKinetics(neuronConstants)
         for i in 0..<neurons {
             let constant = constantCurrent(i, p) + k.leakDrive
@@ -288,10 +306,19 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
 // MARK: - Batch splitting and parallel simulation
 
 extension MorrisLecarNetwork {
+    /// The most parts the batch can be cut into: one trial each, except for token inputs, whose
+    /// parts must keep at least as many trials as there are tokens (the input term is formed in
+    /// N × K scratch inside the N × B buffers). Every part then evaluates the input the same way,
+    /// which keeps results bit-identical whatever the split.
+    public var maximumParts: Int {
+        if case let .tokens(_, size, _) = inputTable { return Swift.max(1, batchSize / size) }
+        return batchSize
+    }
+
     /// The trial ranges of `parts` near-equal pieces of the batch (sizes differ by at most one).
     public func batchRanges(parts: Int) throws(ODEError) -> [Range<Int>] {
-        guard parts >= 1, parts <= batchSize else {
-            throw .dimensionMismatch(what: "number of batch parts (1 ... \(batchSize))", expected: batchSize, actual: parts)
+        guard parts >= 1, parts <= maximumParts else {
+            throw .dimensionMismatch(what: "number of batch parts (1 ... \(maximumParts))", expected: maximumParts, actual: parts)
         }
         return (0..<parts).map { k in (k * batchSize / parts)..<((k + 1) * batchSize / parts) }
     }
@@ -299,22 +326,11 @@ extension MorrisLecarNetwork {
     /// Networks over disjoint trial ranges that together simulate exactly this one: trial b of
     /// a part is trial `range.lowerBound + b` here. Parts share weights, constants and input.
     public func splitBatch(into parts: Int) throws(ODEError) -> [MorrisLecarNetwork] {
-        let ranges = try batchRanges(parts: parts)
-        let segmentSize = inputs * batchSize
-        let segments = inputs == 0 ? 0 : inputTable.count / segmentSize
-        return ranges.map { range in
-            let width = range.count
-            var table = [Double]()
-            table.reserveCapacity(segments * inputs * width)
-            for s in 0..<segments {
-                for c in 0..<inputs {
-                    let row = s * segmentSize + c * batchSize
-                    table += inputTable[(row + range.lowerBound)..<(row + range.upperBound)]
-                }
-            }
-            return MorrisLecarNetwork(
-                neurons: neurons, inputs: inputs, batchSize: width, firstTrial: firstTrial + range.lowerBound,
-                preset: neuronPreset, constants: neuronConstants, synapse: synapse, input: input, inputTable: table,
+        try batchRanges(parts: parts).map { range in
+            MorrisLecarNetwork(
+                neurons: neurons, inputs: inputs, batchSize: range.count, firstTrial: firstTrial + range.lowerBound,
+                preset: neuronPreset, constants: neuronConstants, synapse: synapse, input: input,
+                inputTable: inputTable.restricted(to: range, batchSize: batchSize),
                 parameters: defaultParameters, initialState: Self.columns(defaultInitialState, 2 * neurons, batchSize, range),
                 names: parameterNames)
         }
@@ -351,7 +367,7 @@ extension MorrisLecarNetwork {
         stepSize: Double = 0.1, threads: Int
     ) throws(ODEError) -> [Double] {
         let whole = try ODEProblem(system: self, initialState: initialState, parameters: parameters, timeSpan: timeSpan)
-        let parts = Swift.max(1, Swift.min(threads, batchSize))
+        let parts = Swift.max(1, Swift.min(threads, maximumParts))
         let networks = try splitBatch(into: parts)
         let states = try splitState(whole.initialState, into: parts)
         let problems = try (0..<parts).map { (k) throws(ODEError) in
@@ -371,11 +387,44 @@ extension MorrisLecarNetwork {
     }
 
     /// Rows × width block of columns `range` from a rows × `batch` row-major matrix.
-    static func columns(_ matrix: [Double], _ rows: Int, _ batch: Int, _ range: Range<Int>) -> [Double] {
-        var out = [Double]()
+    static func columns<Element>(_ matrix: [Element], _ rows: Int, _ batch: Int, _ range: Range<Int>) -> [Element] {
+        var out = [Element]()
         out.reserveCapacity(rows * range.count)
         for r in 0..<rows { out += matrix[(r * batch + range.lowerBound)..<(r * batch + range.upperBound)] }
         return out
+    }
+}
+
+/// A network's input in the form its evaluations read.
+enum NetworkInputTable: Sendable {
+    /// Every segment's M × B matrix, one after another.
+    case dense([Double])
+    /// K × M token vectors and, per segment, each trial's token (segments × B).
+    case tokens(vocabulary: [Double], size: Int, tokens: [Int32])
+
+    /// The table of `input`: tokens when the input has at most as many tokens as trials (then
+    /// W_in·vocabularyᵀ is the cheaper product, and fits the N × B scratch), dense otherwise.
+    init(_ input: any InputSignal) {
+        if let tokenInput = input as? any TokenInputSignal, tokenInput.vocabularySize <= input.batchSize {
+            let tokens = (0..<input.segmentCount).flatMap { s in
+                (0..<input.batchSize).map { b in Int32(tokenInput.token(segment: s, trial: b)) }
+            }
+            self = .tokens(vocabulary: tokenInput.vocabulary, size: tokenInput.vocabularySize, tokens: tokens)
+        } else {
+            self = .dense(input.segmentTable())
+        }
+    }
+
+    /// The table of trials `range` (of `batchSize`), in the same form.
+    func restricted(to range: Range<Int>, batchSize: Int) -> NetworkInputTable {
+        switch self {
+        case let .dense(table):
+            return .dense(MorrisLecarNetwork.columns(table, table.count / batchSize, batchSize, range))
+        case let .tokens(vocabulary, size, tokens):
+            return .tokens(
+                vocabulary: vocabulary, size: size,
+                tokens: MorrisLecarNetwork.columns(tokens, tokens.count / batchSize, batchSize, range))
+        }
     }
 }
 
