@@ -384,3 +384,15 @@ extension ConductanceBasedSystem {
         #expect(abs(ones - 0.5) < 5 * 0.5 / Double(input.vocabulary.count).squareRoot())
     }
 }
+
+@Suite struct NetworkWithoutInputTests {
+    /// M = 0 (no input channels): the network runs on its bias current alone and splits freely.
+    @Test func inputFreeNetworkRunsAndSplits() throws {
+        let input = try ConstantInput(values: [], batchSize: 4)
+        let net = try MorrisLecarNetwork(neurons: 3, input: input, inputWeights: [], recurrentWeights: .init(repeating: 0.1, count: 9))
+        #expect(net.maximumParts == 4)
+        let one = try net.simulate(timeSpan: (0, 5), threads: 1)
+        #expect(try net.simulate(timeSpan: (0, 5), threads: 4) == one)
+        #expect(one.allSatisfy { $0.isFinite })
+    }
+}

@@ -405,9 +405,13 @@ enum NetworkInputTable: Sendable {
     /// The table of `input`: tokens when the input has at most as many tokens as trials (then
     /// W_in·vocabularyᵀ is the cheaper product, and fits the N × B scratch), dense otherwise.
     init(_ input: any InputSignal) {
-        if let tokenInput = input as? any TokenInputSignal, tokenInput.vocabularySize <= input.batchSize {
-            let tokens = (0..<input.segmentCount).flatMap { s in
-                (0..<input.batchSize).map { b in Int32(tokenInput.token(segment: s, trial: b)) }
+        if input.channels == 0 {
+            self = .dense([])
+        } else if let tokenInput = input as? any TokenInputSignal, tokenInput.vocabularySize <= input.batchSize {
+            var tokens = [Int32]()
+            tokens.reserveCapacity(input.segmentCount * input.batchSize)
+            for s in 0..<input.segmentCount {
+                for b in 0..<input.batchSize { tokens.append(Int32(tokenInput.token(segment: s, trial: b))) }
             }
             self = .tokens(vocabulary: tokenInput.vocabulary, size: tokenInput.vocabularySize, tokens: tokens)
         } else {
