@@ -14,7 +14,9 @@ import Foundation
 ///
 /// **State layout** `[V | w]`, each block `N × B` row-major (neuron-major, trials contiguous), so
 /// that the recurrent input of all trials is one matrix–matrix product (N×N)·(N×B) per evaluation
-/// (OpenBLAS `dgemm`), and the input term one (N×M)·(M×B) product.
+/// (OpenBLAS `dgemm`). The input term is one (N×M)·(M×B) product, or, for token inputs
+/// (``TokenInputSignal``) with K ≤ B tokens, the much smaller (N×M)·(M×K) product gathered per
+/// trial. No scratch memory is needed: the products are staged in the output buffers.
 ///
 /// **Parameters** (flat, named), in this order: `W_in[i,j]` (N×M, row-major), `W_rec[i,j]` (N×N,
 /// row-major), `bias[i]` (one per neuron, default 0.1), `gain`, `I_bias`. The neuron constants
