@@ -346,6 +346,17 @@ extension ConductanceBasedSystem {
         expectMismatch { _ = try TokenSequenceInput(vocabulary: [0, 1], channels: 2, sequences: [[1]], tokenDuration: 1) }
     }
 
+    /// A NaN in the input is refused when the network is built, naming the entry.
+    @Test func nonFiniteInputIsRejected() throws {
+        let input = try TokenSequenceInput(vocabulary: [0, .nan, 0.2, 0], channels: 2, sequences: [[0, 1], [1, 1]], tokenDuration: 1)
+        #expect {
+            _ = try MorrisLecarNetwork(neurons: 1, input: input, inputWeights: [1, 1], recurrentWeights: [0])
+        } throws: { error in
+            guard case let .invalidParameter(name, value, _) = error as? ODEError else { return false }
+            return name == "input value #1" && value.isNaN
+        }
+    }
+
     /// A non-finite state mid-run is an error naming the step, not a silent NaN.
     @Test func blowUpIsReported() throws {
         let net = try makeNetwork(neurons: 2, batch: 2)

@@ -89,10 +89,14 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         guard state.count == 2 * neurons * b else {
             throw .dimensionMismatch(what: "initial state of ml-network", expected: 2 * neurons * b, actual: state.count)
         }
+        let table = NetworkInputTable(input)
+        if let (index, value) = table.firstNonFiniteValue {
+            throw .invalidParameter(name: "input value #\(index)", value: value, reason: "inputs must be finite")
+        }
         _ = Self.singleThreadedBLAS
         self.init(
             neurons: neurons, inputs: m, batchSize: b, firstTrial: 0, preset: preset, constants: constants,
-            synapse: synapse, input: input, inputTable: NetworkInputTable(input),
+            synapse: synapse, input: input, inputTable: table,
             parameters: inputWeights + recurrentWeights + bias + [gain, biasCurrent], initialState: state,
             names: Self.makeParameterNames(neurons: neurons, inputs: m))
     }
@@ -418,6 +422,14 @@ enum NetworkInputTable: Sendable {
             self = .tokens(vocabulary: tokenInput.vocabulary, size: tokenInput.vocabularySize, tokens: tokens)
         } else {
             self = .dense(input.segmentTable())
+        }
+    }
+
+    /// The index (in the vocabulary or the dense table) and value of the first NaN or infinity.
+    var firstNonFiniteValue: (Int, Double)? {
+        switch self {
+        case let .dense(values), let .tokens(values, _, _):
+            return values.enumerated().first { !$0.element.isFinite }.map { ($0.offset, $0.element) }
         }
     }
 
