@@ -456,12 +456,15 @@ struct SendableSlots<Element>: @unchecked Sendable {
 // MARK: - Vectorisable kinetics
 
 /// The Morris–Lecar rate functions rewritten for throughput over many compartments: one
-/// exponential per function instead of tanh and cosh, and one division per gate.
+/// exponential per function instead of tanh and cosh, each exponential kept as a fraction
+/// e^x = N/D (``VectorExp``) whose division merges with the rate function's own, so every
+/// function costs a single division.
 ///
-/// With u = e^z, z = (V − V3)/(2V4): w∞ = ½(1 + tanh 2z) = u⁴/(1 + u⁴), cosh z = (1 + u²)/(2u),
-/// so τ = 1/(φ cosh z) = 2u/(φ(1 + u²)), and m∞ = ½(1 + tanh x) = 1/(1 + e^{−2x}),
-/// x = (V − V1)/V2. z is clamped to ±100 (|V − V3| > 3000 mV), where tanh 2z is ±1 to double
-/// precision, so that u⁶ cannot overflow; a NaN voltage stays NaN.
+/// With u = e^z = N/D, z = (V − V3)/(2V4): w∞ = ½(1 + tanh 2z) = u⁴/(1 + u⁴) = N⁴/(D⁴ + N⁴) and
+/// τ = 1/(φ cosh z) = 2u/(φ(1 + u²)) = 2ND/(φ(D² + N²)); m∞ = ½(1 + tanh x) = 1/(1 + e^{−2x}),
+/// x = (V − V1)/V2, and T likewise are logistic functions D/(D + N). z is clamped to ±50
+/// (|V − V3| > 1700 mV), where tanh 2z is ±1 to double precision, so that N⁶ cannot overflow;
+/// a NaN voltage stays NaN.
 struct NetworkKinetics {
     let inverseCapacitance, gL, gCa, gK, vCa, vK, leakDrive: Double
     let v1, minusTwoOverV2, v3, halfOverV4, phi, inversePhi: Double
@@ -477,36 +480,45 @@ struct NetworkKinetics {
         phi = c[11]; inversePhi = 1 / c[11]
     }
 
+    /// 1/(1 + e^{−y}) from the fraction e^{−y} = N/D.
     @inline(__always)
-    func calciumActivation(_ v: Double) -> Double {
-        1 / (1 + VectorExp.exp((v - v1) * minusTwoOverV2))
+    static func logistic(minus y: Double) -> Double {
+        let e = VectorExp.fraction(y)
+        return e.denominator / (e.denominator + e.numerator)
     }
 
     @inline(__always)
-    func reducedGateArgument(_ v: Double) -> Double {
+    func calciumActivation(_ v: Double) -> Double {
+        Self.logistic(minus: (v - v1) * minusTwoOverV2)
+    }
+
+    @inline(__always)
+    func gateExponential(_ v: Double) -> (numerator: Double, denominator: Double) {
         let z = (v - v3) * halfOverV4
-        return z < -100 ? -100 : (z > 100 ? 100 : z)
+        return VectorExp.fraction(z < -50 ? -50 : (z > 50 ? 50 : z))
     }
 
     @inline(__always)
     func gateSteadyStateAndTimeConstant(_ v: Double, _ wInf: UnsafeMutablePointer<Double>, _ tau: UnsafeMutablePointer<Double>) {
-        let u = VectorExp.exp(reducedGateArgument(v))
-        let u2 = u * u, u4 = u2 * u2
-        let a = 1 + u4, b = 1 + u2
+        let (n, d) = gateExponential(v)
+        let n2 = n * n, d2 = d * d
+        let n4 = n2 * n2
+        let a = d2 * d2 + n4, b = d2 + n2
         let q = 1 / (a * b)
-        wInf.pointee = u4 * b * q
-        tau.pointee = 2 * u * a * q * inversePhi
+        wInf.pointee = n4 * b * q
+        tau.pointee = 2 * n * d * a * q * inversePhi
     }
 
-    /// dw/dt = φ cosh z (w∞ − w).
+    /// dw/dt = φ cosh z (w∞ − w), with cosh z = (N² + D²)/(2ND).
     @inline(__always)
     func gateRate(_ v: Double, _ w: Double) -> Double {
-        let u = VectorExp.exp(reducedGateArgument(v))
-        let u2 = u * u, u4 = u2 * u2
-        let a = 1 + u4
-        let q = 1 / (a * u)
-        let wInf = u4 * u * q
-        let coshZ = 0.5 * (1 + u2) * a * q
+        let (n, d) = gateExponential(v)
+        let n2 = n * n, d2 = d * d
+        let n4 = n2 * n2
+        let a = d2 * d2 + n4, twoND = 2 * n * d
+        let q = 1 / (a * twoND)
+        let wInf = n4 * twoND * q
+        let coshZ = (n2 + d2) * a * q
         return phi * coshZ * (wInf - w)
     }
 }
@@ -516,42 +528,43 @@ extension SynapticOutput {
     @inline(__always)
     func writeValues(_ v: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>) {
         let minusInverseSlope = -1 / slope, threshold = threshold
-        for j in 0..<count { out[j] = 1 / (1 + VectorExp.exp((v[j] - threshold) * minusInverseSlope)) }
+        for j in 0..<count { out[j] = NetworkKinetics.logistic(minus: (v[j] - threshold) * minusInverseSlope) }
     }
 }
 
-/// e^x without a library call, so that loops over compartments vectorise: Cody–Waite reduction
-/// x = n ln 2 + r, |r| ≤ ln2/2, a degree-11 polynomial for e^r and 2ⁿ assembled in the exponent
-/// bits. Plain multiply–add (no FMA), so results are the same on every x86-64 and ARM build.
+/// e^x without a library call, so that loops over compartments vectorise, returned as a fraction
+/// N/D so that callers fold the division into their own: Cody–Waite reduction x = n ln 2 + r,
+/// |r| ≤ ln2/2, the [6/6] Padé approximant e^r ≈ P(r)/P(−r) (truncation below 2e−19; relative
+/// error of the double evaluation below 3e−16, Validation/vector_exp_fit.py), and 2ⁿ assembled
+/// in the exponent bits and folded into N. Plain multiply–add (no FMA), so results are the same
+/// on every x86-64 and ARM build.
 ///
-/// x is clamped to [−708, 709], so the result is finite and normal for every finite x: below
-/// −708 it returns e^−708 ≈ 3e−308 instead of a subnormal or zero, above 709 e^709 instead of
-/// infinity. NaN propagates.
+/// x is clamped to [−708, 709], so N/D is finite and normal for every finite x: below −708 it
+/// gives e^−708 ≈ 3e−308 instead of a subnormal or zero, above 709 e^709 instead of infinity.
+/// NaN propagates.
 enum VectorExp {
     @inline(__always)
-    static func exp(_ x: Double) -> Double {
+    static func fraction(_ x: Double) -> (numerator: Double, denominator: Double) {
         let xc = x < -708 ? -708 : (x > 709 ? 709 : x)
         // Adding 1.5·2⁵² rounds x·log2(e) to an integer n held in the low mantissa bits.
         let shifter = 6_755_399_441_055_744.0
         let t = xc * 1.442_695_040_888_963_4 + shifter
         let n = t - shifter
         let r = (xc - n * 0.693_147_180_369_123_816_49) - n * 1.908_214_929_270_587_7e-10
-        // e^r = 1 + r + r²·q(r), q a degree-9 Chebyshev fit of (e^r − 1 − r)/r² on |r| ≤ ln2/2
-        // (Validation/vector_exp_fit.py; NetworkKineticsTests bounds the error of the whole function).
-        var q = 2.510038549551032e-08
-        q = q * r + 2.7620088445409746e-07
-        q = q * r + 2.7557268459997064e-06
-        q = q * r + 2.4801521295954376e-05
-        q = q * r + 0.00019841269863053618
-        q = q * r + 0.0013888888917213717
-        q = q * r + 0.008333333333330062
-        q = q * r + 0.04166666666662413
-        q = q * r + 0.16666666666666669
-        q = q * r + 0.5000000000000001
-        let p = (q * r) * r + r + 1
+        // P(r) = E(r²) + r·O(r²), P(−r) = E − r·O; P's coefficients are (12−k)!·6!/(12!·k!·(6−k)!).
+        let r2 = r * r
+        let even = ((r2 * (1.0 / 665_280) + 1.0 / 792) * r2 + 5.0 / 44) * r2 + 1
+        let odd = ((r2 * (1.0 / 15_840) + 1.0 / 66) * r2 + 0.5) * r
         // The low 12 bits of t's pattern hold n (two's complement); shifted into the exponent field
         // with the bias they give 2ⁿ for n in [−1021, 1023].
         let scale = Double(bitPattern: (t.bitPattern &+ 1023) &<< 52)
-        return p * scale
+        return ((even + odd) * scale, even - odd)
+    }
+
+    /// e^x itself (one division).
+    @inline(__always)
+    static func exp(_ x: Double) -> Double {
+        let e = fraction(x)
+        return e.numerator / e.denominator
     }
 }
