@@ -10,6 +10,7 @@ struct NeuroODECommand: AsyncParsableCommand {
         subcommands: [
             SimulateCommand.self,
             ListCommand.self,
+            Bench.self,
         ]
     )
 

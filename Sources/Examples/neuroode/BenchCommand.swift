@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import NeuroODE
+
+/// `neuroode bench`: performance measurements.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure simulation throughput.",
+        subcommands: [Simulate.self, BenchRober.self]
+    )
+
+    /// `neuroode bench simulate`: leapfrog on the seeded evidence-task network.
+    struct Simulate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time the leapfrog simulation of a seeded Morris–Lecar network (evidence-task shape).")
+
+        @Option(help: "Neurons N.") var neurons = 128
+        @Option(help: "Input channels M.") var inputs = 50
+        @Option(help: "Trials B simulated together.") var batch = 64
+        @Option(help: "Leapfrog steps per run.") var steps = 3000
+        @Option(help: "Runs timed (the median is reported).") var repeats = 5
+        @Option(help: "Worker threads (the batch is split across them).")
+        var threads = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Step size in ms.") var dt = 0.1
+        @Option(help: "Random seed for weights, input and initial state.") var seed: UInt64 = 1
+
+        func run() throws {
+            let benchmark = NetworkBenchmark(
+                neurons: neurons, inputs: inputs, batchSize: batch, steps: steps, repeats: repeats,
+                threads: threads, stepSize: dt, seed: seed)
+            let m = try benchmark.run()
+            print("ml-network leapfrog: N = \(neurons), M = \(inputs), B = \(batch), \(steps) steps of \(dt) ms, \(threads) thread(s), float64")
+            print("runs (s):            \(m.runSeconds.map { String(format: "%.4f", $0) }.joined(separator: " "))")
+            print(String(format: "seconds per run:     %.4f (median of %d)", m.medianSeconds, repeats))
+            print(String(format: "neuron-steps per s:  %.1f M", m.neuronStepsPerSecond / 1e6))
+            print(String(format: "synaptic input alone (s): %.4f (%.0f %% of a run; dgemm + token gather)", m.medianMatrixProductSeconds, 100 * m.matrixProductShare))
+            print(String(format: "final mean V (mV):   %.3f", m.finalMeanVoltage))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import CSundials
+import Dispatch
+import Foundation
+
+/// Times the leapfrog simulation of a seeded Morris–Lecar network (the evidence task's shape:
+/// N neurons, M-dimensional token input, B trials), the workload that dominates ES training.
+///
+/// It lives in the library so the generic integrator is specialised inside the module. Every
+/// run simulates the same problem from the same state; the median of `repeats` runs is reported,
+/// together with the time the `dgemm` calls alone take for the same number of steps and the same
+/// split, which bounds what any element-wise optimisation can still gain.
+public struct NetworkBenchmark: Sendable {
+    public var neurons: Int
+    public var inputs: Int
+    public var batchSize: Int
+    public var steps: Int
+    public var repeats: Int
+    public var threads: Int
+    public var stepSize: Double
+    public var tokenDuration: Double
+    public var seed: UInt64
+
+    public init(
+        neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, steps: Int = 3000, repeats: Int = 5,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, stepSize: Double = 0.1,
+        tokenDuration: Double = 6, seed: UInt64 = 1
+    ) {
+        self.neurons = neurons
+        self.inputs = inputs
+        self.batchSize = batchSize
+        self.steps = steps
+        self.repeats = repeats
+        self.threads = threads
+        self.stepSize = stepSize
+        self.tokenDuration = tokenDuration
+        self.seed = seed
+    }
+
+    public struct Measurement: Sendable {
+        /// Wall time of each run, in seconds.
+        public var runSeconds: [Double]
+        /// Wall time of the matrix products alone for each run's steps, in seconds.
+        public var matrixProductSeconds: [Double]
+        /// Neuron-steps (N·B·steps) per run.
+        public var neuronSteps: Int
+        /// Mean membrane potential at the end of the run (a sanity value: it must be finite).
+        public var finalMeanVoltage: Double
+
+        public var medianSeconds: Double { Self.median(runSeconds) }
+        public var medianMatrixProductSeconds: Double { Self.median(matrixProductSeconds) }
+        public var neuronStepsPerSecond: Double { Double(neuronSteps) / medianSeconds }
+        /// Fraction of the run spent in `dgemm` (estimated from the separate product timing).
+        public var matrixProductShare: Double { medianMatrixProductSeconds / medianSeconds }
+
+        static func median(_ values: [Double]) -> Double {
+            let sorted = values.sorted()
+            let mid = sorted.count / 2
+            return sorted.count % 2 == 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid])
+        }
+    }
+
+    public func run() throws(ODEError) -> Measurement {
+        guard steps > 0 else { throw .invalidParameter(name: "steps", value: Double(steps), reason: "must be positive") }
+        guard repeats > 0 else { throw .invalidParameter(name: "repeats", value: Double(repeats), reason: "must be positive") }
+        guard threads > 0 else { throw .invalidParameter(name: "threads", value: Double(threads), reason: "must be positive") }
+        let segments = Swift.max(1, Int((Double(steps) * stepSize / tokenDuration).rounded(.up)))
+        let input = try TokenSequenceInput.random(
+            channels: inputs, vocabularySize: 5, length: segments, batchSize: batchSize,
+            tokenDuration: tokenDuration, seed: seed)
+        let network = try MorrisLecarNetwork.seeded(neurons: neurons, input: input, seed: seed)
+        let span = (start: 0.0, end: Double(steps) * stepSize)
+        var runs: [Double] = [], products: [Double] = []
+        var finalState: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            finalState = try network.simulate(timeSpan: span, stepSize: stepSize, threads: threads)
+            runs.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            products.append(try timeMatrixProducts(network))
+        }
+        let voltages = finalState[0..<(neurons * batchSize)]
+        return Measurement(
+            runSeconds: runs, matrixProductSeconds: products, neuronSteps: neurons * batchSize * steps,
+            finalMeanVoltage: voltages.reduce(0, +) / Double(voltages.count))
+    }
+
+    /// The synaptic input of every part (the W_rec·T product and the input term), `steps` times,
+    /// in parallel as the simulation runs them.
+    private func timeMatrixProducts(_ network: MorrisLecarNetwork) throws(ODEError) -> Double {
+        let parts = try network.splitBatch(into: Swift.max(1, Swift.min(threads, batchSize)))
+        let steps = self.steps
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: parts.count) { k in
+            let part = parts[k]
+            let count = part.neurons * part.batchSize
+            var scratch = [Double](repeating: 0.5, count: count)
+            var current = [Double](repeating: 0, count: count)
+            part.defaultParameters.withUnsafeBufferPointer { p in
+                scratch.withUnsafeMutableBufferPointer { t in
+                    current.withUnsafeMutableBufferPointer { c in
+                        for step in 0..<steps {
+                            part.writeNetworkInput(
+                                at: Double(step) * stepSize, scratch: t.baseAddress!, parameters: p, into: c.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+}

@@ -1,0 +1,570 @@
+import CSundials
+import Dispatch
+import Foundation
+
+/// A recurrent network of N Morris–Lecar neurons simulated for B independent trials at once
+/// (SPEC "Networks", "Evidence integration").
+///
+/// Neuron i in trial b obeys the Morris–Lecar equations (``MorrisLecar``) with the current
+///
+///     I_ib = I_bias + gain·(bias_i + (W_in u_b(t))_i + (W_rec T(V_·b))_i)
+///
+/// where T is the synaptic output (``SynapticOutput``) and u the input (``InputSignal``). With
+/// the defaults this is the SPEC's I = 39.9 + 36.75·(0.1 + W_in u + W_rec T).
+///
+/// **State layout** `[V | w]`, each block `N × B` row-major (neuron-major, trials contiguous), so
+/// that the recurrent input of all trials is one matrix–matrix product (N×N)·(N×B) per evaluation
+/// (OpenBLAS `dgemm`). The input term is one (N×M)·(M×B) product, or, for token inputs
+/// (``TokenInputSignal``) with K ≤ B tokens, the much smaller (N×M)·(M×K) product gathered per
+/// trial. No scratch memory is needed: the products are staged in the output buffers.
+///
+/// **Parameters** (flat, named), in this order: `W_in[i,j]` (N×M, row-major), `W_rec[i,j]` (N×N,
+/// row-major), `bias[i]` (one per neuron, default 0.1), `gain`, `I_bias`. The neuron constants
+/// (C, gL, …, φ) come from a ``MorrisLecar/Preset`` and are fixed: the network is trained through
+/// its weights.
+///
+/// **Recurrent term in time.** The continuous right-hand side (for dopri5 / CVODE) uses T(V(t)).
+/// The leapfrog evaluates the membrane coefficients with the voltages V_n of the step's start, so
+/// the step n → n+1 uses T(V_n): exactly the SPEC's T_prev.
+///
+/// **Defaults.** Preset `.snic` and synapse ``SynapticOutput/authorsNetwork`` (V_T = −3, K_p = 8):
+/// the operating current 39.9 + 36.75·(…) was tuned in the authors' network code together with
+/// that synapse and that preset; the paper's V_T = 10, K_p = 3 stays available through `synapse:`.
+///
+/// **Parallelism.** Trials are independent: ``splitBatch(into:)`` cuts the batch into networks
+/// over disjoint trial ranges and ``simulate(initialState:parameters:timeSpan:stepSize:threads:)``
+/// runs them concurrently, one leapfrog with its own buffers per part. OpenBLAS is kept
+/// single-threaded so it does not compete with that.
+public struct MorrisLecarNetwork: ConductanceBasedSystem {
+    /// N.
+    public let neurons: Int
+    /// M, the input dimension.
+    public let inputs: Int
+    /// B, the number of trials this network simulates.
+    public let batchSize: Int
+    /// The first trial of `input` simulated here (non-zero for the parts made by ``splitBatch(into:)``).
+    public let firstTrial: Int
+    public let neuronPreset: MorrisLecar.Preset
+    /// C, gL, gCa, gK, VL, VCa, VK, V1, V2, V3, V4, φ (``MorrisLecar/parameterNames`` without I).
+    public let neuronConstants: [Double]
+    public let synapse: SynapticOutput
+    /// The input of the whole batch; this network reads trials `firstTrial ..< firstTrial + batchSize`.
+    public let input: any InputSignal
+    public let defaultParameters: [Double]
+    public let defaultInitialState: [Double]
+    public let parameterNames: [String]
+    /// The input for this network's trials, cached once in the form evaluations read fastest.
+    let inputTable: NetworkInputTable
+
+    /// SPEC's initial gate value w0 (the snic resting gate).
+    public static let restingGate = 0.014173
+
+    /// A network with the given weights.
+    ///
+    /// - Parameters:
+    ///   - inputWeights: W_in, N × M row-major (M = `input.channels`).
+    ///   - recurrentWeights: W_rec, N × N row-major.
+    ///   - bias: one per neuron; nil gives 0.1 for every neuron (SPEC).
+    ///   - initialState: `[V | w]`; nil gives V = −20 mV (SPEC's mean) and w = 0.014173 everywhere.
+    public init(
+        neurons: Int, input: some InputSignal, inputWeights: [Double], recurrentWeights: [Double],
+        bias: [Double]? = nil, gain: Double = 36.75, biasCurrent: Double = 39.9,
+        preset: MorrisLecar.Preset = .snic, synapse: SynapticOutput = .authorsNetwork,
+        initialState: [Double]? = nil
+    ) throws(ODEError) {
+        guard neurons > 0 else { throw .dimensionMismatch(what: "network neuron count", expected: 1, actual: neurons) }
+        let m = input.channels, b = input.batchSize
+        guard b > 0 else { throw .dimensionMismatch(what: "input batch size", expected: 1, actual: b) }
+        guard inputWeights.count == neurons * m else {
+            throw .dimensionMismatch(what: "W_in (\(neurons) × \(m))", expected: neurons * m, actual: inputWeights.count)
+        }
+        guard recurrentWeights.count == neurons * neurons else {
+            throw .dimensionMismatch(what: "W_rec (\(neurons) × \(neurons))", expected: neurons * neurons, actual: recurrentWeights.count)
+        }
+        let bias = bias ?? [Double](repeating: 0.1, count: neurons)
+        guard bias.count == neurons else { throw .dimensionMismatch(what: "bias", expected: neurons, actual: bias.count) }
+        let constants = Array(MorrisLecar(preset: preset).defaultParameters.prefix(12))
+        let state = initialState
+            ?? [Double](repeating: -20, count: neurons * b) + [Double](repeating: Self.restingGate, count: neurons * b)
+        guard state.count == 2 * neurons * b else {
+            throw .dimensionMismatch(what: "initial state of ml-network", expected: 2 * neurons * b, actual: state.count)
+        }
+        let table = NetworkInputTable(input)
+        if let (index, value) = table.firstNonFiniteValue {
+            throw .invalidParameter(name: "input value #\(index)", value: value, reason: "inputs must be finite")
+        }
+        _ = Self.singleThreadedBLAS
+        self.init(
+            neurons: neurons, inputs: m, batchSize: b, firstTrial: 0, preset: preset, constants: constants,
+            synapse: synapse, input: input, inputTable: table,
+            parameters: inputWeights + recurrentWeights + bias + [gain, biasCurrent], initialState: state,
+            names: Self.makeParameterNames(neurons: neurons, inputs: m))
+    }
+
+    private init(
+        neurons: Int, inputs: Int, batchSize: Int, firstTrial: Int, preset: MorrisLecar.Preset, constants: [Double],
+        synapse: SynapticOutput, input: any InputSignal, inputTable: NetworkInputTable, parameters: [Double],
+        initialState: [Double], names: [String]
+    ) {
+        self.neurons = neurons
+        self.inputs = inputs
+        self.batchSize = batchSize
+        self.firstTrial = firstTrial
+        self.neuronPreset = preset
+        self.neuronConstants = constants
+        self.synapse = synapse
+        self.input = input
+        self.inputTable = inputTable
+        self.defaultParameters = parameters
+        self.defaultInitialState = initialState
+        self.parameterNames = names
+    }
+
+    /// SPEC's initialisation for the evidence task: W_in ~ U(0.1 ± 1/√N); W_rec ~ U(0.001 ± 1/√N)
+    /// with 20 % of its entries (chosen at random, rounded to the nearest count) set to 0.001;
+    /// V0 ~ −20 + N(0, 5²) and w0 = 0.014173 for every neuron and trial.
+    ///
+    /// Each quantity draws from its own stream of `seed` (0: W_in, 1: W_rec, 2: the initial state),
+    /// so changing the batch size does not change the weights.
+    public static func seeded(
+        neurons: Int, input: some InputSignal, seed: UInt64,
+        gain: Double = 36.75, biasCurrent: Double = 39.9,
+        preset: MorrisLecar.Preset = .snic, synapse: SynapticOutput = .authorsNetwork
+    ) throws(ODEError) -> MorrisLecarNetwork {
+        guard neurons > 0 else { throw .dimensionMismatch(what: "network neuron count", expected: 1, actual: neurons) }
+        let halfWidth = 1 / Double(neurons).squareRoot()
+        var inputStream = SeededGenerator(seed: seed, stream: 0)
+        let wIn = (0..<(neurons * input.channels)).map { _ in
+            inputStream.nextUniform(in: (0.1 - halfWidth)..<(0.1 + halfWidth))
+        }
+        var recurrentStream = SeededGenerator(seed: seed, stream: 1)
+        var wRec = (0..<(neurons * neurons)).map { _ in
+            recurrentStream.nextUniform(in: (0.001 - halfWidth)..<(0.001 + halfWidth))
+        }
+        // A partial Fisher–Yates shuffle picks the entries reset to 0.001 without repetition.
+        var indices = Array(wRec.indices)
+        let resetCount = Int((0.2 * Double(wRec.count)).rounded())
+        for k in 0..<resetCount {
+            let j = k + Int(recurrentStream.next(upperBound: UInt64(indices.count - k)))
+            indices.swapAt(k, j)
+            wRec[indices[k]] = 0.001
+        }
+        var stateStream = SeededGenerator(seed: seed, stream: 2)
+        let count = neurons * input.batchSize
+        let v0 = (0..<count).map { _ in stateStream.nextGaussian(mean: -20, standardDeviation: 5) }
+        return try MorrisLecarNetwork(
+            neurons: neurons, input: input, inputWeights: wIn, recurrentWeights: wRec, gain: gain,
+            biasCurrent: biasCurrent, preset: preset, synapse: synapse,
+            initialState: v0 + [Double](repeating: restingGate, count: count))
+    }
+
+    /// OpenBLAS must not start its own threads: the batch is already split across the cores.
+    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+
+    private static func makeParameterNames(neurons n: Int, inputs m: Int) -> [String] {
+        var names: [String] = []
+        names.reserveCapacity(n * m + n * n + n + 2)
+        for i in 0..<n { for j in 0..<m { names.append("W_in[\(i),\(j)]") } }
+        for i in 0..<n { for j in 0..<n { names.append("W_rec[\(i),\(j)]") } }
+        for i in 0..<n { names.append("bias[\(i)]") }
+        names += ["gain", "I_bias"]
+        return names
+    }
+
+    // MARK: Layout
+
+    /// Offsets of the parameter blocks.
+    var recurrentWeightsOffset: Int { neurons * inputs }
+    var biasOffset: Int { neurons * (inputs + neurons) }
+    var gainIndex: Int { biasOffset + neurons }
+    var biasCurrentIndex: Int { gainIndex + 1 }
+
+    /// N·B, the number of compartments.
+    var compartments: Int { neurons * batchSize }
+
+    public var name: String { "ml-network" }
+    public var dimension: Int { 2 * compartments }
+    public var voltageCount: Int { compartments }
+    public var voltageIndices: [Int] { Array(0..<compartments) }
+    public var stateNames: [String] {
+        (0..<compartments).map { "V[\($0 / batchSize),\($0 % batchSize)]" }
+            + (0..<compartments).map { "w[\($0 / batchSize),\($0 % batchSize)]" }
+    }
+
+    public func validate(parameters: [Double]) throws(ODEError) {
+        try MorrisLecar.validateNeuronParameters(neuronConstants, offset: 0)
+    }
+
+    // MARK: Synaptic input
+
+    /// Writes gain·(W_rec·T + W_in·u(t)) for every compartment into `current`, with T (N × B)
+    /// already in `scratch`, which is then free and serves the token path as N × K workspace.
+    ///
+    /// W_rec·T is one `dgemm`. For token inputs (K ≤ B tokens) the input term is
+    /// gain·W_in·vocabularyᵀ (N × K, one small `dgemm`) gathered by each trial's token; otherwise
+    /// a second `dgemm` with the cached M × B segment matrix.
+    @inline(__always)
+    func writeNetworkInput(
+        at t: Double, scratch: UnsafeMutablePointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        into current: UnsafeMutablePointer<Double>
+    ) {
+        let n = Int32(neurons), b = Int32(batchSize), m = Int32(inputs), base = p.baseAddress!
+        let gain = p[gainIndex]
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, b, n, gain,
+                    base + recurrentWeightsOffset, n, scratch, b, 0, current, b)
+        guard inputs > 0 else { return }
+        let segment = input.segmentIndex(at: t)
+        switch inputTable {
+        case let .dense(table):
+            table.withUnsafeBufferPointer { table in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, b, m, gain,
+                            base, m, table.baseAddress! + segment * inputs * batchSize, b, 1, current, b)
+            }
+        case let .tokens(vocabulary, size, tokens):
+            vocabulary.withUnsafeBufferPointer { vocabulary in
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Int32(size), m, gain,
+                            base, m, vocabulary.baseAddress!, m, 0, scratch, Int32(size))
+            }
+            tokens.withUnsafeBufferPointer { tokens in
+                let row = tokens.baseAddress! + segment * batchSize
+                for i in 0..<neurons {
+                    let projected = scratch + i * size, out = current + i * batchSize
+                    for trial in 0..<batchSize { out[trial] += projected[Int(row[trial])] }
+                }
+            }
+        }
+    }
+
+    /// The current's constant part per neuron, I_bias + gain·bias_i, added after the products.
+    @inline(__always)
+    func constantCurrent(_ i: Int, _ p: UnsafeBufferPointer<Double>) -> Double {
+        p[biasCurrentIndex] + p[gainIndex] * p[biasOffset + i]
+    }
+
+    // MARK: Right-hand side
+
+    public func evaluateRightHandSide(
+        at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        into dydt: UnsafeMutableBufferPointer<Double>
+    ) {
+        let nb = compartments, batch = batchSize
+        let v = y.baseAddress!, w = v + nb
+        let dv = dydt.baseAddress!, dw = dv + nb
+        // T(V) goes into the gate half of the output, the synaptic current into the voltage half;
+        // both are then overwritten in place by the derivatives.
+        synapse.writeValues(v, count: nb, into: dw)
+        writeNetworkInput(at: t, scratch: dw, parameters: p, into: dv)
+        let k = NetworkKinetics(neuronConstants)
+        for i in 0..<neurons {
+            let constant = constantCurrent(i, p) + k.leakDrive
+            let row = i * batch
+            for j in row..<(row + batch) {
+                let vj = v[j], wj = w[j]
+                let m = k.calciumActivation(vj)
+                let gCa = k.gCa * m, gK = k.gK * wj
+                let g = k.gL + gCa + gK
+                let e = constant + dv[j] + gCa * k.vCa + gK * k.vK
+                dv[j] = (e - g * vj) * k.inverseCapacitance
+                dw[j] = k.gateRate(vj, wj)
+            }
+        }
+    }
+
+    // MARK: Conductance-based structure (leapfrog)
+
+    public func capacitance(parameters p: UnsafeBufferPointer<Double>) -> Double { neuronConstants[0] }
+
+    public func evaluateGateKinetics(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        steadyState: UnsafeMutableBufferPointer<Double>, timeConstant: UnsafeMutableBufferPointer<Double>
+    ) {
+        let k = NetworkKinetics(neuronConstants)
+        let v = voltages.baseAddress!, wInf = steadyState.baseAddress!, tau = timeConstant.baseAddress!
+        for j in 0..<compartments {
+            k.gateSteadyStateAndTimeConstant(v[j], wInf + j, tau + j)
+        }
+    }
+
+    public func evaluateMembraneCoefficients(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters p: UnsafeBufferPointer<Double>,
+        conductance: UnsafeMutableBufferPointer<Double>, drive: UnsafeMutableBufferPointer<Double>
+    ) {
+        let nb = compartments, batch = batchSize
+        let v = voltages.baseAddress!, w = gates.baseAddress!
+        let g = conductance.baseAddress!, e = drive.baseAddress!
+        // T(V_n) is staged in the conductance buffer, the synaptic current in the drive buffer.
+        synapse.writeValues(v, count: nb, into: g)
+        writeNetworkInput(at: t, scratch: g, parameters: p, into: e)
+        let k = NetworkKinetics(neuronConstants)
+        for i in 0..<neurons {
+            let constant = constantCurrent(i, p) + k.leakDrive
+            let row = i * batch
+            for j in row..<(row + batch) {
+                let gCa = k.gCa * k.calciumActivation(v[j]), gK = k.gK * w[j]
+                g[j] = k.gL + gCa + gK
+                e[j] = constant + e[j] + gCa * k.vCa + gK * k.vK
+            }
+        }
+    }
+}
+
+// MARK: - Batch splitting and parallel simulation
+
+extension MorrisLecarNetwork {
+    /// The most parts the batch can be cut into: one trial each, except for token inputs, whose
+    /// parts must keep at least as many trials as there are tokens (the input term is formed in
+    /// N × K scratch inside the N × B buffers). Every part then evaluates the input the same way,
+    /// which keeps results bit-identical whatever the split.
+    public var maximumParts: Int {
+        if case let .tokens(_, size, _) = inputTable { return Swift.max(1, batchSize / size) }
+        return batchSize
+    }
+
+    /// The trial ranges of `parts` near-equal pieces of the batch (sizes differ by at most one).
+    public func batchRanges(parts: Int) throws(ODEError) -> [Range<Int>] {
+        guard parts >= 1, parts <= maximumParts else {
+            throw .dimensionMismatch(what: "number of batch parts (1 ... \(maximumParts))", expected: maximumParts, actual: parts)
+        }
+        return (0..<parts).map { k in (k * batchSize / parts)..<((k + 1) * batchSize / parts) }
+    }
+
+    /// Networks over disjoint trial ranges that together simulate exactly this one: trial b of
+    /// a part is trial `range.lowerBound + b` here. Parts share weights, constants and input.
+    public func splitBatch(into parts: Int) throws(ODEError) -> [MorrisLecarNetwork] {
+        try batchRanges(parts: parts).map { range in
+            MorrisLecarNetwork(
+                neurons: neurons, inputs: inputs, batchSize: range.count, firstTrial: firstTrial + range.lowerBound,
+                preset: neuronPreset, constants: neuronConstants, synapse: synapse, input: input,
+                inputTable: inputTable.restricted(to: range, batchSize: batchSize),
+                parameters: defaultParameters, initialState: Self.columns(defaultInitialState, 2 * neurons, batchSize, range),
+                names: parameterNames)
+        }
+    }
+
+    /// Cuts a state of this network into the states of ``splitBatch(into:)``'s parts.
+    public func splitState(_ state: [Double], into parts: Int) throws(ODEError) -> [[Double]] {
+        guard state.count == dimension else {
+            throw .dimensionMismatch(what: "state of ml-network", expected: dimension, actual: state.count)
+        }
+        return try batchRanges(parts: parts).map { Self.columns(state, 2 * neurons, batchSize, $0) }
+    }
+
+    /// Joins the parts' states (in order) back into a state of this network.
+    public func mergeStates(_ states: [[Double]]) throws(ODEError) -> [Double] {
+        let ranges = try batchRanges(parts: states.count)
+        var merged = [Double](repeating: 0, count: dimension)
+        for (range, part) in zip(ranges, states) {
+            guard part.count == 2 * neurons * range.count else {
+                throw .dimensionMismatch(what: "state of a batch part", expected: 2 * neurons * range.count, actual: part.count)
+            }
+            for row in 0..<(2 * neurons) {
+                for b in range { merged[row * batchSize + b] = part[row * range.count + b - range.lowerBound] }
+            }
+        }
+        return merged
+    }
+
+    /// Runs the leapfrog over `timeSpan` with the batch split across `threads` workers and returns
+    /// the final state. Each part is an independent solve with its own buffers, so the result is
+    /// bit-identical for every thread count.
+    public func simulate(
+        initialState: [Double]? = nil, parameters: [Double]? = nil, timeSpan: (start: Double, end: Double),
+        stepSize: Double = 0.1, scheme: Leapfrog.InstantaneousVoltage = .extrapolatedMidpoint, threads: Int
+    ) throws(ODEError) -> [Double] {
+        let whole = try ODEProblem(system: self, initialState: initialState, parameters: parameters, timeSpan: timeSpan)
+        let parts = Swift.max(1, Swift.min(threads, maximumParts))
+        let networks = try splitBatch(into: parts)
+        let states = try splitState(whole.initialState, into: parts)
+        let problems = try (0..<parts).map { (k) throws(ODEError) in
+            try ODEProblem(system: networks[k], initialState: states[k], parameters: whole.parameters, timeSpan: timeSpan)
+        }
+        let integrator = Leapfrog(stepSize: stepSize, instantaneousVoltage: scheme)
+        var results = [Result<[Double], ODEError>](repeating: .success([]), count: parts)
+        results.withUnsafeMutableBufferPointer { slots in
+            let slots = SendableSlots(slots)
+            DispatchQueue.concurrentPerform(iterations: parts) { k in
+                slots.store(Result { () throws(ODEError) in
+                    try integrator.solve(problems[k], output: .finalState).finalState
+                }, at: k)
+            }
+        }
+        return try mergeStates(results.map { (result) throws(ODEError) in try result.get() })
+    }
+
+    /// Rows × width block of columns `range` from a rows × `batch` row-major matrix.
+    static func columns<Element>(_ matrix: [Element], _ rows: Int, _ batch: Int, _ range: Range<Int>) -> [Element] {
+        var out = [Element]()
+        out.reserveCapacity(rows * range.count)
+        for r in 0..<rows { out += matrix[(r * batch + range.lowerBound)..<(r * batch + range.upperBound)] }
+        return out
+    }
+}
+
+/// A network's input in the form its evaluations read.
+enum NetworkInputTable: Sendable {
+    /// Every segment's M × B matrix, one after another.
+    case dense([Double])
+    /// K × M token vectors and, per segment, each trial's token (segments × B).
+    case tokens(vocabulary: [Double], size: Int, tokens: [Int32])
+
+    /// The table of `input`: tokens when the input has at most as many tokens as trials (then
+    /// W_in·vocabularyᵀ is the cheaper product, and fits the N × B scratch), dense otherwise.
+    init(_ input: any InputSignal) {
+        if input.channels == 0 {
+            self = .dense([])
+        } else if let tokenInput = input as? any TokenInputSignal, tokenInput.vocabularySize <= input.batchSize {
+            var tokens = [Int32]()
+            tokens.reserveCapacity(input.segmentCount * input.batchSize)
+            for s in 0..<input.segmentCount {
+                for b in 0..<input.batchSize { tokens.append(Int32(tokenInput.token(segment: s, trial: b))) }
+            }
+            self = .tokens(vocabulary: tokenInput.vocabulary, size: tokenInput.vocabularySize, tokens: tokens)
+        } else {
+            self = .dense(input.segmentTable())
+        }
+    }
+
+    /// The index (in the vocabulary or the dense table) and value of the first NaN or infinity.
+    var firstNonFiniteValue: (Int, Double)? {
+        switch self {
+        case let .dense(values), let .tokens(values, _, _):
+            return values.enumerated().first { !$0.element.isFinite }.map { ($0.offset, $0.element) }
+        }
+    }
+
+    /// The table of trials `range` (of `batchSize`), in the same form.
+    func restricted(to range: Range<Int>, batchSize: Int) -> NetworkInputTable {
+        switch self {
+        case let .dense(table):
+            return .dense(MorrisLecarNetwork.columns(table, table.count / batchSize, batchSize, range))
+        case let .tokens(vocabulary, size, tokens):
+            return .tokens(
+                vocabulary: vocabulary, size: size,
+                tokens: MorrisLecarNetwork.columns(tokens, tokens.count / batchSize, batchSize, range))
+        }
+    }
+}
+
+/// Result slots written by concurrent workers, each worker to its own index.
+struct SendableSlots<Element>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Element>
+    init(_ buffer: UnsafeMutableBufferPointer<Element>) { self.buffer = buffer }
+    func store(_ value: Element, at index: Int) { buffer[index] = value }
+}
+
+// MARK: - Vectorisable kinetics
+
+/// The Morris–Lecar rate functions rewritten for throughput over many compartments: one
+/// exponential per function instead of tanh and cosh, each exponential kept as a fraction
+/// e^x = N/D (``VectorExp``) whose division merges with the rate function's own, so every
+/// function costs a single division.
+///
+/// With u = e^z = N/D, z = (V − V3)/(2V4): w∞ = ½(1 + tanh 2z) = u⁴/(1 + u⁴) = N⁴/(D⁴ + N⁴) and
+/// τ = 1/(φ cosh z) = 2u/(φ(1 + u²)) = 2ND/(φ(D² + N²)); m∞ = ½(1 + tanh x) = 1/(1 + e^{−2x}),
+/// x = (V − V1)/V2, and T likewise are logistic functions D/(D + N). z is clamped to ±50
+/// (|V − V3| > 1700 mV), where tanh 2z is ±1 to double precision, so that N⁶ cannot overflow;
+/// a NaN voltage stays NaN.
+struct NetworkKinetics {
+    let inverseCapacitance, gL, gCa, gK, vCa, vK, leakDrive: Double
+    let v1, minusTwoOverV2, v3, halfOverV4, phi, inversePhi: Double
+
+    @inline(__always)
+    init(_ c: [Double]) {
+        inverseCapacitance = 1 / c[0]
+        gL = c[1]; gCa = c[2]; gK = c[3]
+        leakDrive = c[1] * c[4]
+        vCa = c[5]; vK = c[6]
+        v1 = c[7]; minusTwoOverV2 = -2 / c[8]
+        v3 = c[9]; halfOverV4 = 0.5 / c[10]
+        phi = c[11]; inversePhi = 1 / c[11]
+    }
+
+    /// 1/(1 + e^{−y}) from the fraction e^{−y} = N/D.
+    @inline(__always)
+    static func logistic(minus y: Double) -> Double {
+        let e = VectorExp.fraction(y)
+        return e.denominator / (e.denominator + e.numerator)
+    }
+
+    @inline(__always)
+    func calciumActivation(_ v: Double) -> Double {
+        Self.logistic(minus: (v - v1) * minusTwoOverV2)
+    }
+
+    @inline(__always)
+    func gateExponential(_ v: Double) -> (numerator: Double, denominator: Double) {
+        let z = (v - v3) * halfOverV4
+        return VectorExp.fraction(z < -50 ? -50 : (z > 50 ? 50 : z))
+    }
+
+    @inline(__always)
+    func gateSteadyStateAndTimeConstant(_ v: Double, _ wInf: UnsafeMutablePointer<Double>, _ tau: UnsafeMutablePointer<Double>) {
+        let (n, d) = gateExponential(v)
+        let n2 = n * n, d2 = d * d
+        let n4 = n2 * n2
+        let a = d2 * d2 + n4, b = d2 + n2
+        let q = 1 / (a * b)
+        wInf.pointee = n4 * b * q
+        tau.pointee = 2 * n * d * a * q * inversePhi
+    }
+
+    /// dw/dt = φ cosh z (w∞ − w), with cosh z = (N² + D²)/(2ND).
+    @inline(__always)
+    func gateRate(_ v: Double, _ w: Double) -> Double {
+        let (n, d) = gateExponential(v)
+        let n2 = n * n, d2 = d * d
+        let n4 = n2 * n2
+        let a = d2 * d2 + n4, twoND = 2 * n * d
+        let q = 1 / (a * twoND)
+        let wInf = n4 * twoND * q
+        let coshZ = (n2 + d2) * a * q
+        return phi * coshZ * (wInf - w)
+    }
+}
+
+extension SynapticOutput {
+    /// T(V) for `count` voltages, with the branch-free exponential so the loop vectorises.
+    @inline(__always)
+    func writeValues(_ v: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>) {
+        let minusInverseSlope = -1 / slope, threshold = threshold
+        for j in 0..<count { out[j] = NetworkKinetics.logistic(minus: (v[j] - threshold) * minusInverseSlope) }
+    }
+}
+
+/// e^x without a library call, so that loops over compartments vectorise, returned as a fraction
+/// N/D so that callers fold the division into their own: Cody–Waite reduction x = n ln 2 + r,
+/// |r| ≤ ln2/2, the [6/6] Padé approximant e^r ≈ P(r)/P(−r) (truncation below 2e−19; relative
+/// error of the double evaluation below 3e−16, Validation/vector_exp_fit.py), and 2ⁿ assembled
+/// in the exponent bits and folded into N. Plain multiply–add (no FMA), so results are the same
+/// on every x86-64 and ARM build.
+///
+/// x is clamped to [−708, 709], so N/D is finite and normal for every finite x: below −708 it
+/// gives e^−708 ≈ 3e−308 instead of a subnormal or zero, above 709 e^709 instead of infinity.
+/// NaN propagates.
+enum VectorExp {
+    @inline(__always)
+    static func fraction(_ x: Double) -> (numerator: Double, denominator: Double) {
+        let xc = x < -708 ? -708 : (x > 709 ? 709 : x)
+        // Adding 1.5·2⁵² rounds x·log2(e) to an integer n held in the low mantissa bits.
+        let shifter = 6_755_399_441_055_744.0
+        let t = xc * 1.442_695_040_888_963_4 + shifter
+        let n = t - shifter
+        let r = (xc - n * 0.693_147_180_369_123_816_49) - n * 1.908_214_929_270_587_7e-10
+        // P(r) = E(r²) + r·O(r²), P(−r) = E − r·O; P's coefficients are (12−k)!·6!/(12!·k!·(6−k)!).
+        let r2 = r * r
+        let even = ((r2 * (1.0 / 665_280) + 1.0 / 792) * r2 + 5.0 / 44) * r2 + 1
+        let odd = ((r2 * (1.0 / 15_840) + 1.0 / 66) * r2 + 0.5) * r
+        // The low 12 bits of t's pattern hold n (two's complement); shifted into the exponent field
+        // with the bias they give 2ⁿ for n in [−1021, 1023].
+        let scale = Double(bitPattern: (t.bitPattern &+ 1023) &<< 52)
+        return ((even + odd) * scale, even - odd)
+    }
+
+    /// e^x itself (one division).
+    @inline(__always)
+    static func exp(_ x: Double) -> Double {
+        let e = fraction(x)
+        return e.numerator / e.denominator
+    }
+}
