@@ -24,6 +24,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     private let xInf, tau, xNew, xInfBar, tauBar, gateBarNew, gateBarOld: UnsafeMutableBufferPointer<Double>
     private let conductance, drive, nextVoltage, conductanceBar, driveBar, voltageBar: UnsafeMutableBufferPointer<Double>
     private let midpointVoltage, midpointBar: UnsafeMutableBufferPointer<Double>
+    private let pullbackScratch: UnsafeMutableBufferPointer<Double>
     private let reported, reportedBar: UnsafeMutableBufferPointer<Double>
 
     /// Builds the map for `problem` with the step size of `integrator` (validated as the integrator does).
@@ -50,7 +51,8 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         parameters = .allocate(capacity: problem.parameters.count)
         _ = parameters.initialize(from: problem.parameters)
         let ng = gateCount, nv = voltageCount, n = dimension
-        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 7 * ng + 8 * nv + 2 * n)
+        let extra = problem.system.pullbackScratchCount
+        let buffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 7 * ng + 8 * nv + 2 * n + extra)
         buffer.initialize(repeating: 0)
         scratch = buffer
         var offset = 0
@@ -63,6 +65,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         conductance = take(nv); drive = take(nv); nextVoltage = take(nv)
         conductanceBar = take(nv); driveBar = take(nv); voltageBar = take(nv)
         midpointVoltage = take(nv); midpointBar = take(nv)
+        pullbackScratch = take(extra)
         reported = take(n); reportedBar = take(n)
     }
 
@@ -225,7 +228,8 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         system.accumulateMembraneCoefficientsPullback(
             at: t + 0.5 * h, voltages: instantaneous, gates: UnsafeBufferPointer(xNew), parameters: p,
             conductanceCotangent: UnsafeBufferPointer(conductanceBar), driveCotangent: UnsafeBufferPointer(driveBar),
-            voltageCotangent: midpointBar, gateCotangent: gateBarNew, parameterCotangent: parameterCotangent)
+            voltageCotangent: midpointBar, gateCotangent: gateBarNew, parameterCotangent: parameterCotangent,
+            scratch: pullbackScratch)
         let s = slope(n)
         for i in 0..<voltageCount { voltageBar[i] += (1 + s) * midpointBar[i] }
         system.accumulateCapacitancePullback(parameters: p, cotangent: capacitanceBar, parameterCotangent: parameterCotangent)

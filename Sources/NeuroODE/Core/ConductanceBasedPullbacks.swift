@@ -3,7 +3,13 @@
 ///
 /// All three **add** into their output cotangents, like
 /// ``VectorJacobianProviding/accumulatePullback(at:state:parameters:cotangent:stateCotangent:parameterCotangent:)``.
+/// A system whose pullback needs working memory (a network's Wᵀλ product, say) states how much in
+/// ``pullbackScratchCount``; the caller allocates it once per reverse sweep and passes it in, so
+/// the pullbacks allocate nothing.
 public protocol ConductanceBasedPullbacks: ConductanceBasedSystem {
+    /// Doubles of scratch ``accumulateMembraneCoefficientsPullback(at:voltages:gates:parameters:conductanceCotangent:driveCotangent:voltageCotangent:gateCotangent:parameterCotangent:scratch:)`` needs.
+    var pullbackScratchCount: Int { get }
+
     /// Adds x̄∞ᵀ∂x∞/∂V + τ̄ᵀ∂τ/∂V to `voltageCotangent` and the same in θ to `parameterCotangent`.
     func accumulateGateKineticsPullback(
         at t: Double, voltages: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
@@ -16,9 +22,13 @@ public protocol ConductanceBasedPullbacks: ConductanceBasedSystem {
         parameters: UnsafeBufferPointer<Double>,
         conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
         voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
-        parameterCotangent: UnsafeMutableBufferPointer<Double>)
+        parameterCotangent: UnsafeMutableBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>)
 
     /// Adds C̄·∂C/∂θ to `parameterCotangent`.
     func accumulateCapacitancePullback(
         parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>)
+}
+
+extension ConductanceBasedPullbacks {
+    public var pullbackScratchCount: Int { 0 }
 }

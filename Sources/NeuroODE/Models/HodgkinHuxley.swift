@@ -251,7 +251,7 @@ extension HodgkinHuxley: ConductanceBasedPullbacks {
         parameters p: UnsafeBufferPointer<Double>,
         conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
         voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
-        parameterCotangent g: UnsafeMutableBufferPointer<Double>
+        parameterCotangent g: UnsafeMutableBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>
     ) {
         // G = gNa m³h + gK n⁴ + gL;  E = gNa m³h ENa + gK n⁴ EK + gL EL + I.
         let m = x[0], h = x[1], n = x[2]

@@ -218,7 +218,7 @@ extension MorrisLecar: ConductanceBasedPullbacks {
         parameters p: UnsafeBufferPointer<Double>,
         conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
         voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
-        parameterCotangent g: UnsafeMutableBufferPointer<Double>
+        parameterCotangent g: UnsafeMutableBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>
     ) {
         let k = Kinetics(v: voltages[0], p: p)
         let gBar = conductanceCotangent[0], eBar = driveCotangent[0], w = gates[0]
