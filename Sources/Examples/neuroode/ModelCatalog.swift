@@ -33,6 +33,22 @@ enum ModelCatalog {
                 integrator: .cvodeBDF, endTime: 4e10, output: .logarithmic(first: 1e-6, perDecade: 10),
                 absoluteTolerance: 1e-10, plot: .states(logarithmicTime: true))
         ) { _ in SimulationRunner(Rober()) },
+        ModelEntry(
+            name: "ml-network",
+            summary: "recurrent Morris–Lecar network (SPEC evidence shape: 50 input channels, tokens of 6 ms, 5 random binary tokens), state (V, w) per neuron and trial; parameters W_in W_rec bias gain I_bias",
+            presets: ["snic", "hopf", "explosive"],
+            network: NetworkDefaults(neurons: 128, batch: 1, seed: 0),
+            defaults: SimulationDefaults(integrator: .leapfrog, endTime: 300)
+        ) { options throws(CommandLineError) in
+            let preset = try options.preset(as: MorrisLecar.Preset.self, default: .snic)
+            do throws(ODEError) {
+                let input = try TokenSequenceInput.random(
+                    channels: 50, vocabularySize: 5, length: 50, batchSize: options.batch, tokenDuration: 6, seed: options.seed)
+                return SimulationRunner(try MorrisLecarNetwork.seeded(neurons: options.neurons, input: input, seed: options.seed, preset: preset))
+            } catch {
+                throw .invalidValue(option: "--neurons", value: "\(options.neurons)", reason: error.description)
+            }
+        },
     ]
 
     static var names: [String] { entries.map(\.name) }
@@ -135,10 +151,10 @@ struct ModelOptions: Sendable {
     var seed: UInt64
 
     /// The preset as the model's own enumeration.
-    func preset<Preset: RawRepresentable & CaseIterable>(as type: Preset.Type) throws(CommandLineError) -> Preset
+    func preset<Preset: RawRepresentable & CaseIterable>(as type: Preset.Type, default fallback: Preset? = nil) throws(CommandLineError) -> Preset
     where Preset.RawValue == String {
         let choices = Preset.allCases.map(\.rawValue)
-        let name = preset ?? choices.first ?? ""
+        let name = preset ?? fallback?.rawValue ?? choices.first ?? ""
         guard let value = Preset(rawValue: name) else {
             throw .unknownName(kind: "preset", name: name, choices: choices)
         }
