@@ -10,8 +10,10 @@ struct GradientCommand: ParsableCommand {
         commandName: "gradient",
         abstract: "Compute a task's loss and its gradient by one method.",
         discussion: """
-            Tasks: \(GradientTaskCatalog.entries.map { "\($0.name) (\($0.summary))" }.joined(separator: "; ")). \
-            Methods: \(GradientMethodKind.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: "; ")). \
+            Tasks:
+            \(GradientTaskCatalog.entries.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
+            Methods:
+            \(GradientMethodKind.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
             Every option applies to some tasks or methods only; giving it elsewhere is an error. \
             Invalid input exits with status 1 or 64 and one line on standard error.
             """

@@ -17,7 +17,7 @@ enum GradientMethodKind: String, CaseIterable, Sendable {
         switch self {
         case .bptt: "backpropagation through the integrator's steps, every state stored"
         case .bpttCheckpointed: "the same gradient from every k-th state, segments recomputed"
-        case .adjointFull: "continuous adjoint integrating the state backward from y(T) (constant memory)"
+        case .adjointFull: "continuous adjoint, the state integrated backward from y(T): constant memory"
         case .adjointPartial: "continuous adjoint reading the state from the stored forward trajectory"
         case .es: "evolution strategy: gradient of the Gaussian-smoothed loss from forward solves"
         case .fd: "central finite differences, 2 forward solves per parameter"
