@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gradients
 import NeuroODE
 
 @main
@@ -9,6 +10,7 @@ struct NeuroODECommand: AsyncParsableCommand {
         abstract: "Simulate and train ODE models, from biophysical neurons to neural ODEs.",
         subcommands: [
             SimulateCommand.self,
+            GradientCommand.self,
             ListCommand.self,
             Bench.self,
         ]
@@ -43,6 +45,18 @@ struct NeuroODECommand: AsyncParsableCommand {
         case let error as CommandLineError:
             message = error.description
             code = ExitCode.validationFailure.rawValue
+        case let error as TrainingError:
+            // A method option the library refused is a command-line mistake; the rest are failures.
+            if case let .invalidOption(name, _, _) = error {
+                message = "--\(name): \(error)"
+                code = ExitCode.validationFailure.rawValue
+            } else {
+                message = error.description
+                code = ExitCode.failure.rawValue
+            }
+        case let error as GradientFailure:
+            message = error.description
+            code = ExitCode.failure.rawValue
         default:
             // Help, version and clean exits keep ArgumentParser's full output and status.
             guard exitCode(for: error) != .success else { exit(withError: error) }

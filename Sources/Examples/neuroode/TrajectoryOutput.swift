@@ -81,7 +81,7 @@ struct TrajectoryOutput {
     }
 
     /// A JSON string literal.
-    private static func string(_ value: String) -> String {
+    static func string(_ value: String) -> String {
         var text = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

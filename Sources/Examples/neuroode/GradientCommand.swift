@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+import Gradients
+import NeuroODE
+
+/// `neuroode gradient TASK --method M`: the loss of a training task at one point θ and its
+/// gradient by one method, with what the method cost.
+struct GradientCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradient",
+        abstract: "Compute a task's loss and its gradient by one method.",
+        discussion: """
+            Tasks:
+            \(GradientTaskCatalog.entries.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
+            Methods:
+            \(GradientMethodKind.allCases.map { "  \($0.rawValue): \($0.summary)" }.joined(separator: "\n"))
+            Every option applies to some tasks or methods only; giving it elsewhere is an error. \
+            Invalid input exits with status 1 or 64 and one line on standard error.
+            """
+    )
+
+    @Argument(help: "The task: \(GradientTaskCatalog.names.joined(separator: ", ")).")
+    var task: String
+
+    @Option(help: ArgumentHelp(
+        "The gradient method: \(GradientMethodKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "name"))
+    var method: String = GradientMethodKind.bptt.rawValue
+
+    // MARK: Task options
+
+    @Option(
+        name: .customLong("param"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp("Set one entry of θ (e.g. I=95, 'W1[0,1]=0.3'); repeatable.", valueName: "NAME=VALUE"))
+    var parameters: [String] = []
+
+    @Option(parsing: .unconditional, help: "Horizon τ in ms (turn-off; default 3000).")
+    var horizon: Double?
+
+    @Option(parsing: .unconditional, help: "Step of a fixed-step forward integrator (turn-off; default 0.1 ms).")
+    var dt: Double?
+
+    @Option(help: ArgumentHelp(
+        "Forward integrator (turn-off): \(IntegratorKind.allCases.map(\.rawValue).joined(separator: ", ")); default leapfrog.",
+        valueName: "name"))
+    var integrator: String?
+
+    @Option(parsing: .unconditional, help: "Relative tolerance of the adjoints' backward dopri5 and of a dopri5 forward pass (default 1e-8).")
+    var rtol: Double?
+
+    @Option(parsing: .unconditional, help: "Absolute tolerance, likewise (default 1e-10).")
+    var atol: Double?
+
+    @Option(parsing: .unconditional, help: "Hidden width H of the MLP (spiral; default 50).")
+    var hidden: Int?
+
+    @Option(parsing: .unconditional, help: "Windows in the minibatch (spiral; default 20).")
+    var windows: Int?
+
+    @Option(name: .customLong("window-length"), parsing: .unconditional, help: "Points per window (spiral; default 10).")
+    var windowLength: Int?
+
+    @Option(help: "Seed of the MLP's initialization and the minibatch (spiral) and of the ES noise (default 0).")
+    var seed: UInt64?
+
+    // MARK: Method options
+
+    @Option(
+        name: .customLong("checkpoint-interval"), parsing: .unconditional,
+        help: "Keep every K-th state (bptt-checkpointed; default ⌈√steps⌉).")
+    var checkpointInterval: Int?
+
+    @Option(
+        name: .customLong("memory-budget"), parsing: .unconditional,
+        help: ArgumentHelp("Choose K so that the stored states fit in BYTES (bptt-checkpointed).", valueName: "bytes"))
+    var memoryBudget: Int?
+
+    @Option(parsing: .unconditional, help: "Samples per estimate (es; default 100, even when mirrored).")
+    var samples: Int?
+
+    @Option(parsing: .unconditional, help: "Perturbation scale σ in parameter units (es; default: the task's, turn-off 1.0, spiral 0.01).")
+    var sigma: Double?
+
+    @Option(help: ArgumentHelp("Sampling: mirrored (the paper's) or plain (one unperturbed sample) (es).", valueName: "name"))
+    var variant: String?
+
+    @Flag(help: "Centred-rank fitness shaping (es).")
+    var ranks = false
+
+    @Option(name: .customLong("fd-step"), parsing: .unconditional, help: "Relative probe step h (fd; default 1e-5).")
+    var finiteDifferenceStep: Double?
+
+    // MARK: Output
+
+    @Option(help: "Output format: text (a summary) or json.")
+    var format: GradientFormat = .text
+
+    func run() throws {
+        let entry = try GradientTaskCatalog.entry(named: task)
+        guard let kind = GradientMethodKind(rawValue: method) else {
+            throw CommandLineError.unknownName(kind: "method", name: method, choices: GradientMethodKind.allCases.map(\.rawValue))
+        }
+        try checkTaskOptions(entry: entry, kind: kind)
+        let settings = try methodSettings(kind: kind, entry: entry)
+        let gradientMethod = settings.method()
+        // The library's own rules for ES options (σ > 0, even mirrored counts), before any work.
+        try (gradientMethod as? EvolutionStrategy)?.validate()
+
+        let options = GradientTaskOptions(
+            horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
+            hidden: hidden, windows: windows, windowLength: windowLength, seed: seed,
+            parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
+            methodReadsTolerances: kind.isAdjoint)
+        let runner = try entry.makeRunner(options)
+        let estimate: GradientEstimate
+        do {
+            estimate = try runner.estimate(with: gradientMethod)
+        } catch let error as ODEError {
+            // The input was checked above, so a solver error here is the method's own failure
+            // (the full adjoint's backsolve diverging, say): say which method met it.
+            throw GradientFailure.methodFailed(method: kind.rawValue, reason: "\(error)")
+        }
+        if let index = estimate.gradient.firstIndex(where: { !$0.isFinite }) {
+            throw GradientFailure.nonFiniteGradient(
+                method: kind.rawValue, name: runner.parameterNames[index], value: estimate.gradient[index])
+        }
+        let output = GradientOutput(
+            task: entry.name, taskDescription: runner.description, method: settings,
+            parameterNames: runner.parameterNames, estimate: estimate)
+        FileHandle.standardOutput.write(Data((format == .json ? output.json() : output.text()).utf8))
+    }
+
+    /// Rejects task options the task does not read. `--seed` also serves ES, and `--rtol`/`--atol`
+    /// the adjoints, so those are rejected only when neither the task nor the method reads them.
+    private func checkTaskOptions(entry: GradientTaskEntry, kind: GradientMethodKind) throws(CommandLineError) {
+        let given: [(GradientTaskOption, Bool)] = [
+            (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
+            (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
+            (.seed, seed != nil && kind != .es),
+            (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
+        ]
+        for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
+            let name = option == .tolerances ? (rtol != nil ? "--rtol" : "--atol") : option.rawValue
+            throw .inapplicable(option: name, reason: "\(entry.name) does not take it\(option == .seed || option == .tolerances ? " and \(kind.rawValue) does not use it" : "")")
+        }
+        if let rtol, !(rtol.isFinite && rtol > 0 && rtol < 1) {
+            throw .invalidValue(option: "--rtol", value: "\(rtol)", reason: "must be positive and below 1")
+        }
+        if let atol, !(atol.isFinite && atol > 0) {
+            throw .invalidValue(option: "--atol", value: "\(atol)", reason: "must be finite and positive")
+        }
+    }
+
+    private func methodSettings(kind: GradientMethodKind, entry: GradientTaskEntry) throws(CommandLineError) -> GradientMethodSettings {
+        let owners: [(option: String, given: Bool, method: GradientMethodKind)] = [
+            ("--checkpoint-interval", checkpointInterval != nil, .bpttCheckpointed),
+            ("--memory-budget", memoryBudget != nil, .bpttCheckpointed),
+            ("--samples", samples != nil, .es), ("--sigma", sigma != nil, .es), ("--variant", variant != nil, .es),
+            ("--ranks", ranks, .es), ("--fd-step", finiteDifferenceStep != nil, .fd),
+        ]
+        if let stray = owners.first(where: { $0.given && $0.method != kind }) {
+            throw .inapplicable(option: stray.option, reason: "it is an option of \(stray.method.rawValue), not \(kind.rawValue)")
+        }
+        var settings = GradientMethodSettings(kind: kind)
+        settings.relativeTolerance = rtol ?? settings.relativeTolerance
+        settings.absoluteTolerance = atol ?? settings.absoluteTolerance
+        switch (checkpointInterval, memoryBudget) {
+        case (.some, .some):
+            throw .inapplicable(option: "--memory-budget", reason: "--checkpoint-interval already fixes the interval")
+        case let (k?, nil):
+            guard k >= 1 else { throw .invalidValue(option: "--checkpoint-interval", value: "\(k)", reason: "must be at least 1") }
+            settings.checkpoints = .interval(k)
+        case let (nil, bytes?):
+            guard bytes >= 1 else { throw .invalidValue(option: "--memory-budget", value: "\(bytes)", reason: "must be at least 1 byte") }
+            settings.checkpoints = .memoryBudget(bytes: bytes)
+        case (nil, nil):
+            break
+        }
+        if let variant {
+            guard let sampling = EvolutionStrategy.Sampling(rawValue: variant) else {
+                throw .unknownName(kind: "variant", name: variant, choices: EvolutionStrategy.Sampling.allCases.map(\.rawValue))
+            }
+            settings.sampling = sampling
+        }
+        settings.samples = samples ?? settings.samples
+        settings.sigma = sigma ?? entry.sigma
+        settings.rankShaping = ranks
+        settings.seed = seed ?? 0
+        if let step = finiteDifferenceStep {
+            guard step.isFinite, step > 0 else {
+                throw .invalidValue(option: "--fd-step", value: "\(step)", reason: "must be finite and positive")
+            }
+            settings.finiteDifferenceStep = step
+        }
+        return settings
+    }
+}
+
+/// The output forms of `gradient`.
+enum GradientFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case text
+    case json
+}
+
+/// A gradient method that failed on valid input.
+enum GradientFailure: Error, CustomStringConvertible {
+    /// A simulation inside the method failed.
+    case methodFailed(method: String, reason: String)
+    /// The method returned a gradient with a non-finite entry: reported, never printed as a number.
+    case nonFiniteGradient(method: String, name: String, value: Double)
+
+    var description: String {
+        switch self {
+        case let .methodFailed(method, reason):
+            return "\(method) failed: \(reason)"
+        case let .nonFiniteGradient(method, name, value):
+            return "\(method) returned a non-finite gradient: \(name) = \(value)"
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Gradients
+import NeuroODE
+
+/// The gradient methods `gradient` can run, by their command-line names.
+///
+/// Adding a method takes one case here, its ``summary``, and one arm in
+/// ``GradientMethodSettings/method()`` (plus its settings in ``GradientMethodSettings/statistics``).
+enum GradientMethodKind: String, CaseIterable, Sendable {
+    case bptt
+    case bpttCheckpointed = "bptt-checkpointed"
+    case adjointFull = "adjoint-full"
+    case adjointPartial = "adjoint-partial"
+    case es
+    case fd
+
+    var summary: String {
+        switch self {
+        case .bptt: "backpropagation through the integrator's steps, every state stored"
+        case .bpttCheckpointed: "the same gradient from every k-th state, segments recomputed"
+        case .adjointFull: "continuous adjoint, the state integrated backward from y(T): constant memory"
+        case .adjointPartial: "continuous adjoint reading the state from the stored forward trajectory"
+        case .es: "evolution strategy: gradient of the Gaussian-smoothed loss from forward solves"
+        case .fd: "central finite differences, 2 forward solves per parameter"
+        }
+    }
+
+    var isAdjoint: Bool { self == .adjointFull || self == .adjointPartial }
+}
+
+/// The chosen method with its settings, all validated on the command line.
+struct GradientMethodSettings: Sendable {
+    /// How `bptt-checkpointed` chooses its checkpoint interval.
+    enum Checkpoints: Sendable, Equatable {
+        case interval(Int)
+        case memoryBudget(bytes: Int)
+        case squareRoot
+    }
+
+    /// Tolerances of the adjoints' backward dopri5 when `--rtol`/`--atol` are not given: tight,
+    /// so that the adjoint's own error stays well below the forward pass's.
+    static let defaultRelativeTolerance = 1e-8
+    static let defaultAbsoluteTolerance = 1e-10
+
+    var kind: GradientMethodKind
+    var checkpoints = Checkpoints.squareRoot
+    var relativeTolerance = defaultRelativeTolerance
+    var absoluteTolerance = defaultAbsoluteTolerance
+    var samples = 100
+    var sigma = 0.1
+    var sampling = EvolutionStrategy.Sampling.mirrored
+    var rankShaping = false
+    var seed: UInt64 = 0
+    var finiteDifferenceStep = 1e-5
+
+    /// The library's method for these settings.
+    func method() -> any GradientMethod {
+        switch kind {
+        case .bptt:
+            return BackpropagationThroughTime()
+        case .bpttCheckpointed:
+            switch checkpoints {
+            case let .interval(k): return BackpropagationThroughTime(checkpointing: .interval(k))
+            case let .memoryBudget(bytes): return BackpropagationThroughTime(checkpointing: .memoryBudget(bytes: bytes))
+            case .squareRoot: return BackpropagationThroughTime(checkpointing: .squareRoot)
+            }
+        case .adjointFull, .adjointPartial:
+            return AdjointMethod(
+                variant: kind == .adjointFull ? .full : .partial,
+                backwardIntegrator: DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance))
+        case .es:
+            return EvolutionStrategy(samples: samples, sigma: sigma, sampling: sampling, rankShaping: rankShaping, seed: seed)
+        case .fd:
+            return FiniteDifferences(step: finiteDifferenceStep)
+        }
+    }
+
+    /// The settings that shaped the result, as `stats` entries: a reader of the JSON can tell
+    /// two runs of the same method apart without the command line.
+    var statistics: [(key: String, value: JSONValue)] {
+        switch kind {
+        case .bptt:
+            return [("checkpointing", .string("none"))]
+        case .bpttCheckpointed:
+            switch checkpoints {
+            case let .interval(k):
+                return [("checkpointing", .string("interval")), ("checkpointInterval", .integer(k))]
+            case let .memoryBudget(bytes):
+                return [("checkpointing", .string("memoryBudget")), ("memoryBudget", .integer(bytes))]
+            case .squareRoot:
+                return [("checkpointing", .string("squareRoot"))]
+            }
+        case .adjointFull, .adjointPartial:
+            return [("rtol", .number(relativeTolerance)), ("atol", .number(absoluteTolerance))]
+        case .es:
+            return [("samples", .integer(samples)), ("sigma", .number(sigma)), ("variant", .string(sampling.rawValue)),
+                    ("ranks", .boolean(rankShaping)), ("seed", .unsigned(seed))]
+        case .fd:
+            return [("step", .number(finiteDifferenceStep))]
+        }
+    }
+}

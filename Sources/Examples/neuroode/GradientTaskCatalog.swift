@@ -1,0 +1,204 @@
+import Gradients
+import NeuroODE
+
+/// The tasks `gradient` knows, by command-line name.
+///
+/// Adding a task is one ``GradientTaskEntry`` in ``GradientTaskCatalog/entries``: its name, the
+/// task options it reads, its default ES σ, and a factory that builds the concrete
+/// ``TrainingTask`` at its point θ and wraps it in a ``GradientRunner``. The runner is generic
+/// over the task, so every method runs specialised on the system, integrator and loss.
+enum GradientTaskCatalog {
+    static let entries: [GradientTaskEntry] = [
+        GradientTaskEntry(
+            name: "turn-off",
+            summary: "one Morris–Lecar neuron (hopf) on its I = 100 limit cycle; loss = mean synaptic output over the horizon; gradient w.r.t. I",
+            options: [.horizon, .dt, .integrator, .tolerances],
+            // σ in µA/cm²: wide enough that the smoothed loss averages over the spike-timing
+            // wiggles of a long horizon, yet about 4σ from I = 100 down to the cliff near
+            // I ≈ 95.5 below which the neuron, started on the I = 100 cycle, falls silent, so the
+            // initial estimate sees the firing side of the landscape.
+            sigma: 1.0,
+            makeRunner: turnOff),
+        GradientTaskEntry(
+            name: "spiral",
+            summary: "neural ODE dy/dt = MLP(y³), 2 → H → 2, on a seeded minibatch of windows of the cubic spiral; MAE loss; gradient w.r.t. every weight",
+            options: [.hidden, .windows, .windowLength, .seed],
+            // The weights are O(1/√H); σ = 0.01 perturbs them by about 1 %.
+            sigma: 0.01,
+            makeRunner: spiral),
+    ]
+
+    static var names: [String] { entries.map(\.name) }
+
+    static func entry(named name: String) throws(CommandLineError) -> GradientTaskEntry {
+        guard let entry = entries.first(where: { $0.name == name }) else {
+            throw .unknownName(kind: "task", name: name, choices: names)
+        }
+        return entry
+    }
+
+    /// SPEC's turn-off task, θ = (I), by default at I = 100, with the chosen forward integrator.
+    private static func turnOff(_ options: GradientTaskOptions) throws -> GradientRunner {
+        let horizon = options.horizon ?? 3000
+        guard horizon.isFinite, horizon > 0 else {
+            throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "the horizon (ms) must be finite and positive")
+        }
+        let kind = try options.integratorKind(default: .leapfrog)
+        if kind.isFixedStep {
+            if !options.methodReadsTolerances {
+                try options.reject([("--rtol", options.relativeTolerance != nil), ("--atol", options.absoluteTolerance != nil)],
+                                   reason: "\(kind.rawValue) takes a fixed step (--dt) and the method has no backward pass")
+            }
+        } else {
+            try options.reject([("--dt", options.stepSize != nil)], reason: "\(kind.rawValue) chooses its own steps (use --rtol/--atol)")
+        }
+        let dt = options.stepSize ?? 0.1
+        if kind.isFixedStep {
+            guard dt.isFinite, dt > 0, dt <= horizon else {
+                throw CommandLineError.invalidValue(
+                    option: "--dt", value: "\(dt)", reason: "the step must be finite, positive and no longer than the horizon \(horizon)")
+            }
+        }
+        let span = "horizon \(horizon) ms, "
+        switch kind {
+        case .leapfrog:
+            let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt))
+            return try GradientRunner(task, changes: options.parameterChanges, description: span + "leapfrog dt \(dt)")
+        case .leapfrogPaper:
+            let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt, instantaneousVoltage: .stepStart))
+            return try GradientRunner(task, changes: options.parameterChanges, description: span + "leapfrog-paper dt \(dt)")
+        case .dopri5:
+            let (rtol, atol) = options.tolerances
+            let task = try TurnOffTask.make(
+                horizon: horizon, integrator: DormandPrince(relativeTolerance: rtol, absoluteTolerance: atol))
+            return try GradientRunner(task, changes: options.parameterChanges, description: span + "dopri5 rtol \(rtol) atol \(atol)")
+        }
+    }
+
+    /// SPEC's spiral task: the MLP's weights at `initialParameters(seed:)` on the minibatch of
+    /// windows drawn with the same seed (iteration 0); forward dopri5 at rtol = atol = 1e-4.
+    private static func spiral(_ options: GradientTaskOptions) throws -> GradientRunner {
+        let hidden = options.hidden ?? 50
+        let windows = options.windows ?? 20
+        let windowLength = options.windowLength ?? 10
+        let seed = options.seed ?? 0
+        guard hidden >= 1 else {
+            throw CommandLineError.invalidValue(option: "--hidden", value: "\(hidden)", reason: "must be at least 1")
+        }
+        guard windows >= 1 else {
+            throw CommandLineError.invalidValue(option: "--windows", value: "\(windows)", reason: "must be at least 1")
+        }
+        let spiral = try SpiralTask(hidden: hidden)
+        guard windowLength >= 2, windowLength < spiral.times.count else {
+            throw CommandLineError.invalidValue(
+                option: "--window-length", value: "\(windowLength)", reason: "must be between 2 and \(spiral.times.count - 1) points")
+        }
+        let starts = spiral.windowStarts(seed: seed, iteration: 0, windows: windows, windowLength: windowLength)
+        let task = try spiral.batchTask(
+            starts: starts, windowLength: windowLength, parameters: spiral.model.initialParameters(seed: seed))
+        return try GradientRunner(
+            task, changes: options.parameterChanges,
+            description: "H = \(hidden), \(windows) windows of \(windowLength) points, seed \(seed), dopri5 rtol = atol = 1e-4")
+    }
+}
+
+/// One task in the catalog.
+struct GradientTaskEntry: Sendable {
+    let name: String
+    let summary: String
+    /// The task options it reads; the command rejects the others.
+    let options: Set<GradientTaskOption>
+    /// ES σ when `--sigma` is not given, in the units of the task's parameters.
+    let sigma: Double
+    let makeRunner: @Sendable (GradientTaskOptions) throws -> GradientRunner
+}
+
+/// Options that shape a task rather than a method.
+enum GradientTaskOption: String, CaseIterable, Sendable {
+    case horizon = "--horizon"
+    case dt = "--dt"
+    case integrator = "--integrator"
+    /// `--rtol`/`--atol` for the forward pass (an adaptive forward integrator).
+    case tolerances = "--rtol/--atol"
+    case hidden = "--hidden"
+    case windows = "--windows"
+    case windowLength = "--window-length"
+    /// `--seed` for the task's own randomness (initialization, minibatch).
+    case seed = "--seed"
+}
+
+/// The task options as given on the command line (`nil`: not given), resolved by each entry
+/// against its own defaults.
+struct GradientTaskOptions: Sendable {
+    var horizon: Double?
+    var stepSize: Double?
+    var integrator: String?
+    var relativeTolerance: Double?
+    var absoluteTolerance: Double?
+    var hidden: Int?
+    var windows: Int?
+    var windowLength: Int?
+    var seed: UInt64?
+    var parameterChanges: [(name: String, value: Double)] = []
+    /// Whether the method reads `--rtol`/`--atol` itself (the adjoints' backward pass).
+    var methodReadsTolerances = false
+    /// `--rtol`/`--atol` with their defaults, already validated.
+    var tolerances: (relative: Double, absolute: Double) {
+        (relativeTolerance ?? GradientMethodSettings.defaultRelativeTolerance,
+         absoluteTolerance ?? GradientMethodSettings.defaultAbsoluteTolerance)
+    }
+
+    func integratorKind(default kind: IntegratorKind) throws(CommandLineError) -> IntegratorKind {
+        guard let integrator else { return kind }
+        guard let chosen = IntegratorKind(rawValue: integrator) else {
+            throw .unknownName(kind: "integrator", name: integrator, choices: IntegratorKind.allCases.map(\.rawValue))
+        }
+        return chosen
+    }
+
+    /// Throws for the first option given whose flag is set.
+    func reject(_ options: [(option: String, given: Bool)], reason: String) throws(CommandLineError) {
+        if let first = options.first(where: \.given) { throw .inapplicable(option: first.option, reason: reason) }
+    }
+}
+
+/// A task at its point θ, with the concrete task type erased behind one closure, so that the
+/// command handles every task alike while each method runs specialised on the task.
+struct GradientRunner: Sendable {
+    let parameterNames: [String]
+    let point: [Double]
+    /// The task's settings in words.
+    let description: String
+    private let evaluate: @Sendable (any GradientMethod, [Double]) throws -> GradientEstimate
+
+    /// Lists of more names than this are abbreviated in error messages.
+    static let maximumListedNames = 12
+
+    /// The task at its current trained parameters with `changes` applied by name. Every entry of
+    /// θ is checked here, so a bad value is reported before any method runs.
+    init<System, Method, Loss>(
+        _ task: TrainingTask<System, Method, Loss>, changes: [(name: String, value: Double)], description: String
+    ) throws {
+        precondition(task.loss.parameterNames.isEmpty, "tasks with loss parameters give their point explicitly")
+        let names = task.parameterNames
+        var point = task.trainedParameters.map { task.systemParameters[$0] }
+        for change in changes {
+            guard let index = names.firstIndex(of: change.name) else {
+                let choices = names.count <= Self.maximumListedNames
+                    ? names : Array(names.prefix(3)) + ["…", names[names.count - 1]] + ["(\(names.count) in all)"]
+                throw CommandLineError.unknownName(kind: "parameter", name: change.name, owner: task.name, choices: choices)
+            }
+            point[index] = change.value
+        }
+        // The problem checks finiteness and each model's domain, naming the parameter.
+        _ = try task.problem(at: point)
+        parameterNames = names
+        self.point = point
+        self.description = description
+        evaluate = { method, theta in try method.estimate(task, at: theta, iteration: 0) }
+    }
+
+    func estimate(with method: any GradientMethod) throws -> GradientEstimate {
+        try evaluate(method, point)
+    }
+}
