@@ -72,6 +72,12 @@ enum GradientTaskCatalog {
             let task = try TurnOffTask.make(
                 horizon: horizon, integrator: DormandPrince(relativeTolerance: rtol, absoluteTolerance: atol))
             return try GradientRunner(task, changes: options.parameterChanges, description: span + "dopri5 rtol \(rtol) atol \(atol)")
+        case .cvodeBDF, .cvodeAdams:
+            let (rtol, atol) = options.tolerances
+            let method: CVODE.Method = kind == .cvodeBDF ? .bdf : .adams
+            let task = try TurnOffTask.make(
+                horizon: horizon, integrator: CVODE(method: method, relativeTolerance: rtol, absoluteTolerance: atol))
+            return try GradientRunner(task, changes: options.parameterChanges, description: span + "\(kind.rawValue) rtol \(rtol) atol \(atol)")
         }
     }
 
