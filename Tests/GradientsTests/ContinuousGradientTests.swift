@@ -97,3 +97,37 @@ struct LinearFlow: VectorJacobianProviding {
         #expect(drifts[1] > 1, "the 200 ms backsolve loses the trajectory: \(drifts)")
     }
 }
+
+/// With an adaptive integrator the running cost is integrated as extra state, so BPTT through
+/// dopri5's steps, the adjoints and finite differences agree on the turn-off task (with a trapezoid
+/// sum over the adaptive steps they differed by 2 %).
+@Suite struct QuadratureStateTests {
+    @Test func dopri5TurnOffGradientsAgree() throws {
+        let tolerance = DormandPrince(relativeTolerance: 1e-9, absoluteTolerance: 1e-11)
+        let task = try TurnOffTask.make(horizon: 200, integrator: tolerance)
+        #expect(task.integratesRunningCostAsState)
+        let bptt = try BackpropagationThroughTime().estimate(task, at: [100], iteration: 0)
+        let adjoint = try AdjointMethod(variant: .partial, backwardIntegrator: tolerance).estimate(task, at: [100], iteration: 0)
+        let fd = try FiniteDifferences(step: 1e-4).estimate(task, at: [100])
+        let reference = fd.gradient[0]
+        #expect(abs(bptt.gradient[0] - reference) < 2e-3 * abs(reference), "bptt \(bptt.gradient[0]) fd \(reference)")
+        #expect(abs(adjoint.gradient[0] - reference) < 2e-3 * abs(reference), "adjoint \(adjoint.gradient[0]) fd \(reference)")
+        // The loss itself matches the leapfrog's at a fine step (independent scheme).
+        let fine = try TurnOffTask.make(horizon: 200, integrator: Leapfrog(stepSize: 0.005)).loss(at: [100])
+        #expect(abs(bptt.loss - fine) < 1e-4 * fine, "dopri5 \(bptt.loss) leapfrog \(fine)")
+    }
+
+    @Test func augmentedJacobianMatchesDifferences() throws {
+        let system = QuadratureAugmentedSystem(base: Rober(), loss: StateIntegralLoss(weights: [0, 0, 1]))
+        let y = [0.9, 2e-5, 0.1, 0], p = Rober().defaultParameters
+        var jacobian = [Double](repeating: 0, count: 16)
+        try y.withUnsafeBufferPointer { yb in
+            try p.withUnsafeBufferPointer { pb in
+                try jacobian.withUnsafeMutableBufferPointer { try system.evaluateJacobian(at: 0, state: yb, parameters: pb, into: $0) }
+            }
+        }
+        // The quadrature row is ∂y₃/∂y = (0, 0, 1, 0); the quadrature column is zero.
+        #expect(jacobian[3] == 0 && jacobian[3 + 4] == 0 && jacobian[3 + 8] == 1 && jacobian[3 + 12] == 0)
+        #expect((0..<4).allSatisfy { jacobian[$0 + 12] == 0 })
+    }
+}

@@ -35,6 +35,9 @@ public struct BackpropagationThroughTime: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
+        if task.integratesRunningCostAsState {
+            return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
+        }
         let parts = try task.split(theta)
         if let leapfrog = task.integrator as? Leapfrog, let system = task.system as? any ConductanceBasedPullbacks {
             return try throughLeapfrog(system, task: task, parameters: parts, integrator: leapfrog)

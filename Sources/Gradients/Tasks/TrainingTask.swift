@@ -23,13 +23,26 @@ public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss
         name: String, system: System, initialState: [Double]? = nil, systemParameters: [Double]? = nil,
         timeSpan: (start: Double, end: Double), integrator: Method, loss: Loss, training names: [String]
     ) throws(ODEError) {
+        var indices: [Int] = []
+        for parameterName in names { indices.append(try system.parameterIndex(named: parameterName)) }
+        try self.init(
+            name: name, system: system, initialState: initialState, systemParameters: systemParameters,
+            timeSpan: timeSpan, integrator: integrator, loss: loss, trainingIndices: indices)
+    }
+
+    /// Builds a task training the system parameters at `indices` (and all loss parameters).
+    public init(
+        name: String, system: System, initialState: [Double]? = nil, systemParameters: [Double]? = nil,
+        timeSpan: (start: Double, end: Double), integrator: Method, loss: Loss, trainingIndices indices: [Int]
+    ) throws(ODEError) {
         self.name = name
         self.system = system
         self.timeSpan = timeSpan
         self.integrator = integrator
         self.loss = loss
-        var indices: [Int] = []
-        for parameterName in names { indices.append(try system.parameterIndex(named: parameterName)) }
+        for index in indices where !system.parameterNames.indices.contains(index) {
+            throw .dimensionMismatch(what: "trained parameter index of \(system.name)", expected: system.parameterNames.count, actual: index)
+        }
         trainedParameters = indices
         // Building the problem validates y0, the parameters and the span once, up front.
         let problem = try ODEProblem(system: system, initialState: initialState, parameters: systemParameters, timeSpan: timeSpan)
@@ -79,6 +92,7 @@ public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss
     }
 
     public func loss(at theta: [Double]) throws -> Double {
+        if integratesRunningCostAsState { return try withQuadratureState().loss(at: theta) }
         let solution = try forward(at: theta)
         let value = loss.value(
             integrals: solution.integrals, observations: observations(of: solution), parameters: try split(theta).loss)
