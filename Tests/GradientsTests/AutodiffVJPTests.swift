@@ -64,3 +64,63 @@ struct DifferentiableMorrisLecar: DifferentiableODESystem {
         for (a, b) in zip(hand, auto) { #expect(abs(a - b) <= 1e-13 * max(1, abs(a))) }
     }
 }
+
+/// Hodgkin–Huxley transcribed from SPEC (classic rates; the test points avoid the removable
+/// singularities at −40 and −55 mV, where the hand-written model switches to a series).
+struct DifferentiableHodgkinHuxley: DifferentiableODESystem {
+    var name: String { "hodgkin-huxley (autodiff)" }
+    var dimension: Int { 4 }
+    var parameterNames: [String] { HodgkinHuxley.parameterNames }
+    var defaultParameters: [Double] { HodgkinHuxley().defaultParameters }
+    var defaultInitialState: [Double] { HodgkinHuxley().defaultInitialState }
+
+    @differentiable(reverse, wrt: (y, p))
+    func derivative(at t: Double, state y: [Double], parameters p: [Double]) -> [Double] {
+        let v = y[0], m = y[1], h = y[2], n = y[3]
+        let am = 0.1 * (v + 40) / (1 - exp(-(v + 40) / 10)), bm = 4 * exp(-(v + 65) / 18)
+        let ah = 0.07 * exp(-(v + 65) / 20), bh = 1 / (1 + exp(-(v + 35) / 10))
+        let an = 0.01 * (v + 55) / (1 - exp(-(v + 55) / 10)), bn = 0.125 * exp(-(v + 65) / 80)
+        let current = p[7] - p[1] * m * m * m * h * (v - p[4]) - p[2] * n * n * n * n * (v - p[5]) - p[3] * (v - p[6])
+        return [current / p[0], am * (1 - m) - bm * m, ah * (1 - h) - bh * h, an * (1 - n) - bn * n]
+    }
+}
+
+/// ROBER as SPEC writes it.
+struct DifferentiableRober: DifferentiableODESystem {
+    var name: String { "rober (autodiff)" }
+    var dimension: Int { 3 }
+    var parameterNames: [String] { Rober.parameterNames }
+    var defaultParameters: [Double] { Rober().defaultParameters }
+    var defaultInitialState: [Double] { [1, 0, 0] }
+
+    @differentiable(reverse, wrt: (y, p))
+    func derivative(at t: Double, state y: [Double], parameters p: [Double]) -> [Double] {
+        [-p[0] * y[0] + p[2] * y[1] * y[2], p[0] * y[0] - p[1] * y[1] * y[1] - p[2] * y[1] * y[2], p[1] * y[1] * y[1]]
+    }
+}
+
+@Suite struct AutodiffBuiltInModelTests {
+    func compare<A: VectorJacobianProviding, B: VectorJacobianProviding>(
+        _ hand: A, _ auto: B, states: [[Double]], parameters: [Double]
+    ) throws {
+        for y in states {
+            let lambda = (0..<y.count).map { Double($0 % 3) - 0.7 }
+            let h = try AutodiffVJPTests().pullback(hand, y, parameters, lambda)
+            let a = try AutodiffVJPTests().pullback(auto, y, parameters, lambda)
+            for (x, z) in zip(h.0 + h.1, a.0 + a.1) {
+                #expect(abs(x - z) <= 1e-10 * max(1, abs(z)), "\(hand.name) at \(y)")
+            }
+        }
+    }
+
+    @Test func hodgkinHuxley() throws {
+        try compare(HodgkinHuxley(), DifferentiableHodgkinHuxley(),
+                    states: [[-65, 0.05, 0.6, 0.32], [-20, 0.4, 0.3, 0.5], [30, 0.9, 0.1, 0.7]],
+                    parameters: HodgkinHuxley().defaultParameters)
+    }
+
+    @Test func rober() throws {
+        try compare(Rober(), DifferentiableRober(), states: [[1, 0, 0], [0.9, 3e-5, 0.1], [0.2, 1e-6, 0.8]],
+                    parameters: Rober().defaultParameters)
+    }
+}
