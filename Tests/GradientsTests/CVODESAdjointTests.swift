@@ -24,9 +24,11 @@ struct RoberWithIntegral: JacobianProviding {
     }
 }
 
-/// ROBER whose pullback throws before t = 10: a model failing inside the backward pass.
+/// ROBER whose pullback fails before t = 10 (throws, or returns NaN): a model failing inside the
+/// backward pass.
 struct RoberWithFailingPullback: JacobianProviding, VectorJacobianProviding {
     struct Failure: Error {}
+    var throwing = true
     var name: String { "rober-failing-pullback" }
     var dimension: Int { 3 }
     var parameterNames: [String] { Rober.parameterNames }
@@ -41,8 +43,9 @@ struct RoberWithFailingPullback: JacobianProviding, VectorJacobianProviding {
     func accumulatePullback(at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
                             cotangent l: UnsafeBufferPointer<Double>, stateCotangent s: UnsafeMutableBufferPointer<Double>,
                             parameterCotangent g: UnsafeMutableBufferPointer<Double>) throws {
-        if t < 10 { throw Failure() }
+        if t < 10 && throwing { throw Failure() }
         Rober().accumulatePullback(at: t, state: y, parameters: p, cotangent: l, stateCotangent: s, parameterCotangent: g)
+        if t < 10 { s[1] = .nan }
     }
 }
 
@@ -60,6 +63,8 @@ struct RoberWithFailingPullback: JacobianProviding, VectorJacobianProviding {
     // Expected values copied from /usr/share/doc/libsundials-dev/examples/cvodes/serial/
     // cvsRoberts_ASAi_dns.out (SUNDIALS 6.4.1). The example orders the rates (p1, p2, p3) =
     // (k1, k3, k2) in SPEC naming; the gradients below are re-ordered to SPEC's (k1, k2, k3).
+    // (Its quadrature integrand is +λᵀ∂f/∂p and it prints −q(t₀); ours integrates −λᵀ∂f/∂θ, so
+    // q(t₀) is the gradient itself.)
     static let exampleG = 3.9983e+07
     static let exampleLambdaAt40 = [3.9967e+07, 3.9967e+07, 3.9967e+07]
     static let exampleStateAt40 = [7.1583e-01, 9.1855e-06, 2.8416e-01]
@@ -331,6 +336,20 @@ struct RoberWithFailingPullback: JacobianProviding, VectorJacobianProviding {
             } catch {
                 guard case let .rightHandSideFailed(model, time, _) = error else { Issue.record("\(error)"); return }
                 #expect(model == "rober-failing-pullback" && time < 10)
+            }
+        }
+    }
+
+    @Test func aNonFiniteAdjointIsReportedWithItsTime() throws {
+        try withLeakCheck {
+            let problem = try ODEProblem(system: RoberWithFailingPullback(throwing: false), timeSpan: (0, 100))
+            let pass = try CVODESAdjoint(integrator: RoberIntegralTask.integrator).forward(problem, integrand: Self.y3Integrand)
+            do throws(ODEError) {
+                _ = try pass.backward(integralCotangents: [1])
+                Issue.record("expected a non-finite adjoint")
+            } catch {
+                guard case let .nonFiniteState(time, _) = error else { Issue.record("\(error)"); return }
+                #expect(time < 10)
             }
         }
     }
