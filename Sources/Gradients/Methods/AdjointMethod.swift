@@ -10,7 +10,13 @@ import NeuroODE
 ///   (‖y_backward − y_forward‖ at `diagnosticPoints` times; those forward states are kept only for
 ///   the diagnostic and not counted as stored).
 /// - `partial` (pNDE): reads y(t) from the forward trajectory stored at every step, interpolated by
-///   cubic Hermite polynomials. Observations are read from the same interpolant.
+///   cubic Hermite polynomials. Observations are read from the same interpolant. When the task's
+///   integrator is ``CVODE`` (detected once per estimate), the partial adjoint runs through
+///   CVODES' adjoint module instead (``CVODESAdjoint``): checkpoints every
+///   ``cvodesOptions``-`checkpointInterval` steps, Hermite interpolation of the recomputed
+///   trajectory, a BDF (or Adams) backward problem with the gradient as a quadrature, and the
+///   loss integrals as forward quadratures — all at the task's CVODE tolerances; the
+///   `backwardIntegrator` is not used on that path.
 ///
 /// The continuous adjoint is the gradient of the continuous loss, not of the discrete map: it
 /// approaches BPTT's gradient at the forward integrator's order as the step shrinks.
@@ -23,11 +29,17 @@ public struct AdjointMethod: GradientMethod {
     /// Integrator of the backward pass (must support backward spans: dopri5 or CVODE).
     public var backwardIntegrator: any Integrator
     public var diagnosticPoints: Int
+    /// Settings of the CVODES path (partial adjoint of a task integrated with ``CVODE``).
+    public var cvodesOptions: CVODESAdjoint.Options
 
-    public init(variant: Variant, backwardIntegrator: any Integrator, diagnosticPoints: Int = 100) {
+    public init(
+        variant: Variant, backwardIntegrator: any Integrator, diagnosticPoints: Int = 100,
+        cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options()
+    ) {
         self.variant = variant
         self.backwardIntegrator = backwardIntegrator
         self.diagnosticPoints = diagnosticPoints
+        self.cvodesOptions = cvodesOptions
     }
 
     public var name: String { "adjoint-\(variant.rawValue)" }
@@ -42,7 +54,39 @@ public struct AdjointMethod: GradientMethod {
             throw TrainingError.unsupported(
                 "\(name) needs vector–Jacobian products: \(task.system.name) provides none (conform to VectorJacobianProviding or DifferentiableODESystem)")
         }
+        if variant == .partial, let cvode = task.integrator as? CVODE {
+            return try runCVODES(system, task: task, theta: theta, integrator: cvode)
+        }
         return try run(system, task: task, theta: theta)
+    }
+
+    /// The partial adjoint through CVODES: forward with checkpoints and loss quadratures, seed
+    /// from Φ, backward with jumps at the observation times.
+    private func runCVODES<Base: VectorJacobianProviding, S, M, L>(
+        _ base: Base, task: TrainingTask<S, M, L>, theta: [Double], integrator: CVODE
+    ) throws -> GradientEstimate {
+        let clock = DispatchTime.now().uptimeNanoseconds
+        let parts = try task.split(theta)
+        let problem = try ODEProblem(system: base, initialState: task.initialState, parameters: parts.system, timeSpan: task.timeSpan)
+        let loss = task.loss
+        let integrand = loss.integrandCount == 0 ? nil : DifferentiableRunningIntegrand(
+            integrand: RunningIntegrand(count: loss.integrandCount) { t, y, r in loss.evaluateIntegrands(at: t, state: y, into: r) },
+            pullback: { t, y, rBar, yBar in loss.accumulateIntegrandPullback(at: t, state: y, cotangent: rBar, into: yBar) })
+        let pass = try CVODESAdjoint(integrator: integrator, options: cvodesOptions)
+            .forward(problem, integrand: integrand, observationTimes: loss.observationTimes)
+        let seed = loss.valueAndGradient(integrals: pass.integrals, observations: pass.observations, parameters: parts.loss)
+        guard seed.value.isFinite else { throw TrainingError.nonFiniteLoss(seed.value) }
+        let adjoint = try pass.backward(integralCotangents: seed.integrals, observationCotangents: seed.observations)
+        let statistics = adjoint.statistics
+        var report = GradientReport()
+        report.forwardSolves = 1
+        report.bytesStored = statistics.checkpointBytes
+        report.rightHandSideEvaluations = statistics.forward.rightHandSideEvaluations + statistics.backward.rightHandSideEvaluations
+        // Every backward right-hand side and gradient-quadrature evaluation is one pullback.
+        report.vectorJacobianProducts = statistics.backward.rightHandSideEvaluations + statistics.backwardQuadratureEvaluations
+        report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
+        let gradient = task.trainedParameters.map { adjoint.parameterGradient[$0] } + seed.parameters
+        return GradientEstimate(loss: seed.value, gradient: gradient, report: report)
     }
 
     private func run<Base: VectorJacobianProviding, S, M, L>(

@@ -92,9 +92,7 @@ public struct CVODE: Integrator {
         let session = try CVODESession(
             callbacks: callbacks, initialState: problem.initialState,
             startTime: problem.startTime, endTime: problem.endTime,
-            configuration: .init(
-                method: method, relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
-                absoluteTolerances: absoluteTolerances, maxSteps: maxSteps, maxStepSize: maxStepSize))
+            configuration: sessionConfiguration)
         return try Self.drive(session, problem, events: problem.system as? any EventSystem, recorder: &recorder)
     }
 

@@ -24,6 +24,9 @@ final class CVODECallbacks {
     /// ∂f/∂y in column-major order, when the system provides it; `nil` selects CVODE's difference quotients.
     private let jacobian: Evaluation?
     private let eventFunctions: Evaluation?
+    /// Running integrands r(t, y) that CVODES integrates as quadratures (the adjoint's loss
+    /// integrals); set before `CVodeQuadInit`.
+    var integrand: RunningIntegrand?
 
     /// The first hard error raised inside a callback (a model that threw, a non-finite event
     /// function). It takes precedence over CVODE's own flag, which only says "the callback failed".
@@ -113,6 +116,20 @@ final class CVODECallbacks {
         return 0
     }
 
+    /// A non-finite integrand is recoverable, like a non-finite right-hand side: the quadratures
+    /// take part in the error test, so CVODE shrinks the step.
+    fileprivate func evaluateIntegrand(_ t: Double, _ y: N_Vector, _ rdot: N_Vector) -> Int32 {
+        guard let integrand else { return -1 }
+        let state = UnsafeBufferPointer(start: nde_nvector_data(y), count: dimension)
+        let values = UnsafeMutableBufferPointer(start: nde_nvector_data(rdot), count: integrand.count)
+        integrand.evaluate(t, state, values)
+        for value in values where !value.isFinite {
+            nonFiniteTime = t
+            return 1
+        }
+        return 0
+    }
+
     /// A non-finite event function is fatal, not recoverable: CVODE's root finder compares signs,
     /// and NaN comparisons can keep it bisecting forever.
     fileprivate func evaluateEventFunctions(_ t: Double, _ y: N_Vector, _ gout: UnsafeMutablePointer<Double>) -> Int32 {
@@ -154,6 +171,10 @@ let cvodeRightHandSide: CVRhsFn = { t, y, ydot, userData in
 
 let cvodeJacobian: CVLsJacFn = { t, y, _, matrix, userData, _, _, _ in
     callbacks(userData).evaluateJacobian(t, y!, matrix!)
+}
+
+let cvodeQuadratureFunction: CVQuadRhsFn = { t, y, rdot, userData in
+    callbacks(userData).evaluateIntegrand(t, y!, rdot!)
 }
 
 let cvodeRootFunction: CVRootFn = { t, y, gout, userData in

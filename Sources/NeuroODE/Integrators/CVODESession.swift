@@ -25,12 +25,15 @@ final class CVODESession {
     let callbacks: CVODECallbacks
     let dimension: Int
     let maxSteps: Int
+    let startTime: Double
+    let endTime: Double
     private let ledger: Ledger?
 
     // Optional so that `deinit` can free exactly what a failed initialiser managed to allocate.
-    private var context: SUNContext?
-    private var memory: UnsafeMutableRawPointer?
-    private var stateVector: N_Vector?
+    // Readable inside the module so that the CVODES adjoint can extend this session.
+    private(set) var context: SUNContext?
+    private(set) var memory: UnsafeMutableRawPointer?
+    private(set) var stateVector: N_Vector?
     private var scratchVector: N_Vector?
     private var toleranceVector: N_Vector?
     private var matrix: SUNMatrix?
@@ -38,6 +41,9 @@ final class CVODESession {
     /// Counters of the segments before the latest re-initialisation (CVodeReInit zeroes CVODE's own).
     private var previousSegments = SolverStatistics()
     private var rootsFound: [Int32]
+    /// Frees SUNDIALS objects that extensions (the adjoint's quadrature and backward problem)
+    /// created on this session's context, in reverse order of registration.
+    private var releases: [() -> Void] = []
 
     /// The solver's state vector y, written by CVODE after every call.
     private(set) var state = UnsafeMutableBufferPointer<Double>(start: nil, count: 0)
@@ -60,6 +66,8 @@ final class CVODESession {
         self.callbacks = callbacks
         dimension = callbacks.dimension
         maxSteps = c.maxSteps
+        startTime = t0
+        endTime = tEnd
         ledger = Self.ledger
         rootsFound = Array(repeating: 0, count: callbacks.eventCount)
         Self.liveCount.add(1, ordering: .relaxed)
@@ -132,6 +140,9 @@ final class CVODESession {
 
     deinit {
         if memory != nil { CVodeFree(&memory) }
+        // After CVodeFree, which releases the backward CVODE memories still pointing at these
+        // objects, and before the context they were created on.
+        for release in releases.reversed() { release() }
         if let linearSolver { SUNLinSolFree(linearSolver) }
         if let matrix { SUNMatDestroy(matrix) }
         if let stateVector { N_VDestroy(stateVector) }
@@ -140,6 +151,36 @@ final class CVODESession {
         if context != nil { SUNContext_Free(&context) }
         ledger?.live.subtract(1, ordering: .relaxed)
         Self.liveCount.subtract(1, ordering: .relaxed)
+    }
+
+    /// Registers the freeing of a SUNDIALS object created on ``context`` by an extension of this
+    /// session; it runs in `deinit`, after `CVodeFree` and before the context is freed.
+    func freeOnRelease(_ release: @escaping () -> Void) {
+        releases.append(release)
+    }
+
+    /// A zeroed serial vector on this session's context, freed with the session.
+    func vector(length: Int, at t: Double) throws(ODEError) -> N_Vector {
+        guard let vector = N_VNew_Serial(sunindextype(length), context) else {
+            throw .solverFailure(flag: CV_MEM_FAIL, flagName: "CV_MEM_FAIL", time: t, message: "N_VNew_Serial could not allocate memory")
+        }
+        freeOnRelease { N_VDestroy(vector) }
+        N_VConst(0, vector)
+        return vector
+    }
+
+    /// A dense matrix and direct solver for systems shaped like `template`, freed with the session.
+    func denseLinearSolver(for template: N_Vector, at t: Double) throws(ODEError) -> (SUNLinearSolver, SUNMatrix) {
+        let n = sunindextype(nde_nvector_length(template))
+        guard let matrix = SUNDenseMatrix(n, n, context) else {
+            throw .solverFailure(flag: CV_MEM_FAIL, flagName: "CV_MEM_FAIL", time: t, message: "SUNDenseMatrix could not allocate memory")
+        }
+        freeOnRelease { SUNMatDestroy(matrix) }
+        guard let solver = SUNLinSol_Dense(template, matrix, context) else {
+            throw .solverFailure(flag: CV_MEM_FAIL, flagName: "CV_MEM_FAIL", time: t, message: "SUNLinSol_Dense could not allocate memory")
+        }
+        freeOnRelease { SUNLinSolFree(solver) }
+        return (solver, matrix)
     }
 
     /// What one call of ``step(toward:)`` reached.
@@ -214,6 +255,13 @@ final class CVODESession {
 
     /// Work counters over all segments so far (events are counted by the driver).
     var statistics: SolverStatistics {
+        var total = previousSegments
+        total.add(Self.counters(of: memory, roots: callbacks.eventCount > 0))
+        return total
+    }
+
+    /// CVODE's work counters since the last (re)initialisation of `memory`.
+    static func counters(of memory: UnsafeMutableRawPointer?, roots countRoots: Bool) -> SolverStatistics {
         var steps = 0, errorTestFailures = 0, rhs = 0, rhsForJacobian = 0, jacobians = 0
         var iterations = 0, convergenceFailures = 0, setups = 0, roots = 0
         // Getters only fail on a null memory pointer, which a live session never has.
@@ -225,22 +273,22 @@ final class CVODESession {
         CVodeGetNumNonlinSolvIters(memory, &iterations)
         CVodeGetNumNonlinSolvConvFails(memory, &convergenceFailures)
         CVodeGetNumLinSolvSetups(memory, &setups)
-        if callbacks.eventCount > 0 { CVodeGetNumGEvals(memory, &roots) }
-        var total = previousSegments
-        total.steps += steps
-        total.rejectedSteps += errorTestFailures
-        total.rightHandSideEvaluations += rhs + rhsForJacobian
-        total.jacobianEvaluations += jacobians
-        total.nonlinearIterations += iterations
-        total.convergenceFailures += convergenceFailures
-        total.linearSolverSetups += setups
-        total.eventFunctionEvaluations += roots
-        return total
+        if countRoots { CVodeGetNumGEvals(memory, &roots) }
+        var counters = SolverStatistics()
+        counters.steps = steps
+        counters.rejectedSteps = errorTestFailures
+        counters.rightHandSideEvaluations = rhs + rhsForJacobian
+        counters.jacobianEvaluations = jacobians
+        counters.nonlinearIterations = iterations
+        counters.convergenceFailures = convergenceFailures
+        counters.linearSolverSetups = setups
+        counters.eventFunctionEvaluations = roots
+        return counters
     }
 
     // MARK: Errors
 
-    private func check(_ flag: Int32, _ function: String, at t: Double) throws(ODEError) {
+    func check(_ flag: Int32, _ function: String, at t: Double) throws(ODEError) {
         guard flag < 0 else { return }
         if let failure = callbacks.failure { throw failure }
         let detail = callbacks.message.isEmpty ? "\(function) failed" : callbacks.message
@@ -250,7 +298,7 @@ final class CVODESession {
     /// Turns a failed `CVode` call into the most specific error available: the model's own error
     /// first, then a non-finite right-hand side CVODE could not step around, then the step budget,
     /// then CVODE's flag with its message.
-    private func failure(_ flag: Int32, at t: Double) -> ODEError {
+    func failure(_ flag: Int32, at t: Double) -> ODEError {
         if let failure = callbacks.failure { return failure }
         if let nonFinite = callbacks.nonFiniteTime {
             return .nonFiniteState(time: nonFinite, step: statistics.steps + 1)
@@ -265,5 +313,20 @@ final class CVODESession {
         guard let name = CVodeGetReturnFlagName(Int(flag)) else { return "flag \(flag)" }
         defer { free(name) }
         return String(cString: name)
+    }
+}
+
+extension SolverStatistics {
+    /// Adds another solve's (or segment's) counters to these.
+    mutating func add(_ other: SolverStatistics) {
+        steps += other.steps
+        rejectedSteps += other.rejectedSteps
+        rightHandSideEvaluations += other.rightHandSideEvaluations
+        jacobianEvaluations += other.jacobianEvaluations
+        nonlinearIterations += other.nonlinearIterations
+        convergenceFailures += other.convergenceFailures
+        linearSolverSetups += other.linearSolverSetups
+        eventFunctionEvaluations += other.eventFunctionEvaluations
+        events += other.events
     }
 }
