@@ -33,6 +33,7 @@ let package = Package(
             name: "neuroode",
             dependencies: [
                 "NeuroODE",
+                "Gradients",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Examples/neuroode"

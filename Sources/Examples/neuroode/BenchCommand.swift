@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure simulation throughput.",
-        subcommands: [Simulate.self, BenchRober.self]
+        subcommands: [Simulate.self, BenchRober.self, BenchNetworkGradient.self]
     )
 
     /// `neuroode bench simulate`: leapfrog on the seeded evidence-task network.
