@@ -6,8 +6,8 @@ import NeuroODE
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure simulation throughput.",
-        subcommands: [Simulate.self, BenchRober.self, BenchGradients.self]
+        abstract: "Measure simulation and gradient throughput and memory.",
+        subcommands: [Simulate.self, BenchRober.self, BenchGradients.self, BenchNetworkGradient.self]
     )
 
     /// `neuroode bench simulate`: leapfrog on the seeded evidence-task network.

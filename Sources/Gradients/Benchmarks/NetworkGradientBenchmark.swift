@@ -1,0 +1,97 @@
+import Dispatch
+import Foundation
+import NeuroODE
+
+/// The cost of one gradient of the evidence-integration network (SPEC "Evidence integration"):
+/// BPTT, checkpointed BPTT and one ES iteration, on the seeded N-neuron network with M-dimensional
+/// token input and B trials, in float64.
+///
+/// The task is the evidence task's shape: 50 random binary tokens (5-token vocabulary, entries 0 or
+/// 0.2) held for span/50 each (6 ms at 3000 steps of 0.1 ms, 20 ms at 10 000 — SPEC's cases A and
+/// C), the cross-entropy readout loss (``EvidenceReadoutLoss``) with labels b mod 3, and θ = W_in,
+/// W_rec, W_out, b_out as SPEC trains them. Only the timing matters here, so the labels need not
+/// match the input. It lives in the library so the generic methods are specialised inside the module.
+public struct NetworkGradientBenchmark: Sendable {
+    public var neurons: Int
+    public var inputs: Int
+    public var batchSize: Int
+    public var stepSize: Double
+    public var tokens: Int
+    public var seed: UInt64
+
+    public init(neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, stepSize: Double = 0.1, tokens: Int = 50, seed: UInt64 = 1) {
+        self.neurons = neurons
+        self.inputs = inputs
+        self.batchSize = batchSize
+        self.stepSize = stepSize
+        self.tokens = tokens
+        self.seed = seed
+    }
+
+    /// One gradient evaluation.
+    public struct Run: Sendable, Codable {
+        public var method: String
+        public var steps: Int
+        public var seconds: Double
+        /// The kernel's measurement of the resident memory the evaluation added (nil: unmeasurable).
+        public var peakBytes: Int?
+        /// What the method keeps for its backward pass.
+        public var bytesStored: Int
+        public var loss: Double
+        public var gradientNorm: Double
+        /// Forward solves of the whole network (ES: samples + 1).
+        public var forwardSolves: Int
+        /// N·B·steps·forward solves per second.
+        public var neuronStepsPerSecond: Double
+    }
+
+    /// The evidence-shaped task over `steps` steps, and its θ at SPEC's initialisation.
+    public func task(steps: Int) throws -> (task: TrainingTask<MorrisLecarNetwork, Leapfrog, EvidenceReadoutLoss>, theta: [Double]) {
+        guard steps > 0 else { throw ODEError.invalidParameter(name: "steps", value: Double(steps), reason: "must be positive") }
+        guard tokens > 0 else { throw ODEError.invalidParameter(name: "tokens", value: Double(tokens), reason: "must be positive") }
+        let span = Double(steps) * stepSize
+        let input = try TokenSequenceInput.random(
+            channels: inputs, vocabularySize: 5, length: tokens, batchSize: batchSize,
+            tokenDuration: span / Double(tokens), seed: seed)
+        let network = try MorrisLecarNetwork.seeded(neurons: neurons, input: input, seed: seed)
+        let loss = try EvidenceReadoutLoss(
+            neurons: neurons, labels: (0..<batchSize).map { $0 % 3 }, endTime: span, synapse: network.synapse)
+        let weights = network.neurons * (network.inputs + network.neurons)
+        let task = try TrainingTask(
+            name: "evidence-network", system: network, timeSpan: (0, span), integrator: Leapfrog(stepSize: stepSize),
+            loss: loss, training: Array(network.parameterNames[0..<weights]))
+        let theta = Array(network.defaultParameters[0..<weights]) + loss.seededParameters(seed: seed)
+        return (task, theta)
+    }
+
+    /// BPTT over `steps` steps with the given checkpointing.
+    public func measureBackpropagation(
+        steps: Int, checkpointing: BackpropagationThroughTime.Checkpointing = .none
+    ) throws -> Run {
+        let (task, theta) = try self.task(steps: steps)
+        return try measure(BackpropagationThroughTime(checkpointing: checkpointing), task, theta, steps)
+    }
+
+    /// One ES iteration (`samples` mirrored samples plus the unperturbed one) on `threads` cores.
+    public func measureEvolutionStrategy(
+        steps: Int, samples: Int = 100, sigma: Double = 0.1, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) throws -> Run {
+        let (task, theta) = try self.task(steps: steps)
+        return try measure(EvolutionStrategy(samples: samples, sigma: sigma, seed: seed, threads: threads), task, theta, steps)
+    }
+
+    private func measure(
+        _ method: some GradientMethod, _ task: TrainingTask<MorrisLecarNetwork, Leapfrog, EvidenceReadoutLoss>,
+        _ theta: [Double], _ steps: Int
+    ) throws -> Run {
+        let clock = DispatchTime.now().uptimeNanoseconds
+        let (estimate, peak) = try PeakMemory.measure { try method.estimate(task, at: theta, iteration: 0) }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
+        let solves = max(1, estimate.report.forwardSolves)
+        return Run(
+            method: method.name, steps: steps, seconds: seconds, peakBytes: peak, bytesStored: estimate.report.bytesStored,
+            loss: estimate.loss, gradientNorm: estimate.gradient.reduce(0) { $0 + $1 * $1 }.squareRoot(),
+            forwardSolves: solves,
+            neuronStepsPerSecond: Double(neurons * batchSize * steps * solves) / seconds)
+    }
+}
