@@ -47,15 +47,16 @@ public struct AdjointMethod: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
-        if task.integratesRunningCostAsState {
-            return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
-        }
         guard let system = task.system as? any VectorJacobianProviding else {
             throw TrainingError.unsupported(
                 "\(name) needs vector–Jacobian products: \(task.system.name) provides none (conform to VectorJacobianProviding or DifferentiableODESystem)")
         }
+        // CVODES integrates the running costs as its own forward quadratures.
         if variant == .partial, let cvode = task.integrator as? CVODE {
             return try runCVODES(system, task: task, theta: theta, integrator: cvode)
+        }
+        if task.integratesRunningCostAsState {
+            return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
         }
         return try run(system, task: task, theta: theta)
     }

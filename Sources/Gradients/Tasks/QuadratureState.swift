@@ -135,7 +135,8 @@ extension TrainingTask {
         try TrainingTask<QuadratureAugmentedSystem<System, Loss>, Method, QuadratureObservedLoss<Loss>>(
             name: name, system: QuadratureAugmentedSystem(base: system, loss: loss),
             initialState: initialState + Array(repeating: 0, count: loss.integrandCount),
-            systemParameters: systemParameters, timeSpan: timeSpan, integrator: integrator,
+            systemParameters: systemParameters, timeSpan: timeSpan,
+            integrator: integrator.appendingComponents(loss.integrandCount),
             loss: QuadratureObservedLoss(base: loss, dimension: system.dimension, endTime: timeSpan.end),
             trainingIndices: trainedParameters)
     }

@@ -10,6 +10,15 @@ public protocol Integrator: Sendable {
     func integrate<System: ODESystem>(
         _ problem: ODEProblem<System>, recorder: inout TrajectoryRecorder
     ) throws(ODEError) -> SolverStatistics
+
+    /// The same integrator set up for a system that appends `count` state components to the one it
+    /// was configured for — running integrals carried as quadrature state. Integrators with
+    /// per-component settings (CVODE's absolute-tolerance vector) extend them; the default is `self`.
+    func appendingComponents(_ count: Int) -> Self
+}
+
+extension Integrator {
+    public func appendingComponents(_ count: Int) -> Self { self }
 }
 
 extension Integrator {

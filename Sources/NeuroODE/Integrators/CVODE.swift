@@ -55,6 +55,14 @@ public struct CVODE: Integrator {
         self.maxStepSize = maxStepSize
     }
 
+    /// Appends ``absoluteTolerance`` for each new component when a per-component vector is set.
+    public func appendingComponents(_ count: Int) -> CVODE {
+        guard let tolerances = absoluteTolerances, count > 0 else { return self }
+        var extended = self
+        extended.absoluteTolerances = tolerances + Array(repeating: absoluteTolerance, count: count)
+        return extended
+    }
+
     public var name: String { "cvode-\(method.rawValue)" }
 
     /// Smallest accepted relative tolerance: below about 100 units of roundoff CVODE cannot meet
