@@ -10,6 +10,27 @@ public protocol Objective: Sendable {
     var parameterCount: Int { get }
     /// The loss at θ. Throws when the simulation fails (solver error, non-finite state).
     func loss(at parameters: [Double]) throws -> Double
+    /// The loss at θ with the right-hand-side evaluations its forward solve took, so that
+    /// forward-only methods report their true cost.
+    func evaluate(at parameters: [Double]) throws -> ObjectiveEvaluation
+}
+
+extension Objective {
+    /// For objectives that are not simulations (test functions): no right-hand side is evaluated.
+    public func evaluate(at parameters: [Double]) throws -> ObjectiveEvaluation {
+        ObjectiveEvaluation(loss: try loss(at: parameters), rightHandSideEvaluations: 0)
+    }
+}
+
+/// One evaluation of an ``Objective``.
+public struct ObjectiveEvaluation: Sendable {
+    public var loss: Double
+    public var rightHandSideEvaluations: Int
+
+    public init(loss: Double, rightHandSideEvaluations: Int) {
+        self.loss = loss
+        self.rightHandSideEvaluations = rightHandSideEvaluations
+    }
 }
 
 /// What a gradient method returns: the loss at θ, the gradient (or an estimate of it), and what

@@ -151,4 +151,16 @@ struct Fragile: Objective {
         #expect(ranks[1] == 2.5 / 4 - 0.5 && ranks[4] == 2.5 / 4 - 0.5)
         #expect(ranks[2] == -0.5 && ranks[5] == 0.25 - 0.5 && ranks[3] == 0.5)
     }
+
+    @Test func forwardOnlyMethodsCountTheirRightHandSideEvaluations() throws {
+        // Leapfrog evaluates the right-hand side once per step, whatever θ: every ES sample and
+        // every FD probe costs what one forward solve costs.
+        let task = try TurnOffTask.make(horizon: 5)
+        let perSolve = try task.forward(at: [100]).statistics.rightHandSideEvaluations
+        #expect(perSolve == 50)
+        let es = try EvolutionStrategy(samples: 6, sigma: 0.5, seed: 1).estimate(task, at: [100], iteration: 0)
+        #expect(es.report.forwardSolves == 7 && es.report.rightHandSideEvaluations == 7 * perSolve)
+        let fd = try FiniteDifferences().estimate(task, at: [100], iteration: 0)
+        #expect(fd.report.forwardSolves == 3 && fd.report.rightHandSideEvaluations == 3 * perSolve)
+    }
 }

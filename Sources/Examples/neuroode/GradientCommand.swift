@@ -33,18 +33,25 @@ struct GradientCommand: ParsableCommand {
         help: ArgumentHelp("Set one entry of θ (e.g. I=95, 'W1[0,1]=0.3'); repeatable.", valueName: "NAME=VALUE"))
     var parameters: [String] = []
 
-    @Option(parsing: .unconditional, help: "Horizon τ in ms (turn-off; default 3000).")
+    @Option(parsing: .unconditional, help: "Horizon: turn-off τ in ms (default 3000); rober-integral T (default 4e7).")
     var horizon: Double?
 
     @Option(parsing: .unconditional, help: "Step of a fixed-step forward integrator (turn-off; default 0.1 ms).")
     var dt: Double?
 
     @Option(help: ArgumentHelp(
-        "Forward integrator (turn-off): \(IntegratorKind.allCases.map(\.rawValue).joined(separator: ", ")); default leapfrog.",
+        "Forward integrator: \(IntegratorKind.allCases.map(\.rawValue).joined(separator: ", ")) (turn-off; default leapfrog); cvode-bdf, cvode-adams, dopri5 (rober-integral; default cvode-bdf).",
         valueName: "name"))
     var integrator: String?
 
-    @Option(parsing: .unconditional, help: "Relative tolerance of the adjoints' backward dopri5 and of a dopri5 forward pass (default 1e-8).")
+    @Option(
+        name: .customLong("backward-integrator"),
+        help: ArgumentHelp(
+            "Backward integrator of the adjoints: dopri5, cvode-bdf or cvode-adams (default: the task's, dopri5; rober-integral cvode-bdf).",
+            valueName: "name"))
+    var backwardIntegrator: String?
+
+    @Option(parsing: .unconditional, help: "Relative tolerance of the adjoints' backward pass and of an adaptive forward pass (default 1e-8).")
     var rtol: Double?
 
     @Option(parsing: .unconditional, help: "Absolute tolerance, likewise (default 1e-10).")
@@ -160,7 +167,17 @@ struct GradientCommand: ParsableCommand {
         if let stray = owners.first(where: { $0.given && $0.method != kind }) {
             throw .inapplicable(option: stray.option, reason: "it is an option of \(stray.method.rawValue), not \(kind.rawValue)")
         }
+        if backwardIntegrator != nil, !kind.isAdjoint {
+            throw .inapplicable(option: "--backward-integrator", reason: "it is an option of the adjoints, not \(kind.rawValue)")
+        }
         var settings = GradientMethodSettings(kind: kind)
+        settings.backwardIntegrator = entry.backwardIntegrator
+        if let backwardIntegrator {
+            guard let chosen = IntegratorKind(rawValue: backwardIntegrator), !chosen.isFixedStep else {
+                throw .unknownName(kind: "backward integrator", name: backwardIntegrator, choices: ["dopri5", "cvode-bdf", "cvode-adams"])
+            }
+            settings.backwardIntegrator = chosen
+        }
         settings.relativeTolerance = rtol ?? settings.relativeTolerance
         settings.absoluteTolerance = atol ?? settings.absoluteTolerance
         switch (checkpointInterval, memoryBudget) {

@@ -45,6 +45,8 @@ struct GradientMethodSettings: Sendable {
     var checkpoints = Checkpoints.squareRoot
     var relativeTolerance = defaultRelativeTolerance
     var absoluteTolerance = defaultAbsoluteTolerance
+    /// The adjoints' backward integrator (adaptive: dopri5 or CVODE).
+    var backwardIntegrator = IntegratorKind.dopri5
     var samples = 100
     var sigma = 0.1
     var sampling = EvolutionStrategy.Sampling.mirrored
@@ -64,9 +66,14 @@ struct GradientMethodSettings: Sendable {
             case .squareRoot: return BackpropagationThroughTime(checkpointing: .squareRoot)
             }
         case .adjointFull, .adjointPartial:
-            return AdjointMethod(
-                variant: kind == .adjointFull ? .full : .partial,
-                backwardIntegrator: DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance))
+            let backward: any Integrator = switch backwardIntegrator {
+            case .cvodeBDF, .cvodeAdams:
+                CVODE(method: backwardIntegrator == .cvodeBDF ? .bdf : .adams,
+                      relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance)
+            default:
+                DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance)
+            }
+            return AdjointMethod(variant: kind == .adjointFull ? .full : .partial, backwardIntegrator: backward)
         case .es:
             return EvolutionStrategy(samples: samples, sigma: sigma, sampling: sampling, rankShaping: rankShaping, seed: seed)
         case .fd:
@@ -90,7 +97,8 @@ struct GradientMethodSettings: Sendable {
                 return [("checkpointing", .string("squareRoot"))]
             }
         case .adjointFull, .adjointPartial:
-            return [("rtol", .number(relativeTolerance)), ("atol", .number(absoluteTolerance))]
+            return [("backwardIntegrator", .string(backwardIntegrator.rawValue)),
+                    ("rtol", .number(relativeTolerance)), ("atol", .number(absoluteTolerance))]
         case .es:
             return [("samples", .integer(samples)), ("sigma", .number(sigma)), ("variant", .string(sampling.rawValue)),
                     ("ranks", .boolean(rankShaping)), ("seed", .unsigned(seed))]

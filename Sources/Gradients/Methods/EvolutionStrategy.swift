@@ -90,10 +90,10 @@ public struct EvolutionStrategy: GradientMethod {
                     point = theta
                 }
                 let evaluated = point
-                results.store(slot, Result { () throws -> Double in
-                    let value = try objective.loss(at: evaluated)
-                    guard value.isFinite else { throw TrainingError.nonFiniteLoss(value) }
-                    return value
+                results.store(slot, Result { () throws -> ObjectiveEvaluation in
+                    let evaluation = try objective.evaluate(at: evaluated)
+                    guard evaluation.loss.isFinite else { throw TrainingError.nonFiniteLoss(evaluation.loss) }
+                    return evaluation
                 })
             }
         }
@@ -146,6 +146,7 @@ public struct EvolutionStrategy: GradientMethod {
         var report = GradientReport()
         report.forwardSolves = slots
         report.failedSamples = failed
+        report.rightHandSideEvaluations = results.rightHandSideEvaluations
         report.bytesStored = (threads * 2 + 2) * d * MemoryLayout<Double>.stride
         report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
         return GradientEstimate(loss: center, gradient: gradient, report: report)

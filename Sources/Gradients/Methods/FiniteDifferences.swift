@@ -28,7 +28,7 @@ public struct FiniteDifferences: GradientMethod {
     public func estimate(_ objective: some Objective, at parameters: [Double], indices: [Int]? = nil) throws -> GradientEstimate {
         let start = DispatchTime.now().uptimeNanoseconds
         let selected = indices ?? Array(0..<parameters.count)
-        let center = try objective.loss(at: parameters)
+        let center = try objective.evaluate(at: parameters)
         let probes = ProbeResults(count: 2 * selected.count)
         let chunk = (probes.count + threads - 1) / threads
         DispatchQueue.concurrentPerform(iterations: threads) { worker in
@@ -36,7 +36,7 @@ public struct FiniteDifferences: GradientMethod {
                 let i = selected[probe / 2]
                 var shifted = parameters
                 shifted[i] += (probe % 2 == 0 ? 1 : -1) * step * max(1, abs(parameters[i]))
-                probes.store(probe, Result { try objective.loss(at: shifted) })
+                probes.store(probe, Result { try objective.evaluate(at: shifted) })
             }
         }
         var gradient = [Double](repeating: 0, count: selected.count)
@@ -46,14 +46,17 @@ public struct FiniteDifferences: GradientMethod {
         }
         var report = GradientReport()
         report.forwardSolves = 1 + probes.count
+        report.rightHandSideEvaluations = center.rightHandSideEvaluations + probes.rightHandSideEvaluations
         report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        return GradientEstimate(loss: center, gradient: gradient, report: report)
+        return GradientEstimate(loss: center.loss, gradient: gradient, report: report)
     }
 }
 
-/// Per-probe results written by concurrent workers into distinct slots.
+/// Per-probe results written by concurrent workers into distinct slots, with the right-hand-side
+/// evaluations of the probes that succeeded summed (a failed solve reports none).
 final class ProbeResults: @unchecked Sendable {
     private var results: [Result<Double, any Error>]
+    private var evaluations = 0
     private let lock = NSLock()
     let count: Int
 
@@ -62,9 +65,10 @@ final class ProbeResults: @unchecked Sendable {
         results = Array(repeating: .success(.nan), count: count)
     }
 
-    func store(_ index: Int, _ result: Result<Double, any Error>) {
+    func store(_ index: Int, _ result: Result<ObjectiveEvaluation, any Error>) {
         lock.lock()
-        results[index] = result
+        results[index] = result.map(\.loss)
+        if case let .success(evaluation) = result { evaluations += evaluation.rightHandSideEvaluations }
         lock.unlock()
     }
 
@@ -72,5 +76,12 @@ final class ProbeResults: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return results[index]
+    }
+
+    /// Right-hand-side evaluations of the probes that succeeded.
+    var rightHandSideEvaluations: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return evaluations
     }
 }

@@ -92,12 +92,16 @@ public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss
     }
 
     public func loss(at theta: [Double]) throws -> Double {
-        if integratesRunningCostAsState { return try withQuadratureState().loss(at: theta) }
+        try evaluate(at: theta).loss
+    }
+
+    public func evaluate(at theta: [Double]) throws -> ObjectiveEvaluation {
+        if integratesRunningCostAsState { return try withQuadratureState().evaluate(at: theta) }
         let solution = try forward(at: theta)
         let value = loss.value(
             integrals: solution.integrals, observations: observations(of: solution), parameters: try split(theta).loss)
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(value) }
-        return value
+        return ObjectiveEvaluation(loss: value, rightHandSideEvaluations: solution.statistics.rightHandSideEvaluations)
     }
 
     /// The states at the observation times, row-major.

@@ -15,9 +15,17 @@ public enum RoberIntegralTask {
     public static let integrator = CVODE(
         method: .bdf, relativeTolerance: 1e-6, absoluteTolerances: [1e-8, 1e-14, 1e-6])
 
+    /// The task with the example's integrator.
     public static func make(
-        horizon: Double = 4e7, integrator: CVODE = RoberIntegralTask.integrator, parameters: [Double]? = nil
+        horizon: Double = 4e7, parameters: [Double]? = nil
     ) throws(ODEError) -> TrainingTask<Rober, CVODE, StateIntegralLoss> {
+        try make(horizon: horizon, integrator: RoberIntegralTask.integrator, parameters: parameters)
+    }
+
+    /// The task with any forward integrator (dopri5 only for short, mildly stiff spans).
+    public static func make<Method: Integrator>(
+        horizon: Double = 4e7, integrator: Method, parameters: [Double]? = nil
+    ) throws(ODEError) -> TrainingTask<Rober, Method, StateIntegralLoss> {
         guard horizon.isFinite, horizon > 0 else {
             throw .invalidTimeSpan(start: 0, end: horizon, reason: "the horizon must be positive")
         }
