@@ -23,8 +23,15 @@ public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss
         name: String, system: System, initialState: [Double]? = nil, systemParameters: [Double]? = nil,
         timeSpan: (start: Double, end: Double), integrator: Method, loss: Loss, training names: [String]
     ) throws(ODEError) {
+        // One lookup table: a network has tens of thousands of named weights.
+        let all = system.parameterNames
+        let position = Dictionary(all.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
         var indices: [Int] = []
-        for parameterName in names { indices.append(try system.parameterIndex(named: parameterName)) }
+        indices.reserveCapacity(names.count)
+        for parameterName in names {
+            guard let index = position[parameterName] else { throw .unknownParameter(name: parameterName, model: system.name) }
+            indices.append(index)
+        }
         try self.init(
             name: name, system: system, initialState: initialState, systemParameters: systemParameters,
             timeSpan: timeSpan, integrator: integrator, loss: loss, trainingIndices: indices)
@@ -40,8 +47,9 @@ public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss
         self.timeSpan = timeSpan
         self.integrator = integrator
         self.loss = loss
-        for index in indices where !system.parameterNames.indices.contains(index) {
-            throw .dimensionMismatch(what: "trained parameter index of \(system.name)", expected: system.parameterNames.count, actual: index)
+        let count = system.parameterNames.count
+        for index in indices where !(0..<count).contains(index) {
+            throw .dimensionMismatch(what: "trained parameter index of \(system.name)", expected: count, actual: index)
         }
         trainedParameters = indices
         // Building the problem validates y0, the parameters and the span once, up front.
