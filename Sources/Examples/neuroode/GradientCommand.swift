@@ -107,7 +107,7 @@ struct GradientCommand: ParsableCommand {
             throw CommandLineError.unknownName(kind: "method", name: method, choices: GradientMethodKind.allCases.map(\.rawValue))
         }
         try checkTaskOptions(entry: entry, kind: kind)
-        let settings = try methodSettings(kind: kind, entry: entry)
+        var settings = try methodSettings(kind: kind, entry: entry)
         let gradientMethod = settings.method()
         // The library's own rules for ES options (σ > 0, even mirrored counts), before any work.
         try (gradientMethod as? EvolutionStrategy)?.validate()
@@ -116,8 +116,15 @@ struct GradientCommand: ParsableCommand {
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
             hidden: hidden, windows: windows, windowLength: windowLength, seed: seed,
             parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
-            methodReadsTolerances: kind.isAdjoint)
+            methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         let runner = try entry.makeRunner(options)
+        // The partial adjoint of a CVODE task runs through CVODES at the forward tolerances (the
+        // task applied --rtol/--atol to them), not through a backward integrator.
+        settings.runsThroughCVODES = kind == .adjointPartial && runner.integratesWithCVODE
+        if settings.runsThroughCVODES, backwardIntegrator != nil {
+            throw CommandLineError.inapplicable(
+                option: "--backward-integrator", reason: "adjoint-partial of a CVODE forward pass runs through CVODES' adjoint module")
+        }
         let estimate: GradientEstimate
         do {
             estimate = try runner.estimate(with: gradientMethod)

@@ -47,6 +47,9 @@ struct GradientMethodSettings: Sendable {
     var absoluteTolerance = defaultAbsoluteTolerance
     /// The adjoints' backward integrator (adaptive: dopri5 or CVODE).
     var backwardIntegrator = IntegratorKind.dopri5
+    /// Set for `adjoint-partial` on a CVODE task: CVODES' adjoint module, at the forward
+    /// tolerances, replaces the backward integrator and its tolerances.
+    var runsThroughCVODES = false
     var samples = 100
     var sigma = 0.1
     var sampling = EvolutionStrategy.Sampling.mirrored
@@ -97,6 +100,10 @@ struct GradientMethodSettings: Sendable {
                 return [("checkpointing", .string("squareRoot"))]
             }
         case .adjointFull, .adjointPartial:
+            if runsThroughCVODES {
+                let options = CVODESAdjoint.Options()
+                return [("backwardIntegrator", .string("cvodes")), ("checkpointInterval", .integer(options.checkpointInterval))]
+            }
             return [("backwardIntegrator", .string(backwardIntegrator.rawValue)),
                     ("rtol", .number(relativeTolerance)), ("atol", .number(absoluteTolerance))]
         case .es:

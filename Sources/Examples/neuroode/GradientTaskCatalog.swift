@@ -112,7 +112,7 @@ enum GradientTaskCatalog {
         }
         var integrator = RoberIntegralTask.integrator
         integrator.method = kind == .cvodeBDF ? .bdf : .adams
-        if !options.methodReadsTolerances {
+        if !options.methodReadsTolerances || options.methodIsPartialAdjoint {
             if let rtol = options.relativeTolerance { integrator.relativeTolerance = rtol }
             if let atol = options.absoluteTolerance {
                 integrator.absoluteTolerance = atol
@@ -209,6 +209,9 @@ struct GradientTaskOptions: Sendable {
     var parameterChanges: [(name: String, value: Double)] = []
     /// Whether the method reads `--rtol`/`--atol` itself (the adjoints' backward pass).
     var methodReadsTolerances = false
+    /// The partial adjoint, which for a CVODE forward pass runs through CVODES at the forward
+    /// tolerances: there `--rtol`/`--atol` set the forward pass.
+    var methodIsPartialAdjoint = false
     /// `--rtol`/`--atol` with their defaults, already validated.
     var tolerances: (relative: Double, absolute: Double) {
         (relativeTolerance ?? GradientMethodSettings.defaultRelativeTolerance,
@@ -236,6 +239,8 @@ struct GradientRunner: Sendable {
     let point: [Double]
     /// The task's settings in words.
     let description: String
+    /// Whether the forward pass is CVODE (so the partial adjoint runs through CVODES).
+    let integratesWithCVODE: Bool
     private let evaluate: @Sendable (any GradientMethod, [Double]) throws -> GradientEstimate
 
     /// Lists of more names than this are abbreviated in error messages.
@@ -262,6 +267,7 @@ struct GradientRunner: Sendable {
         parameterNames = names
         self.point = point
         self.description = description
+        integratesWithCVODE = task.integrator is CVODE
         evaluate = { method, theta in try method.estimate(task, at: theta, iteration: 0) }
     }
 
