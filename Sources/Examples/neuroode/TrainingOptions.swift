@@ -7,7 +7,7 @@ import NeuroODE
 /// problem's. Every one may also come from `--config FILE.json` under its long name without the
 /// dashes; a flag on the command line wins over the file.
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 20, spiral 300; --paper 200, 500, 2000).")
+    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000; --paper 200, 500, 2000).")
     var iterations: Int?
 
     @Option(help: "Seed of the initialization, the minibatches and the ES noise; run r uses seed + r (default 0).")

@@ -72,15 +72,19 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
         for file in files {
             let state: TrainerState<Base>
             do {
+                // The identity first: another run's file (another optimizer, say) must be reported
+                // as such, not as a state that fails to decode.
+                let header = try checkpoints.load(CheckpointHeader.self, from: file.path)
+                if let difference = expected.firstDifference(from: header.identity) {
+                    throw TrainerError.checkpointMismatch(
+                        path: file.path, field: difference.field, expected: difference.mine, found: difference.theirs)
+                }
                 state = try checkpoints.load(TrainerState<Base>.self, from: file.path)
-            } catch {
+            } catch let error as TrainerError {
+                if case .checkpointMismatch = error { throw error }
                 reasons.append(error.description)
                 onEvent(.checkpointRejected(path: file.path, reason: error.description))
                 continue
-            }
-            if let difference = expected.firstDifference(from: state.identity) {
-                throw TrainerError.checkpointMismatch(
-                    path: file.path, field: difference.field, expected: difference.mine, found: difference.theirs)
             }
             onEvent(.resumed(path: file.path, iteration: state.nextIteration))
             return state
@@ -212,4 +216,9 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     private func seconds(since start: UInt64) -> Double {
         Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
+}
+
+/// The part of a checkpoint that says which run wrote it.
+private struct CheckpointHeader: Decodable {
+    var identity: TrainingRunIdentity
 }
