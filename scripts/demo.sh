@@ -18,6 +18,6 @@ if [ ${#need[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y "${need[@]}"
 fi
 
-swift build -c release --product neuroode
+swift build -c release --product neuroode >&2
 .build/release/neuroode compare turn-off --methods bptt,es --out out/compare-turn-off
 echo "plot: out/compare-turn-off/loss-vs-iteration.svg (and loss-vs-time.svg)"
