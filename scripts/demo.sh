@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # NeuroODE demo: installs the system libraries NeuroODE links against when they are missing, then
-# simulates one Morris–Lecar neuron (hopf preset, I = 100 µA/cm², leapfrog dt = 0.1 ms, 1 s) and
-# writes its trajectory (out/ml.csv), its spike times (out/ml.spikes.csv) and a voltage plot
-# (out/ml.svg).
+# compares backpropagation through time with an evolution strategy on SPEC's turn-off task (one
+# Morris–Lecar neuron, hopf, learn I from 100 µA/cm² until it stops firing over 3 s; Adam lr 0.1,
+# 100 iterations, ES with 20 mirrored samples, σ = 1). Progress goes to standard error; the table
+# of results, out/compare-turn-off/{curves.csv,summary.json} and the loss plots follow.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,5 +18,6 @@ if [ ${#need[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y "${need[@]}"
 fi
 
-swift run -c release neuroode simulate morris-lecar --spikes --output out/ml.csv --plot out/ml.svg
-echo "wrote out/ml.csv ($(($(wc -l < out/ml.csv) - 1)) samples), out/ml.spikes.csv ($(($(wc -l < out/ml.spikes.csv) - 1)) spikes) and out/ml.svg"
+swift build -c release --product neuroode >&2
+.build/release/neuroode compare turn-off --methods bptt,es --out out/compare-turn-off
+echo "plot: out/compare-turn-off/loss-vs-iteration.svg (and loss-vs-time.svg)"

@@ -5,7 +5,7 @@ import Foundation
 /// Written for trajectories and reusable for training curves: each series is drawn as a line or
 /// as tick marks (a spike raster), either axis may be logarithmic, axes get "nice" ticks (1, 2, 5
 /// times a power of ten, or whole decades), and a legend names the series when there are
-/// several. Non-finite points, and non-positive ones on a logarithmic axis, break the line
+/// several. A line may carry a shaded band (a spread over runs). Non-finite points, and non-positive ones on a logarithmic axis, break the line
 /// instead of corrupting the drawing.
 struct LineChart {
     enum Scale {
@@ -25,6 +25,9 @@ struct LineChart {
         var x: [Double]
         var y: [Double]
         var mark = Mark.line
+        /// A shaded band around a line (min–max or ±sd over runs), one lower and upper value per
+        /// point; nil draws none.
+        var band: (lower: [Double], upper: [Double])?
     }
 
     var title: String
@@ -48,7 +51,8 @@ struct LineChart {
         let m = Self.margin
         let plot = (x: m.left, y: m.top, width: width - m.left - m.right, height: height - m.top - m.bottom)
         let xAxis = Axis(scale: xScale, values: series.flatMap(\.x), domain: xDomain)
-        let yAxis = Axis(scale: yScale, values: series.flatMap(\.y), domain: yDomain)
+        let bandValues = series.flatMap { ($0.band?.lower ?? []) + ($0.band?.upper ?? []) }
+        let yAxis = Axis(scale: yScale, values: series.flatMap(\.y) + bandValues, domain: yDomain)
         func px(_ x: Double) -> Double { plot.x + xAxis.fraction(x) * plot.width }
         func py(_ y: Double) -> Double { plot.y + (1 - yAxis.fraction(y)) * plot.height }
 
@@ -84,6 +88,30 @@ struct LineChart {
 
         // Data, clipped to the plot area.
         s += "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"1.5\" stroke-linejoin=\"round\">\n"
+        // Bands first, so every line stays visible on top of them. A gap (an undrawable point)
+        // closes the current polygon and starts a new one.
+        for (k, item) in series.enumerated() {
+            guard let band = item.band else { continue }
+            let colour = Self.palette[k % Self.palette.count]
+            var d = ""
+            var run: [(x: Double, low: Double, high: Double)] = []
+            func close() {
+                if run.count > 1 {
+                    d += "M" + run.map { "\(f(px($0.x))) \(f(py($0.high)))" }.joined(separator: "L")
+                    d += "L" + run.reversed().map { "\(f(px($0.x))) \(f(py($0.low)))" }.joined(separator: "L") + "Z"
+                }
+                run = []
+            }
+            for (x, (low, high)) in zip(item.x, zip(band.lower, band.upper)) {
+                if xAxis.isDrawable(x), yAxis.isDrawable(low), yAxis.isDrawable(high) {
+                    run.append((x, low, high))
+                } else {
+                    close()
+                }
+            }
+            close()
+            if !d.isEmpty { s += "<path d=\"\(d)\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n" }
+        }
         for (k, item) in series.enumerated() {
             let colour = Self.palette[k % Self.palette.count]
             var d = ""

@@ -11,6 +11,8 @@ struct NeuroODECommand: AsyncParsableCommand {
         subcommands: [
             SimulateCommand.self,
             GradientCommand.self,
+            CompareCommand.self,
+            TrainCommand.self,
             ListCommand.self,
             Bench.self,
         ]
@@ -54,6 +56,9 @@ struct NeuroODECommand: AsyncParsableCommand {
                 message = error.description
                 code = ExitCode.failure.rawValue
             }
+        case let error as TrainerError:
+            message = error.description
+            code = ExitCode.failure.rawValue
         case let error as GradientFailure:
             message = error.description
             code = ExitCode.failure.rawValue

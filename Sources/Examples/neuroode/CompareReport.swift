@@ -1,0 +1,216 @@
+import Foundation
+import Gradients
+
+/// One method's logs over every run of a comparison.
+struct MethodResult {
+    let kind: GradientMethodKind
+    let settings: GradientMethodSettings
+    let clip: Double?
+    /// One log per run, each one row per iteration.
+    let logs: [[TrainingRecord]]
+}
+
+/// Mean, standard deviation (n − 1; 0 for one value), minimum and maximum of some runs' values.
+struct Spread {
+    let mean: Double, sd: Double, min: Double, max: Double, count: Int
+
+    init?(_ values: [Double]) {
+        let finite = values.filter(\.isFinite)
+        guard !finite.isEmpty else { return nil }
+        count = finite.count
+        let average = finite.reduce(0, +) / Double(finite.count)
+        mean = average
+        sd = count > 1 ? (finite.map { ($0 - average) * ($0 - average) }.reduce(0, +) / Double(finite.count - 1)).squareRoot() : 0
+        min = finite.min()!
+        max = finite.max()!
+    }
+
+    var json: String {
+        "{\"mean\": \(TrajectoryOutput.number(mean)), \"sd\": \(TrajectoryOutput.number(sd)), \"min\": \(TrajectoryOutput.number(min)), \"max\": \(TrajectoryOutput.number(max)), \"runs\": \(count)}"
+    }
+
+    /// "0.1234 ± 0.0012" (the ± part only over several runs).
+    var text: String {
+        count > 1 ? "\(format(mean)) ± \(format(sd))" : format(mean)
+    }
+}
+
+private func format(_ value: Double) -> String { String(format: "%.4g", value) }
+
+/// The files and table `compare` produces.
+struct CompareReport {
+    let runner: TrainingRunner
+    let paper: Bool
+    let seed: UInt64
+    let optimizer: OptimizerChoice
+    let results: [MethodResult]
+
+    private var metricName: String? { runner.testMetric?.name }
+
+    /// Writes curves.csv, summary.json and the plots; returns the paths written.
+    func write(to directory: String) throws(CommandLineError) -> [String] {
+        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+        var files: [(String, String)] = [(path("curves.csv"), curvesCSV()), (path("summary.json"), summaryJSON())]
+        for chart in TrainingCharts(report: self).charts() { files.append((path(chart.name), chart.chart.svg())) }
+        for (file, text) in files {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
+            } catch {
+                throw .cannotWrite(path: file, reason: error.localizedDescription)
+            }
+        }
+        return files.map(\.0)
+    }
+
+    // MARK: Curves
+
+    /// One row per method, run and iteration. Empty fields: not measured at that iteration.
+    func curvesCSV() -> String {
+        var text = "method,run,iteration,wall_s,loss,test_metric,grad_norm,learning_rate,bytes_stored,peak_bytes,event\n"
+        for result in results {
+            for (run, log) in result.logs.enumerated() {
+                for record in log {
+                    let fields = [
+                        result.kind.rawValue, "\(run)", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
+                        TrajectoryOutput.number(record.loss), record.testMetric.map(TrajectoryOutput.number) ?? "",
+                        TrajectoryOutput.number(record.gradientNorm), TrajectoryOutput.number(record.learningRate),
+                        "\(record.bytesStored)", record.peakBytes.map { "\($0)" } ?? "", csvField(record.event ?? ""),
+                    ]
+                    text += fields.joined(separator: ",") + "\n"
+                }
+            }
+        }
+        return text
+    }
+
+    private func csvField(_ text: String) -> String {
+        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+
+    // MARK: Summary
+
+    /// Per-method statistics of one run's log.
+    struct RunStatistics {
+        var finalLoss: Double
+        var bestLoss: Double
+        var finalMetric: Double?
+        var bestMetric: Double?
+        var iterationsToTarget: Int?
+        var secondsToTarget: Double?
+        var seconds: Double
+        var peakBytes: Int?
+        var bytesStored: Int
+        var skipped: Int
+        var rollbacks: Int
+    }
+
+    func statistics(_ log: [TrainingRecord]) -> RunStatistics {
+        let losses = log.map(\.loss).filter(\.isFinite)
+        let metrics = log.compactMap(\.testMetric).filter(\.isFinite)
+        let better: (Double, Double) -> Bool = (runner.testMetric?.higherIsBetter ?? false) ? { $0 > $1 } : { $0 < $1 }
+        let reached = log.first { runner.target.isReached(by: $0) }
+        return RunStatistics(
+            finalLoss: log.last(where: { $0.loss.isFinite })?.loss ?? .nan, bestLoss: losses.min() ?? .nan,
+            finalMetric: log.last(where: { $0.testMetric != nil })?.testMetric,
+            bestMetric: metrics.reduce(nil) { best, value in best.map { better(value, $0) ? value : $0 } ?? value },
+            iterationsToTarget: reached.map { $0.iteration + 1 }, secondsToTarget: reached?.wallTime,
+            seconds: log.last?.wallTime ?? 0, peakBytes: log.compactMap(\.peakBytes).max(),
+            bytesStored: log.map(\.bytesStored).max() ?? 0,
+            skipped: log.filter { $0.event?.contains("skipped") ?? false }.count,
+            rollbacks: log.filter { $0.event?.contains("rolled back") ?? false }.count)
+    }
+
+    func summaryJSON() -> String {
+        let number = TrajectoryOutput.number, string = TrajectoryOutput.string
+        func spread(_ values: [Double?]) -> String { Spread(values.compactMap { $0 }).map(\.json) ?? "null" }
+        func optional<T>(_ value: T?, _ render: (T) -> String) -> String { value.map(render) ?? "null" }
+        let target = runner.target
+        var text = "{\n"
+        text += "  \"task\": \(string(runner.name)),\n"
+        text += "  \"paper\": \(paper),\n"
+        text += "  \"problemConfiguration\": \(runner.configurationJSON),\n"
+        text += "  \"parameters\": \(runner.parameterCount),\n"
+        text += "  \"seed\": \(seed),\n"
+        text += "  \"runs\": \(results.first?.logs.count ?? 0),\n"
+        text += "  \"iterations\": \(results.first?.logs.first?.count ?? 0),\n"
+        text += "  \"optimizer\": {\"name\": \(string(optimizer.name)), \"learningRate\": \(number(optimizer.learningRate))},\n"
+        text += "  \"testMetric\": \(optional(metricName, string)),\n"
+        text += "  \"target\": {\"quantity\": \(string(target.quantity == .loss ? "loss" : metricName ?? "testMetric")), \"threshold\": \(number(target.threshold)), \"higherIsBetter\": \(target.higherIsBetter)},\n"
+        text += "  \"methods\": [\n"
+        text += results.map { result in
+            let runs = result.logs.map(statistics)
+            let settings = result.settings.statistics.map { "\(string($0.key)): \($0.value.json)" }.joined(separator: ", ")
+            var fields = [
+                "\"method\": \(string(result.kind.rawValue))",
+                "\"settings\": {\(settings)}",
+                "\"maxGradientNorm\": \(optional(result.clip, number))",
+                "\"finalLoss\": \(spread(runs.map(\.finalLoss)))",
+                "\"bestLoss\": \(spread(runs.map(\.bestLoss)))",
+            ]
+            if metricName != nil {
+                fields.append("\"finalTestMetric\": \(spread(runs.map(\.finalMetric)))")
+                fields.append("\"bestTestMetric\": \(spread(runs.map(\.bestMetric)))")
+            }
+            fields += [
+                "\"runsReachingTarget\": \(runs.filter { $0.iterationsToTarget != nil }.count)",
+                "\"iterationsToTarget\": [\(runs.map { optional($0.iterationsToTarget) { "\($0)" } }.joined(separator: ", "))]",
+                "\"secondsToTarget\": [\(runs.map { optional($0.secondsToTarget, number) }.joined(separator: ", "))]",
+                "\"wallSeconds\": \(spread(runs.map(\.seconds)))",
+                "\"peakBytes\": \(optional(runs.compactMap(\.peakBytes).max()) { "\($0)" })",
+                "\"bytesStored\": \(runs.map(\.bytesStored).max() ?? 0)",
+                "\"skippedIterations\": \(runs.map(\.skipped).reduce(0, +))",
+                "\"rollbacks\": \(runs.map(\.rollbacks).reduce(0, +))",
+            ]
+            return "    {" + fields.joined(separator: ", ") + "}"
+        }.joined(separator: ",\n")
+        text += "\n  ]\n}\n"
+        return text
+    }
+
+    // MARK: Table
+
+    func table() -> String {
+        let runCount = results.first?.logs.count ?? 0
+        let iterations = results.first?.logs.first?.count ?? 0
+        let target = runner.target
+        let quantity = target.quantity == .loss ? "loss" : metricName ?? "test metric"
+        var lines = ["\(runner.name)\(paper ? " (paper)" : ""): \(iterations) iterations × \(runCount) run\(runCount == 1 ? "" : "s"), seed \(seed), \(optimizer.name) lr \(format(optimizer.learningRate)); target \(quantity) \(target.higherIsBetter ? "≥" : "<") \(format(target.threshold))"]
+        var header = ["method", "final loss", "best loss"]
+        if let metricName { header += ["final \(metricName)", "best \(metricName)"] }
+        header += ["reached", "it to target", "s to target", "stored", "peak memory", "time (s)"]
+        var rows = [header]
+        for result in results {
+            let runs = result.logs.map(statistics)
+            func show(_ values: [Double?]) -> String { Spread(values.compactMap { $0 }).map(\.text) ?? "–" }
+            var row = [result.kind.rawValue, show(runs.map(\.finalLoss)), show(runs.map(\.bestLoss))]
+            if metricName != nil { row += [show(runs.map(\.finalMetric)), show(runs.map(\.bestMetric))] }
+            let reached = runs.filter { $0.iterationsToTarget != nil }
+            row += [
+                "\(reached.count)/\(runs.count)",
+                show(reached.map { $0.iterationsToTarget.map(Double.init) }),
+                show(reached.map(\.secondsToTarget)),
+                bytes(runs.map(\.bytesStored).max()),
+                bytes(runs.compactMap(\.peakBytes).max()),
+                show(runs.map(\.seconds)),
+            ]
+            rows.append(row)
+        }
+        let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            lines.append(zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func bytes(_ value: Int?) -> String {
+        guard let value else { return "–" }
+        let units = ["B", "kB", "MB", "GB"]
+        var size = Double(value), unit = 0
+        while size >= 1000, unit < units.count - 1 {
+            size /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(value) B" : String(format: "%.1f", size) + " " + units[unit]
+    }
+}

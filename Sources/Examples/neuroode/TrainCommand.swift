@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import Gradients
+import NeuroODE
+
+/// `neuroode train TASK --method M --checkpoint DIR`: one training run with crash-safe
+/// checkpoints, resumable bit for bit.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a task with one gradient method, checkpointing as it goes.",
+        discussion: """
+            Tasks:
+            \(TrainingCatalog.entries.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
+            Every K iterations the whole state (θ, the optimizer's moments, the log) is written \
+            atomically to DIR/checkpoint-NNNNNNNN.json; the newest two and the best are kept. \
+            --resume continues from the newest intact one and produces the same curve as an \
+            uninterrupted run. At the end DIR/curve.csv holds the log and a summary goes to \
+            standard output.
+            """
+    )
+
+    @Argument(help: "The task: \(TrainingCatalog.names.joined(separator: ", ")).")
+    var task: String
+
+    @Option(help: ArgumentHelp(
+        "The gradient method: \(GradientMethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (default bptt).", valueName: "name"))
+    var method: String?
+
+    @Option(help: ArgumentHelp("Checkpoint directory.", valueName: "dir"))
+    var checkpoint: String?
+
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Checkpoint every K iterations (default 10).")
+    var checkpointEvery: Int?
+
+    @Flag(help: "Continue from the newest usable checkpoint in the directory (a fresh start when it holds none).")
+    var resume = false
+
+    @OptionGroup var options: TrainingOptions
+
+    func run() throws {
+        var options = self.options
+        var method = self.method, checkpoint = self.checkpoint, every = checkpointEvery, resume = self.resume
+        if let path = options.config {
+            let file = try ConfigurationFile(
+                path: path, allowedKeys: TrainingOptions.keys + ["method", "checkpoint", "checkpoint-every", "resume"])
+            try options.merge(file)
+            method = try method ?? file.string("method")
+            checkpoint = try checkpoint ?? file.string("checkpoint")
+            every = try every ?? file.integer("checkpoint-every")
+            resume = try resume || (file.boolean("resume") ?? false)
+        }
+        let entry = try TrainingCatalog.entry(named: task)
+        let name = method ?? GradientMethodKind.bptt.rawValue
+        guard let kind = GradientMethodKind(rawValue: name) else {
+            throw CommandLineError.unknownName(kind: "method", name: name, choices: GradientMethodKind.allCases.map(\.rawValue))
+        }
+        guard let directory = checkpoint else {
+            throw CommandLineError.invalidValue(option: "--checkpoint", value: "", reason: "give the checkpoint directory")
+        }
+        if let every, every < 1 {
+            throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
+        }
+        if kind != .es, let stray = options.samples != nil ? "--samples" : options.sigma != nil ? "--sigma" : nil {
+            throw CommandLineError.inapplicable(option: stray, reason: "it is an option of es, not \(kind.rawValue)")
+        }
+        let runner = try options.problem(entry)
+        let optimizer = try options.optimizerChoice(runner)
+        let seed = options.seed ?? 0
+        let settings = try options.methodSettings(kind, runner: runner, seed: seed)
+        var loop = try options.trainerConfiguration(kind, runner: runner, seed: seed)
+        loop.checkpointInterval = every ?? 10
+        let store = CheckpointStore(directory: directory)
+        if resume, store.listing().isEmpty {
+            FileHandle.standardError.write(Data("no checkpoint in \(directory); starting from iteration 0\n".utf8))
+        }
+        let session = TrainingSession(
+            method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
+            checkpoints: store, resume: resume)
+        let progress = TrainingProgress(prefix: "[\(kind.rawValue)] ")
+        let log: [TrainingRecord]
+        do {
+            log = try runner.train(session) { progress.handle($0) }
+        } catch let error as TrainerError {
+            throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
+        }
+        let report = CompareReport(
+            runner: runner, paper: options.paper, seed: seed, optimizer: optimizer,
+            results: [MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])])
+        let curve = (directory as NSString).appendingPathComponent("curve.csv")
+        do {
+            try Data(report.curvesCSV().utf8).write(to: URL(fileURLWithPath: curve), options: .atomic)
+        } catch {
+            throw CommandLineError.cannotWrite(path: curve, reason: error.localizedDescription)
+        }
+        let newest = store.listing().first?.path ?? directory
+        FileHandle.standardOutput.write(Data((report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\n").utf8))
+    }
+}

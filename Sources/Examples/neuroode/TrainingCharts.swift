@@ -1,0 +1,55 @@
+import Gradients
+
+/// The plots of a comparison: the training loss and (where the task has one) the held-out metric,
+/// each against iteration and against wall time, one line per method — the mean over runs —
+/// with the min–max band over runs shaded.
+struct TrainingCharts {
+    let report: CompareReport
+
+    func charts() -> [(name: String, chart: LineChart)] {
+        let runner = report.runner
+        var charts = [
+            ("loss-vs-iteration.svg", chart(quantity: \.loss, name: "loss", byTime: false)),
+            ("loss-vs-time.svg", chart(quantity: \.loss, name: "loss", byTime: true)),
+        ]
+        if let metric = runner.testMetric {
+            charts.append(("\(metric.name)-vs-iteration.svg", chart(quantity: { $0.testMetric }, name: metric.name, byTime: false)))
+            charts.append(("\(metric.name)-vs-time.svg", chart(quantity: { $0.testMetric }, name: metric.name, byTime: true)))
+        }
+        return charts
+    }
+
+    /// One chart of `quantity` (nil where not measured) against iteration or mean wall time.
+    private func chart(quantity: (TrainingRecord) -> Double?, name: String, byTime: Bool) -> LineChart {
+        var series: [LineChart.Series] = []
+        var allPositive = true
+        for result in report.results {
+            let length = result.logs.map(\.count).min() ?? 0
+            var x: [Double] = [], mean: [Double] = [], low: [Double] = [], high: [Double] = []
+            for i in 0..<length {
+                let values = result.logs.compactMap { quantity($0[i]) }
+                guard values.count == result.logs.count else { continue }
+                let finite = values.filter(\.isFinite)
+                let times = result.logs.map { $0[i].wallTime }
+                x.append(byTime ? times.reduce(0, +) / Double(times.count) : Double(i + 1))
+                if finite.isEmpty {
+                    mean.append(.nan); low.append(.nan); high.append(.nan)
+                } else {
+                    mean.append(finite.reduce(0, +) / Double(finite.count))
+                    low.append(finite.min()!)
+                    high.append(finite.max()!)
+                }
+                allPositive = allPositive && finite.allSatisfy { $0 > 0 }
+            }
+            let runs = result.logs.count
+            series.append(LineChart.Series(
+                label: runs > 1 ? "\(result.kind.rawValue) (mean, min–max of \(runs))" : result.kind.rawValue,
+                x: x, y: mean, band: runs > 1 ? (low, high) : nil))
+        }
+        let higherIsBetter = name != "loss" && (report.runner.testMetric?.higherIsBetter ?? false)
+        return LineChart(
+            title: "\(report.runner.name): \(name) vs \(byTime ? "wall time" : "iteration")",
+            xLabel: byTime ? "wall time (s)" : "iteration", yLabel: name, series: series,
+            yScale: allPositive && !higherIsBetter ? .logarithmic : .linear)
+    }
+}

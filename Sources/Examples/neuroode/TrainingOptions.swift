@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import Gradients
+import NeuroODE
+
+/// The options `compare` and `train` share: the training loop's, the optimizer's, ES's and each
+/// problem's. Every one may also come from `--config FILE.json` under its long name without the
+/// dashes; a flag on the command line wins over the file.
+struct TrainingOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000; --paper 200, 500, 2000).")
+    var iterations: Int?
+
+    @Option(help: "Seed of the initialization, the minibatches and the ES noise; run r uses seed + r (default 0).")
+    var seed: UInt64?
+
+    @Flag(help: "Use the paper's configuration instead of the small default.")
+    var paper = false
+
+    @Option(help: ArgumentHelp("Optimizer: adam (default), adamw, sgd, rmsprop.", valueName: "name"))
+    var optimizer: String?
+
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Learning rate (default: the problem's; turn-off 0.1, evidence 5e-3, spiral 1e-3).")
+    var learningRate: Double?
+
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW's decoupled weight decay (adamw; default 1e-2).")
+    var weightDecay: Double?
+
+    @Option(parsing: .unconditional, help: "Clip gradients longer than this norm; 0 turns clipping off (default: 10 for bptt and the adjoints, none for es and fd).")
+    var clip: Double?
+
+    @Option(parsing: .unconditional, help: "ES samples per iteration (default: the problem's).")
+    var samples: Int?
+
+    @Option(parsing: .unconditional, help: "ES perturbation scale σ (default: turn-off 1.0, evidence 0.1, spiral 0.01).")
+    var sigma: Double?
+
+    @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Evaluate the held-out metric every K iterations (default: the problem's).")
+    var evaluationInterval: Int?
+
+    @Option(parsing: .unconditional, help: "Horizon in ms (turn-off; default 3000).")
+    var horizon: Double?
+
+    @Option(parsing: .unconditional, help: "Hidden width H (spiral; default 50, 1000 for the paper's second case).")
+    var hidden: Int?
+
+    @Option(parsing: .unconditional, help: "Network size N (evidence; default 32, --paper 128).")
+    var neurons: Int?
+
+    @Option(parsing: .unconditional, help: "Trials per minibatch (evidence; default 16, --paper 64).")
+    var batch: Int?
+
+    @Option(name: .customLong("test-trials"), parsing: .unconditional, help: "Held-out trials (evidence; default 64, --paper 512).")
+    var testTrials: Int?
+
+    @Option(name: .customLong("token-ms"), parsing: .unconditional, help: "How long each token is held, ms (evidence; default 6, case C 20).")
+    var tokenDuration: Double?
+
+    @Option(help: ArgumentHelp("Loss: ce (cross-entropy, default) or l2 (to the one-hot label, as the paper states) (evidence).", valueName: "name"))
+    var loss: String?
+
+    @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
+    var config: String?
+
+    /// The keys every command's `--config` accepts.
+    static let keys: [String] = [
+        "iterations", "seed", "paper", "optimizer", "learning-rate", "weight-decay", "clip", "samples", "sigma", "eval-every",
+    ] + ProblemOption.allCases.map(\.rawValue)
+
+    /// Fills every option not given on the command line from the file's entries.
+    mutating func merge(_ file: ConfigurationFile) throws {
+        iterations = try iterations ?? file.integer("iterations")
+        if seed == nil, let value = try file.integer("seed") {
+            guard value >= 0 else { throw file.invalid("seed", "must not be negative") }
+            seed = UInt64(value)
+        }
+        paper = try paper || (file.boolean("paper") ?? false)
+        optimizer = try optimizer ?? file.string("optimizer")
+        learningRate = try learningRate ?? file.number("learning-rate")
+        weightDecay = try weightDecay ?? file.number("weight-decay")
+        clip = try clip ?? file.number("clip")
+        samples = try samples ?? file.integer("samples")
+        sigma = try sigma ?? file.number("sigma")
+        evaluationInterval = try evaluationInterval ?? file.integer("eval-every")
+        horizon = try horizon ?? file.number("horizon")
+        hidden = try hidden ?? file.integer("hidden")
+        neurons = try neurons ?? file.integer("neurons")
+        batch = try batch ?? file.integer("batch")
+        testTrials = try testTrials ?? file.integer("test-trials")
+        tokenDuration = try tokenDuration ?? file.number("token-ms")
+        loss = try loss ?? file.string("loss")
+    }
+
+    /// The problem, after rejecting problem options it does not read.
+    func problem(_ entry: TrainingEntry) throws -> TrainingRunner {
+        let given: [(ProblemOption, Bool)] = [
+            (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
+            (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil),
+        ]
+        for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
+            throw CommandLineError.inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
+        }
+        return try entry.make(self, paper)
+    }
+
+    func positive(_ value: Int?, _ option: String) throws(CommandLineError) -> Int? {
+        if let value, value < 1 { throw .invalidValue(option: option, value: "\(value)", reason: "must be at least 1") }
+        return value
+    }
+
+    /// The optimizer, from the problem's default and the options.
+    func optimizerChoice(_ runner: TrainingRunner) throws(CommandLineError) -> OptimizerChoice {
+        let rate = learningRate ?? runner.defaults.optimizer.learningRate
+        guard rate.isFinite, rate > 0 else {
+            throw .invalidValue(option: "--learning-rate", value: "\(rate)", reason: "must be finite and positive")
+        }
+        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
+            throw .invalidValue(option: "--weight-decay", value: "\(weightDecay)", reason: "must be finite and not negative")
+        }
+        let name = optimizer ?? runner.defaults.optimizer.name
+        switch name {
+        case "adam":
+            if weightDecay != nil { throw .inapplicable(option: "--weight-decay", reason: "adam has no weight decay; use --optimizer adamw") }
+            return .adam(Adam(learningRate: rate))
+        case "adamw": return .adam(.adamW(learningRate: rate, weightDecay: weightDecay ?? 1e-2))
+        case "sgd", "rmsprop":
+            if weightDecay != nil { throw .inapplicable(option: "--weight-decay", reason: "only adamw takes a weight decay") }
+            return name == "sgd" ? .sgd(GradientDescent(learningRate: rate)) : .rmsprop(RMSprop(learningRate: rate))
+        case let other:
+            throw .unknownName(kind: "optimizer", name: other, choices: ["adam", "adamw", "sgd", "rmsprop"])
+        }
+    }
+
+    /// A method's settings: ES's samples and σ from the options or the problem.
+    func methodSettings(_ kind: GradientMethodKind, runner: TrainingRunner, seed: UInt64) throws -> GradientMethodSettings {
+        var settings = GradientMethodSettings(kind: kind)
+        settings.samples = samples ?? runner.defaults.samples
+        settings.sigma = sigma ?? runner.defaults.sigma
+        settings.seed = seed
+        if kind == .es { try (settings.method() as? EvolutionStrategy)?.validate() }
+        return settings
+    }
+
+    /// The loop's settings for one method and run.
+    func trainerConfiguration(_ kind: GradientMethodKind, runner: TrainingRunner, seed: UInt64) throws(CommandLineError) -> TrainerConfiguration {
+        let count = iterations ?? runner.defaults.iterations
+        guard count >= 1 else { throw .invalidValue(option: "--iterations", value: "\(count)", reason: "must be at least 1") }
+        let every = evaluationInterval ?? runner.defaults.evaluationInterval
+        guard every >= 1 else { throw .invalidValue(option: "--eval-every", value: "\(every)", reason: "must be at least 1") }
+        if let clip, !(clip.isFinite && clip >= 0) {
+            throw .invalidValue(option: "--clip", value: "\(clip)", reason: "must be finite and not negative (0: no clipping)")
+        }
+        let backpropagates = kind != .es && kind != .fd
+        let limit = clip.map { $0 == 0 ? nil : $0 } ?? (backpropagates ? 10 : nil)
+        return TrainerConfiguration(iterations: count, seed: seed, evaluationInterval: every, maxGradientNorm: limit)
+    }
+}
+
+/// `--config FILE.json`: one JSON object whose keys are option names. Unknown keys and values of
+/// the wrong type are errors naming the key.
+struct ConfigurationFile {
+    let path: String
+    private let values: [String: Value]
+
+    enum Value: Decodable {
+        case boolean(Bool)
+        case number(Double)
+        case string(String)
+        case strings([String])
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(Bool.self) { self = .boolean(value) }
+            else if let value = try? container.decode(Double.self) { self = .number(value) }
+            else if let value = try? container.decode(String.self) { self = .string(value) }
+            else if let value = try? container.decode([String].self) { self = .strings(value) }
+            else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a boolean, number, string or list of strings") }
+        }
+
+        var text: String {
+            switch self {
+            case let .boolean(value): "\(value)"
+            case let .number(value): "\(value)"
+            case let .string(value): "\"\(value)\""
+            case let .strings(value): "[\(value.joined(separator: ", "))]"
+            }
+        }
+    }
+
+    init(path: String, allowedKeys: [String]) throws(CommandLineError) {
+        self.path = path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .invalidValue(option: "--config", value: path, reason: "the file cannot be read")
+        }
+        do {
+            values = try JSONDecoder().decode([String: Value].self, from: data)
+        } catch {
+            throw .invalidValue(option: "--config", value: path, reason: "not a JSON object of options (\(Self.reason(error)))")
+        }
+        if let unknown = values.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
+            throw .invalidValue(option: "--config", value: path, reason: "unknown key '\(unknown)'; allowed: \(allowedKeys.joined(separator: ", "))")
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if case let DecodingError.dataCorrupted(context) = error { return context.debugDescription }
+        if case let DecodingError.typeMismatch(_, context) = error { return context.debugDescription }
+        return "\(error)"
+    }
+
+    func invalid(_ key: String, _ reason: String) -> CommandLineError {
+        .invalidValue(option: "--config", value: path, reason: "key '\(key)' = \(values[key]?.text ?? "?"): \(reason)")
+    }
+
+    func integer(_ key: String) throws(CommandLineError) -> Int? {
+        guard let value = values[key] else { return nil }
+        guard case let .number(number) = value, number.rounded() == number, abs(number) < 1e15 else { throw invalid(key, "expected an integer") }
+        return Int(number)
+    }
+
+    func number(_ key: String) throws(CommandLineError) -> Double? {
+        guard let value = values[key] else { return nil }
+        guard case let .number(number) = value else { throw invalid(key, "expected a number") }
+        return number
+    }
+
+    func string(_ key: String) throws(CommandLineError) -> String? {
+        guard let value = values[key] else { return nil }
+        guard case let .string(text) = value else { throw invalid(key, "expected a string") }
+        return text
+    }
+
+    func boolean(_ key: String) throws(CommandLineError) -> Bool? {
+        guard let value = values[key] else { return nil }
+        guard case let .boolean(flag) = value else { throw invalid(key, "expected true or false") }
+        return flag
+    }
+
+    /// A list given as a JSON array of strings or as one comma-separated string.
+    func list(_ key: String) throws(CommandLineError) -> [String]? {
+        guard let value = values[key] else { return nil }
+        switch value {
+        case let .strings(items): return items
+        case let .string(text): return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        default: throw invalid(key, "expected a list of names")
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+/// Training checkpoints in one directory, written so that a crash or kill at any moment leaves a
+/// usable one behind (RELIABILITY.md): each file is written to a temporary name, flushed to disk,
+/// renamed into place (atomic on POSIX file systems) and the directory entry flushed too. The
+/// newest two are kept, plus the best; resuming takes the newest that reads back intact.
+///
+/// A file is the state as JSON followed by one line `checksum fnv1a64 <hex>` over those bytes, so
+/// truncation and bit rot are detected rather than resumed from. Non-finite numbers (the loss of a
+/// failed iteration) are written as the strings "nan", "inf", "-inf".
+public struct CheckpointStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The file for the state after `iteration` completed iterations.
+    public func path(iteration: Int) -> String {
+        (directory as NSString).appendingPathComponent("checkpoint-\(String(format: "%08d", iteration)).json")
+    }
+
+    /// Writes `state` as the checkpoint after `iteration` iterations, then deletes every other
+    /// checkpoint but the newest two and those in `keeping`. Returns the file's path.
+    @discardableResult
+    public func save<State: Encodable>(_ state: State, iteration: Int, keeping: Set<Int> = []) throws(TrainerError) -> String {
+        let target = path(iteration: iteration)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .cannotWriteCheckpoint(path: directory, reason: error.localizedDescription)
+        }
+        let payload: Data
+        do {
+            payload = try Self.encoder.encode(state)
+        } catch {
+            throw .cannotWriteCheckpoint(path: target, reason: "\(error)")
+        }
+        var contents = payload
+        contents.append(Data("\nchecksum fnv1a64 \(Self.checksum(payload))\n".utf8))
+        try Self.writeAtomically(contents, to: target, directory: directory)
+        let newest = Set(listing().prefix(2).map(\.iteration))
+        for entry in listing() where !newest.contains(entry.iteration) && !keeping.contains(entry.iteration) {
+            try? FileManager.default.removeItem(atPath: entry.path)
+        }
+        return target
+    }
+
+    /// The checkpoint files present, newest first.
+    public func listing() -> [(iteration: Int, path: String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { name -> (Int, String)? in
+            guard name.hasPrefix("checkpoint-"), name.hasSuffix(".json"),
+                  let iteration = Int(name.dropFirst("checkpoint-".count).dropLast(".json".count)) else { return nil }
+            return (iteration, (directory as NSString).appendingPathComponent(name))
+        }
+        .sorted { $0.0 > $1.0 }
+    }
+
+    /// Reads and verifies one checkpoint.
+    public func load<State: Decodable>(_ type: State.Type, from path: String) throws(TrainerError) -> State {
+        guard let contents = FileManager.default.contents(atPath: path) else {
+            throw .corruptCheckpoint(path: path, reason: "cannot be read")
+        }
+        let marker = Data("\nchecksum fnv1a64 ".utf8)
+        guard let range = contents.range(of: marker, options: .backwards) else {
+            throw .corruptCheckpoint(path: path, reason: "no checksum line (truncated?)")
+        }
+        let payload = contents[contents.startIndex..<range.lowerBound]
+        let stored = String(decoding: contents[range.upperBound...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let actual = Self.checksum(Data(payload))
+        guard stored == actual else {
+            throw .corruptCheckpoint(path: path, reason: "checksum \(stored) does not match the contents (\(actual))")
+        }
+        do {
+            return try Self.decoder.decode(State.self, from: Data(payload))
+        } catch {
+            throw .corruptCheckpoint(path: path, reason: "does not decode: \(error)")
+        }
+    }
+
+    // MARK: Encoding
+
+    private static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
+
+    /// FNV-1a, 64 bit, as 16 hex digits: enough to catch truncation and corruption (not tampering).
+    static func checksum(_ data: Data) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// tmp file, fsync, rename, fsync of the directory.
+    private static func writeAtomically(_ data: Data, to path: String, directory: String) throws(TrainerError) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw .cannotWriteCheckpoint(path: temporary, reason: String(cString: strerror(errno))) }
+        var failure: String?
+        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = String(cString: strerror(errno))
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw .cannotWriteCheckpoint(path: temporary, reason: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw .cannotWriteCheckpoint(path: path, reason: reason)
+        }
+        let directoryDescriptor = open(directory, O_RDONLY)
+        if directoryDescriptor >= 0 {
+            _ = fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+}

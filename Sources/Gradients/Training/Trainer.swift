@@ -1,0 +1,224 @@
+import Dispatch
+import Foundation
+import NeuroODE
+
+/// The training loop: per iteration, the problem's task for that iteration, one gradient from the
+/// method, one guarded optimizer step, one log row.
+///
+/// **Faults** (RELIABILITY.md). An iteration whose simulation fails, or whose loss or gradient is
+/// not finite, changes neither θ nor the optimizer's moments; it is logged and reported. After
+/// `failuresBeforeRollback` such iterations in a row, θ and the optimizer return to the last good
+/// state (the last checkpoint taken with no failure pending) and the learning rate is multiplied
+/// by `learningRateFactor`; past `maximumRollbacks` rollbacks training stops with
+/// ``TrainerError/diverged(iteration:rollbacks:lastFailure:)``. Iterations keep counting through
+/// failures and rollbacks, so every iteration sees fresh data and the log stays ordered.
+///
+/// **Checkpoints.** Every `checkpointInterval` iterations (and after the last) the whole
+/// ``TrainerState`` becomes the rollback point and, with a ``CheckpointStore``, a file. Resuming
+/// restores the newest intact file; a corrupt one is reported and an older one used. Since every
+/// iteration's data and ES noise derive from (seed, iteration), a resumed run's log and θ equal an
+/// uninterrupted run's bit for bit, wall times and measured peak memory aside.
+///
+/// **Progress** goes to the `onEvent` callback only; the library prints nothing.
+public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
+    public let problem: Problem
+    public let method: any GradientMethod
+    /// The method's settings in words; part of the run's identity, so a checkpoint is not resumed
+    /// under other settings.
+    public let methodSettings: String
+    public let optimizer: Base
+    public let configuration: TrainerConfiguration
+    public let checkpoints: CheckpointStore?
+
+    public init(
+        problem: Problem, method: any GradientMethod, methodSettings: String = "", optimizer: Base,
+        configuration: TrainerConfiguration, checkpoints: CheckpointStore? = nil
+    ) {
+        self.problem = problem
+        self.method = method
+        self.methodSettings = methodSettings
+        self.optimizer = optimizer
+        self.configuration = configuration
+        self.checkpoints = checkpoints
+    }
+
+    /// The identity checkpoints of this run carry.
+    public func identity() throws -> TrainingRunIdentity {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let configurationText = String(decoding: try encoder.encode(problem.configuration), as: UTF8.self)
+        return TrainingRunIdentity(
+            problem: problem.name, configuration: configurationText, method: method.name, methodSettings: methodSettings,
+            optimizer: optimizer.name, seed: configuration.seed, parameterCount: problem.parameterNames.count,
+            maxGradientNorm: configuration.maxGradientNorm)
+    }
+
+    /// The state before the first iteration: θ at the problem's seeded initialization.
+    public func initialState() throws -> TrainerState<Base> {
+        let theta = try problem.initialParameters(seed: configuration.seed)
+        return TrainerState(
+            identity: try identity(), parameters: theta,
+            optimizer: SafeguardedOptimizer(optimizer, maxGradientNorm: configuration.maxGradientNorm))
+    }
+
+    /// The newest usable checkpoint, or nil when the store holds none. Corrupt files are reported
+    /// through `onEvent` and skipped; if files exist but none is usable, that is an error, and so
+    /// is a checkpoint of another run.
+    public func latestCheckpoint(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState<Base>? {
+        guard let checkpoints else { return nil }
+        let expected = try identity()
+        var reasons: [String] = []
+        let files = checkpoints.listing()
+        for file in files {
+            let state: TrainerState<Base>
+            do {
+                // The identity first: another run's file (another optimizer, say) must be reported
+                // as such, not as a state that fails to decode.
+                let header = try checkpoints.load(CheckpointHeader.self, from: file.path)
+                if let difference = expected.firstDifference(from: header.identity) {
+                    throw TrainerError.checkpointMismatch(
+                        path: file.path, field: difference.field, expected: difference.mine, found: difference.theirs)
+                }
+                state = try checkpoints.load(TrainerState<Base>.self, from: file.path)
+            } catch let error as TrainerError {
+                if case .checkpointMismatch = error { throw error }
+                reasons.append(error.description)
+                onEvent(.checkpointRejected(path: file.path, reason: error.description))
+                continue
+            }
+            onEvent(.resumed(path: file.path, iteration: state.nextIteration))
+            return state
+        }
+        if !files.isEmpty { throw TrainerError.noUsableCheckpoint(directory: checkpoints.directory, reasons: reasons) }
+        return nil
+    }
+
+    /// Trains to `configuration.iterations`, from the newest checkpoint when `resume` is set and
+    /// one exists, else from the initialization.
+    public func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState<Base> {
+        try configuration.validate()
+        let start = try (resume ? latestCheckpoint(onEvent: onEvent) : nil) ?? initialState()
+        return try train(from: start, onEvent: onEvent)
+    }
+
+    /// Continues `state` up to `configuration.iterations`.
+    public func train(from state: TrainerState<Base>, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState<Base> {
+        try configuration.validate()
+        var state = state
+        let total = configuration.iterations
+        let sessionStart = DispatchTime.now().uptimeNanoseconds
+        let firstIteration = state.nextIteration
+        while state.nextIteration < total {
+            let iteration = state.nextIteration
+            let clock = DispatchTime.now().uptimeNanoseconds
+            var record = try step(&state, iteration: iteration, onEvent: onEvent)
+            state.elapsed += seconds(since: clock)
+            record.wallTime = state.elapsed
+            state.log.append(record)
+            state.nextIteration += 1
+
+            let done = state.nextIteration - firstIteration
+            let rate = Double(done) / max(seconds(since: sessionStart), 1e-9)
+            onEvent(.iteration(record, of: total, rate: rate, remaining: Double(total - state.nextIteration) / rate))
+
+            if state.nextIteration % configuration.checkpointInterval == 0 || state.nextIteration == total {
+                try checkpoint(&state, onEvent: onEvent)
+            }
+        }
+        return state
+    }
+
+    /// One iteration: evaluation, gradient, guarded update, and the fault handling around them.
+    private func step(_ state: inout TrainerState<Base>, iteration: Int, onEvent: (TrainingEvent) -> Void) throws -> TrainingRecord {
+        var record = TrainingRecord(
+            iteration: iteration, wallTime: 0, loss: .nan, testMetric: nil, gradientNorm: .nan,
+            learningRate: state.optimizer.base.learningRate, bytesStored: 0, peakBytes: nil, event: nil)
+        var notes: [String] = []
+        if problem.testMetric != nil, iteration % configuration.evaluationInterval == 0 || iteration == configuration.iterations - 1 {
+            do {
+                record.testMetric = try problem.evaluateTestMetric(at: state.parameters, seed: configuration.seed)
+            } catch {
+                notes.append("test evaluation failed: \(error)")
+            }
+        }
+        var failure: String?
+        do {
+            let task = try problem.task(iteration: iteration, seed: configuration.seed)
+            let (estimate, peak) = try PeakMemory.measure { try method.estimate(task, at: state.parameters, iteration: iteration) }
+            record.loss = estimate.loss
+            record.gradientNorm = euclideanNorm(estimate.gradient)
+            record.bytesStored = estimate.report.bytesStored
+            record.peakBytes = peak
+            if !estimate.loss.isFinite {
+                failure = "the loss is not finite (\(estimate.loss))"
+            } else if estimate.gradient.count != state.parameters.count {
+                throw ODEError.dimensionMismatch(what: "gradient of \(problem.name)", expected: state.parameters.count, actual: estimate.gradient.count)
+            } else if case let .skippedNonFinite(index) = state.optimizer.step(&state.parameters, gradient: estimate.gradient) {
+                failure = "gradient entry \(problem.parameterNames[index]) is \(estimate.gradient[index])"
+            }
+        } catch let error as TrainingError {
+            switch error {
+            case .nonFiniteLoss, .tooManyFailedSamples: failure = error.description
+            case .invalidOption, .unsupported: throw error
+            }
+        } catch let error as ODEError {
+            failure = "the simulation failed: \(error)"
+        }
+
+        if let failure {
+            notes.append("skipped: \(failure)")
+            state.consecutiveFailures += 1
+            onEvent(.skipped(iteration: iteration, reason: failure))
+            if state.consecutiveFailures >= configuration.failuresBeforeRollback {
+                guard state.rollbacks < configuration.maximumRollbacks else {
+                    throw TrainerError.diverged(iteration: iteration, rollbacks: state.rollbacks, lastFailure: failure)
+                }
+                let rate = state.optimizer.base.learningRate * configuration.learningRateFactor
+                state.parameters = state.lastGood.parameters
+                state.optimizer = state.lastGood.optimizer
+                state.optimizer.base.learningRate = rate
+                state.rollbacks += 1
+                state.consecutiveFailures = 0
+                notes.append("rolled back to iteration \(state.lastGood.iteration), learning rate \(rate)")
+                onEvent(.rolledBack(iteration: iteration, restoredIteration: state.lastGood.iteration, learningRate: rate))
+            }
+        } else {
+            state.consecutiveFailures = 0
+        }
+        record.event = notes.isEmpty ? nil : notes.joined(separator: "; ")
+        return record
+    }
+
+    /// Takes the rollback point and writes the checkpoint file (keeping the best one).
+    private func checkpoint(_ state: inout TrainerState<Base>, onEvent: (TrainingEvent) -> Void) throws {
+        if state.consecutiveFailures == 0 {
+            state.lastGood = .init(iteration: state.nextIteration, parameters: state.parameters, optimizer: state.optimizer)
+        }
+        guard let checkpoints else { return }
+        if let score = score(of: state), state.bestCheckpoint.map({ score < $0.score }) ?? true {
+            state.bestCheckpoint = (state.nextIteration, score)
+        }
+        let path = try checkpoints.save(
+            state, iteration: state.nextIteration, keeping: Set(state.bestCheckpoint.map { [$0.iteration] } ?? []))
+        onEvent(.checkpointSaved(path: path, iteration: state.nextIteration))
+    }
+
+    /// How good the state at a checkpoint is, lower better: the latest held-out metric if the
+    /// problem has one, else the mean finite training loss since the previous checkpoint.
+    private func score(of state: TrainerState<Base>) -> Double? {
+        if let metric = problem.testMetric, let value = state.log.last(where: { $0.testMetric != nil })?.testMetric, value.isFinite {
+            return metric.higherIsBetter ? -value : value
+        }
+        let recent = state.log.suffix(configuration.checkpointInterval).map(\.loss).filter(\.isFinite)
+        return recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count)
+    }
+
+    private func seconds(since start: UInt64) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+}
+
+/// The part of a checkpoint that says which run wrote it.
+private struct CheckpointHeader: Decodable {
+    var identity: TrainingRunIdentity
+}

@@ -1,0 +1,54 @@
+/// How a ``Trainer`` runs: length, seed, evaluation and checkpoint cadence, and what it does when
+/// an iteration fails (RELIABILITY.md "non-finite loss or gradient in training").
+public struct TrainerConfiguration: Sendable, Codable, Equatable {
+    /// Total iterations, counted from 0 across every session of a resumed run.
+    public var iterations: Int
+    /// Seeds θ's initialization, every iteration's minibatch and the held-out set.
+    public var seed: UInt64
+    /// Evaluate the held-out metric every this many iterations (and at the last one).
+    public var evaluationInterval: Int
+    /// Rescale gradients longer than this before the update (nil: never). SPEC: 10 for BPTT.
+    public var maxGradientNorm: Double?
+    /// Save a checkpoint (on disk if a directory is given, in memory as the rollback point either
+    /// way) every this many iterations.
+    public var checkpointInterval: Int
+    /// Failed iterations in a row that trigger a rollback to the last good state.
+    public var failuresBeforeRollback: Int
+    /// Rollbacks allowed before training stops with ``TrainerError/diverged(iteration:rollbacks:lastFailure:)``.
+    public var maximumRollbacks: Int
+    /// The factor applied to the learning rate at each rollback.
+    public var learningRateFactor: Double
+
+    public init(
+        iterations: Int, seed: UInt64 = 0, evaluationInterval: Int = 10, maxGradientNorm: Double? = nil,
+        checkpointInterval: Int = 10, failuresBeforeRollback: Int = 3, maximumRollbacks: Int = 5,
+        learningRateFactor: Double = 0.5
+    ) {
+        self.iterations = iterations
+        self.seed = seed
+        self.evaluationInterval = evaluationInterval
+        self.maxGradientNorm = maxGradientNorm
+        self.checkpointInterval = checkpointInterval
+        self.failuresBeforeRollback = failuresBeforeRollback
+        self.maximumRollbacks = maximumRollbacks
+        self.learningRateFactor = learningRateFactor
+    }
+
+    /// Checks every count and factor, naming the bad one.
+    public func validate() throws(TrainingError) {
+        let counts = [("iterations", iterations), ("evaluationInterval", evaluationInterval),
+                      ("checkpointInterval", checkpointInterval), ("failuresBeforeRollback", failuresBeforeRollback)]
+        for (name, value) in counts where value < 1 {
+            throw .invalidOption(name: name, value: "\(value)", reason: "must be at least 1")
+        }
+        guard maximumRollbacks >= 0 else {
+            throw .invalidOption(name: "maximumRollbacks", value: "\(maximumRollbacks)", reason: "must not be negative")
+        }
+        if let limit = maxGradientNorm, !(limit.isFinite && limit > 0) {
+            throw .invalidOption(name: "maxGradientNorm", value: "\(limit)", reason: "must be finite and positive")
+        }
+        guard learningRateFactor > 0, learningRateFactor < 1 else {
+            throw .invalidOption(name: "learningRateFactor", value: "\(learningRateFactor)", reason: "must lie strictly between 0 and 1")
+        }
+    }
+}
