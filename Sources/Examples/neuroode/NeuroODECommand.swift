@@ -13,6 +13,9 @@ struct NeuroODECommand: AsyncParsableCommand {
             GradientCommand.self,
             ListCommand.self,
             Bench.self,
+            LandscapeCommand.self,
+            ReversibilityCommand.self,
+            DriftCommand.self,
         ]
     )
 
