@@ -14,7 +14,9 @@ struct DriftCommand: ParsableCommand {
             Turn-off task (Morris–Lecar hopf, I as given, from the I = 100 cycle state). Forward: dopri5 (default; \
             the running loss integrated as an extra state, which the drift norm includes) or leapfrog. Both adjoints \
             integrate backward with dopri5 at --rtol/--atol. The running gradient at t is ∫ₜᵀ λᵀ∂f/∂I ds: the part of \
-            dL/dI collected between t and T; at t = 0 it is the gradient. Every option can also come from \
+            dL/dI collected between t and T; at t = 0 it is the gradient. When the backsolve diverges, the full \
+            adjoint's columns are nan and the drift column comes from integrating y alone backward with dopri5 (as \
+            `reversibility` does), which shows where it leaves the trajectory. Every option can also come from \
             --config FILE.json (keys: the option names without dashes); flags override the file. Writes drift.csv, \
             drift.svg and drift-gradient.svg to --out.
             """)
@@ -81,7 +83,18 @@ struct DriftCommand: ParsableCommand {
         let partialEstimate = try partial.get()
 
         let fullReport = (try? full.get())?.report
-        let drift = Dictionary(fullReport?.drift.map { ($0.time, $0.distance) } ?? [], uniquingKeysWith: { a, _ in a })
+        var drift = Dictionary(fullReport?.drift.map { ($0.time, $0.distance) } ?? [], uniquingKeysWith: { a, _ in a })
+        var fallback: ReversibilityCheck.Outcome?
+        if fullReport == nil {
+            // The backsolve's samples die with it; the same backward integration of y alone (dopri5
+            // both ways) shows the drift up to where it diverges.
+            let times = partialEstimate.report.runningGradient.map(\.time).filter { $0 > 0 && $0 < horizon }.reversed()
+            let problem = try ODEProblem(
+                system: MorrisLecar(preset: .hopf, current: current), initialState: [-41.84, 0.5282], timeSpan: (0, horizon))
+            let outcome = try ReversibilityCheck.run(problem, integrator: backward, times: Array(times))
+            for sample in outcome.samples { drift[sample.time] = sample.distance }
+            fallback = outcome
+        }
         let fullRunning = Dictionary(fullReport?.runningGradient.map { ($0.time, $0.gradient[0]) } ?? [], uniquingKeysWith: { a, _ in a })
         let samples = partialEstimate.report.runningGradient
         let rows = samples.map { sample in
@@ -120,7 +133,13 @@ struct DriftCommand: ParsableCommand {
             }
         case let .failure(error):
             let reason = (error as? ODEError)?.description ?? "\(error)"
-            print("full adjoint failed: \(reason); its columns are nan")
+            print("full adjoint failed: \(reason); its running-gradient column is nan")
+            if let fallback {
+                print("drift column: y alone integrated backward with dopri5 from the dopri5 forward state at T\(fallback.failure.map { ", which diverges near t = \(String(format: "%.4g", $0.time)) ms" } ?? "")")
+                if let crossing = fallback.samples.first(where: { !($0.distance <= threshold) }) {
+                    print("drift exceeds \(TrajectoryOutput.number(threshold)) mV at t = \(String(format: "%.4g", crossing.time)) ms, after \(String(format: "%.4g", horizon - crossing.time)) ms of backward integration")
+                }
+            }
         }
     }
 }
