@@ -111,10 +111,15 @@ struct DriftCommand: ParsableCommand {
                      .init(label: "threshold \(TrajectoryOutput.number(threshold)) mV", x: [0, horizon], y: [threshold, threshold])],
             yScale: .logarithmic)
         try files.write(driftChart.svg(), to: "drift.svg")
+        // Clipped to three times the partial adjoint's range: a diverging backsolve's running
+        // gradient reaches 10¹¹ and would flatten the trustworthy curve to a line at zero.
+        let limit = 3 * (rows.map { abs($0[4]) }.filter(\.isFinite).max() ?? 0)
         let gradientChart = LineChart(
-            title: "Running gradient ∫ₜᵀ λᵀ∂f/∂I ds (\(title))", xLabel: "t (ms)", yLabel: "dL/dI collected on [t, T]",
+            title: "Running gradient ∫ₜᵀ λᵀ∂f/∂I ds (\(title))", xLabel: "t (ms)",
+            yLabel: "dL/dI collected on [t, T]" + (limit > 0 ? " (axis clipped at ±\(String(format: "%.3g", limit)))" : ""),
             series: [.init(label: "full adjoint (backsolve)", x: times, y: rows.map { $0[3] }),
-                     .init(label: "partial adjoint (stored trajectory)", x: times, y: rows.map { $0[4] })])
+                     .init(label: "partial adjoint (stored trajectory)", x: times, y: rows.map { $0[4] })],
+            yDomain: limit > 0 ? -limit...limit : nil)
         try files.write(gradientChart.svg(), to: "drift-gradient.svg")
 
         print(files.summary)

@@ -33,7 +33,7 @@ public struct LossLandscape: Sendable {
         public var gradients: [Double]
     }
 
-    /// The first error of each kind met during a scan, and how many jobs failed.
+    /// How many jobs of a scan failed, and the first error met (in job order).
     public struct Failures: Sendable {
         public var count = 0
         public var first: String?
