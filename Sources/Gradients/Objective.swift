@@ -61,6 +61,9 @@ public struct GradientReport: Sendable, Codable, Equatable {
     public var wallTime = 0.0
     /// Full adjoint only: ‖y_backward(t) − y_forward(t)‖₂ at diagnostic times, from T down to t₀.
     public var drift: [DriftSample] = []
+    /// Adjoints asked to record it: the running parameter gradient at diagnostic times, from T down
+    /// to t₀ (see ``AdjointMethod/recordsRunningGradient``).
+    public var runningGradient: [RunningGradientSample] = []
 
     public init() {}
 }
@@ -69,4 +72,11 @@ public struct GradientReport: Sendable, Codable, Equatable {
 public struct DriftSample: Sendable, Codable, Equatable {
     public var time: Double
     public var distance: Double
+}
+
+/// The adjoint's parameter quadrature g(t) = ∫ₜᵀ λᵀ∂f/∂θ ds over the trained system parameters at
+/// `time`: the part of the gradient collected between `time` and the end of the horizon.
+public struct RunningGradientSample: Sendable, Codable, Equatable {
+    public var time: Double
+    public var gradient: [Double]
 }

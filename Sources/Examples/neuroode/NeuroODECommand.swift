@@ -15,6 +15,9 @@ struct NeuroODECommand: AsyncParsableCommand {
             TrainCommand.self,
             ListCommand.self,
             Bench.self,
+            LandscapeCommand.self,
+            ReversibilityCommand.self,
+            DriftCommand.self,
         ]
     )
 

@@ -9,6 +9,10 @@ import NeuroODE
 ///   memory; fails when the forward dynamics are irreversible, which the drift diagnostic shows
 ///   (‖y_backward − y_forward‖ at `diagnosticPoints` times; those forward states are kept only for
 ///   the diagnostic and not counted as stored).
+/// - With `recordsRunningGradient`, both variants also report the parameter quadrature
+///   g(t) = ∫ₜᵀ λᵀ∂f/∂θ ds at the same diagnostic times (``GradientReport/runningGradient``): how
+///   the gradient builds up along the horizon, and where a drifting backsolve corrupts it. Not
+///   recorded on the CVODES path.
 /// - `partial` (pNDE): reads y(t) from the forward trajectory stored at every step, interpolated by
 ///   cubic Hermite polynomials. Observations are read from the same interpolant. When the task's
 ///   integrator is ``CVODE`` (detected once per estimate), the partial adjoint runs through
@@ -31,15 +35,18 @@ public struct AdjointMethod: GradientMethod {
     public var diagnosticPoints: Int
     /// Settings of the CVODES path (partial adjoint of a task integrated with ``CVODE``).
     public var cvodesOptions: CVODESAdjoint.Options
+    /// Whether to record the running parameter gradient at the diagnostic times.
+    public var recordsRunningGradient: Bool
 
     public init(
         variant: Variant, backwardIntegrator: any Integrator, diagnosticPoints: Int = 100,
-        cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options()
+        cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options(), recordsRunningGradient: Bool = false
     ) {
         self.variant = variant
         self.backwardIntegrator = backwardIntegrator
         self.diagnosticPoints = diagnosticPoints
         self.cvodesOptions = cvodesOptions
+        self.recordsRunningGradient = recordsRunningGradient
     }
 
     public var name: String { "adjoint-\(variant.rawValue)" }
@@ -103,7 +110,7 @@ public struct AdjointMethod: GradientMethod {
         var report = GradientReport()
 
         // Forward pass.
-        let diagnosticTimes = variant == .full
+        let diagnosticTimes = variant == .full || recordsRunningGradient
             ? (0...max(1, diagnosticPoints)).map { t0 + (tEnd - t0) * Double($0) / Double(max(1, diagnosticPoints)) } : []
         let forwardTimes = Array(Set(diagnosticTimes + observationTimes)).sorted()
         let forward = try task.integrator.solve(
@@ -148,7 +155,15 @@ public struct AdjointMethod: GradientMethod {
                 state = segment.finalState
                 report.rightHandSideEvaluations += segment.statistics.rightHandSideEvaluations
                 report.vectorJacobianProducts += segment.statistics.rightHandSideEvaluations
-                for (row, time) in segment.times.enumerated() {
+                if recordsRunningGradient {
+                    let gradientOffset = segment.dimension - p
+                    for (row, time) in segment.times.enumerated() where diagnosticTimes.contains(time) {
+                        let base = row * segment.dimension + gradientOffset
+                        report.runningGradient.append(
+                            RunningGradientSample(time: time, gradient: task.trainedParameters.map { segment.states[base + $0] }))
+                    }
+                }
+                for (row, time) in segment.times.enumerated() where variant == .full {
                     guard let forwardRow = forward.times.firstIndex(of: time) else { continue }
                     var squared = 0.0
                     for i in 0..<n {
@@ -179,7 +194,7 @@ public struct AdjointMethod: GradientMethod {
         if let stored {
             let system = InterpolatedAdjointSystem(base: base, loss: task.loss, integralsCotangent: integralsCotangent, trajectory: stored)
             let problem = try ODEProblem(system: system, initialState: state, parameters: parameters, timeSpan: (start, end))
-            return try backwardIntegrator.solve(problem, output: .finalState)
+            return try backwardIntegrator.solve(problem, output: recordsRunningGradient ? .times(Array(inside)) : .finalState)
         }
         let system = BacksolveAdjointSystem(base: base, loss: task.loss, integralsCotangent: integralsCotangent)
         let problem = try ODEProblem(system: system, initialState: state, parameters: parameters, timeSpan: (start, end))
