@@ -71,7 +71,7 @@ struct Rotation: ODESystem {
             DispatchQueue.concurrentPerform(iterations: draws) { k in
                 var generator = SeededGenerator(seed: 11, stream: UInt64(k))
                 let value = point.value + sigma * generator.nextGaussian()
-                results.store(k, Result { try task.loss(at: [value]) })
+                results.store(k, Result { try task.evaluate(at: [value]) })
             }
             let samples = try (0..<draws).map { try results.value($0).get() }
             // Stein's identity: L_σ′(u) = E[(L(u + σε) − L(u)) ε] / σ, draw by draw.
