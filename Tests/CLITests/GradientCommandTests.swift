@@ -174,6 +174,25 @@ struct GradientOutputTests {
         #expect(failed.errorLines.first?.hasPrefix("error: adjoint-full failed: ") == true, "\(failed.standardError)")
     }
 
+    /// evidence at a tiny size: BPTT through the network's leapfrog map against central
+    /// differences of the same map, every entry (W_in, W_rec, W_out, b_out) within 1e-6 of the
+    /// gradient's norm; the names follow θ's layout.
+    @Test func evidenceBPTTMatchesCentralDifferences() throws {
+        let task = ["evidence", "--neurons", "2", "--batch", "2"]
+        let bptt = try GradientJSON.run(task + ["--method", "bptt"])
+        let differences = try GradientJSON.run(task + ["--method", "fd"])
+        #expect(bptt.gradient.count == 2 * 50 + 2 * 2 + 3 * 2 + 3)
+        #expect(Set(bptt.gradient.keys) == Set(differences.gradient.keys))
+        #expect(bptt.gradient["W_in[1,49]"] != nil && bptt.gradient["W_rec[1,1]"] != nil && bptt.gradient["b_out[2]"] != nil)
+        #expect(abs(bptt.loss - differences.loss) <= 1e-12 * abs(bptt.loss))
+        let norm = bptt.gradient.values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        #expect(norm > 0)
+        for (name, value) in bptt.gradient {
+            let reference = try #require(differences.gradient[name])
+            #expect(abs(value - reference) <= 1e-6 * norm, "\(name): \(value) vs \(reference)")
+        }
+    }
+
     /// Spiral with H = 8: BPTT differentiates the dopri5 map, the adjoint the continuous flow of a
     /// forward solve at rtol 1e-4; on 10-point windows the two agree to a few percent. Central
     /// differences check both on the same discrete loss.
@@ -283,6 +302,8 @@ struct GradientErrorTests {
         Case(arguments: ["spiral", "--window-length", "1"], mentions: ["--window-length", "'1'"]),
         Case(arguments: ["turn-off", "--format", "xml"], mentions: ["--format", "'xml'"]),
         Case(arguments: ["rober-integral", "--integrator", "leapfrog"], mentions: ["--integrator", "leapfrog"]),
+        Case(arguments: ["evidence", "--neurons", "0"], mentions: ["--neurons", "'0'"]),
+        Case(arguments: ["turn-off", "--batch", "4"], mentions: ["--batch", "turn-off"]),
         Case(arguments: ["rober-integral", "--horizon", "-1"], mentions: ["--horizon", "-1"]),
         Case(arguments: ["turn-off", "--backward-integrator", "cvode-bdf"], mentions: ["--backward-integrator", "bptt"]),
         Case(arguments: ["turn-off", "--method", "adjoint-full", "--backward-integrator", "leapfrog"],

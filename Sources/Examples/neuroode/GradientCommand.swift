@@ -66,7 +66,13 @@ struct GradientCommand: ParsableCommand {
     @Option(name: .customLong("window-length"), parsing: .unconditional, help: "Points per window (spiral; default 10).")
     var windowLength: Int?
 
-    @Option(help: "Seed of the MLP's initialization and the minibatch (spiral) and of the ES noise (default 0).")
+    @Option(parsing: .unconditional, help: "Neurons N of the network (evidence; default 128).")
+    var neurons: Int?
+
+    @Option(parsing: .unconditional, help: "Trials B in the batch (evidence; default 64).")
+    var batch: Int?
+
+    @Option(help: "Seed of the initialization and the data (spiral, evidence) and of the ES noise (default 0).")
     var seed: UInt64?
 
     // MARK: Method options
@@ -114,7 +120,7 @@ struct GradientCommand: ParsableCommand {
 
         let options = GradientTaskOptions(
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
-            hidden: hidden, windows: windows, windowLength: windowLength, seed: seed,
+            hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch,
             parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         let runner = try entry.makeRunner(options)
@@ -149,6 +155,7 @@ struct GradientCommand: ParsableCommand {
         let given: [(GradientTaskOption, Bool)] = [
             (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
             (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
+            (.neurons, neurons != nil), (.batch, batch != nil),
             (.seed, seed != nil && kind != .es),
             (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
         ]

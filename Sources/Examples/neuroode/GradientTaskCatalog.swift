@@ -36,6 +36,13 @@ enum GradientTaskCatalog {
             sigma: 1e-3,
             backwardIntegrator: .cvodeBDF,
             makeRunner: roberIntegral),
+        GradientTaskEntry(
+            name: "evidence",
+            summary: "recurrent Morris–Lecar network (snic, 128 neurons) on the first training batch (64 trials) of the seeded evidence data; cross-entropy readout; gradient w.r.t. W_in, W_rec, W_out, b_out",
+            options: [.dt, .neurons, .batch, .seed],
+            // SPEC's σ for the network weights.
+            sigma: 0.1,
+            makeRunner: evidence),
     ]
 
     static var names: [String] { entries.map(\.name) }
@@ -126,6 +133,24 @@ enum GradientTaskCatalog {
             description: span + "\(kind.rawValue) rtol \(integrator.relativeTolerance) atol \(atols)")
     }
 
+    /// SPEC's evidence task (case A) at its seeded initialization, on training batch 0.
+    private static func evidence(_ options: GradientTaskOptions) throws -> GradientRunner {
+        var configuration = EvidenceTask.Configuration.paper
+        configuration.neurons = options.neurons ?? configuration.neurons
+        configuration.batchSize = options.batchSize ?? configuration.batchSize
+        configuration.stepSize = options.stepSize ?? configuration.stepSize
+        for (option, value) in [("--neurons", configuration.neurons), ("--batch", configuration.batchSize)] where value < 1 {
+            throw CommandLineError.invalidValue(option: option, value: "\(value)", reason: "must be at least 1")
+        }
+        let seed = options.seed ?? 0
+        let problem = try EvidenceTask(configuration: configuration)
+        let task = try problem.task(iteration: 0, seed: seed)
+        return try GradientRunner(
+            task, point: try problem.initialParameters(seed: seed), changes: options.parameterChanges,
+            description: "N = \(configuration.neurons), batch \(configuration.batchSize), 50 tokens of 6 ms, "
+                + "leapfrog dt \(configuration.stepSize), seed \(seed)")
+    }
+
     /// SPEC's spiral task: the MLP's weights at `initialParameters(seed:)` on the minibatch of
     /// windows drawn with the same seed (iteration 0); forward dopri5 at rtol = atol = 1e-4.
     private static func spiral(_ options: GradientTaskOptions) throws -> GradientRunner {
@@ -192,6 +217,8 @@ enum GradientTaskOption: String, CaseIterable, Sendable {
     case windowLength = "--window-length"
     /// `--seed` for the task's own randomness (initialization, minibatch).
     case seed = "--seed"
+    case neurons = "--neurons"
+    case batch = "--batch"
 }
 
 /// The task options as given on the command line (`nil`: not given), resolved by each entry
@@ -206,6 +233,8 @@ struct GradientTaskOptions: Sendable {
     var windows: Int?
     var windowLength: Int?
     var seed: UInt64?
+    var neurons: Int?
+    var batchSize: Int?
     var parameterChanges: [(name: String, value: Double)] = []
     /// Whether the method reads `--rtol`/`--atol` itself (the adjoints' backward pass).
     var methodReadsTolerances = false
@@ -252,10 +281,20 @@ struct GradientRunner: Sendable {
         _ task: TrainingTask<System, Method, Loss>, changes: [(name: String, value: Double)], description: String
     ) throws {
         precondition(task.loss.parameterNames.isEmpty, "tasks with loss parameters give their point explicitly")
+        try self.init(task, point: task.trainedParameters.map { task.systemParameters[$0] }, changes: changes, description: description)
+    }
+
+    /// The task at the point θ given in full (system and loss parameters), with `changes` applied.
+    init<System, Method, Loss>(
+        _ task: TrainingTask<System, Method, Loss>, point start: [Double], changes: [(name: String, value: Double)],
+        description: String
+    ) throws {
         let names = task.parameterNames
-        var point = task.trainedParameters.map { task.systemParameters[$0] }
+        precondition(start.count == names.count, "θ has one entry per parameter name")
+        var point = start
+        let position = Dictionary(names.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
         for change in changes {
-            guard let index = names.firstIndex(of: change.name) else {
+            guard let index = position[change.name] else {
                 let choices = names.count <= Self.maximumListedNames
                     ? names : Array(names.prefix(3)) + ["…", names[names.count - 1]] + ["(\(names.count) in all)"]
                 throw CommandLineError.unknownName(kind: "parameter", name: change.name, owner: task.name, choices: choices)
