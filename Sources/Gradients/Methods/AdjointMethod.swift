@@ -18,6 +18,9 @@ import NeuroODE
 ///   loss integrals as forward quadratures — all at the task's CVODE tolerances; the
 ///   `backwardIntegrator` is not used on that path.
 ///
+/// A system without vector–Jacobian products runs through ``FiniteDifferenceVJPSystem`` (central
+/// differences of its right-hand side, with a one-time warning).
+///
 /// The continuous adjoint is the gradient of the continuous loss, not of the discrete map: it
 /// approaches BPTT's gradient at the forward integrator's order as the step shrinks.
 public struct AdjointMethod: GradientMethod {
@@ -48,8 +51,7 @@ public struct AdjointMethod: GradientMethod {
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
         guard let system = task.system as? any VectorJacobianProviding else {
-            throw TrainingError.unsupported(
-                "\(name) needs vector–Jacobian products: \(task.system.name) provides none (conform to VectorJacobianProviding or DifferentiableODESystem)")
+            return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }
         // CVODES integrates the running costs as its own forward quadratures.
         if variant == .partial, let cvode = task.integrator as? CVODE {

@@ -11,7 +11,8 @@ import NeuroODE
 /// Supported forward maps: ``Leapfrog`` on systems with ``ConductanceBasedPullbacks``, and
 /// ``DormandPrince`` on systems with vector–Jacobian products, through the accepted steps of the
 /// forward solve at θ (with the observation times added to the grid, so observations are states
-/// of the map rather than dense-output interpolants).
+/// of the map rather than dense-output interpolants). A system without them runs through
+/// ``FiniteDifferenceVJPSystem`` (central differences of its right-hand side, with a one-time warning).
 public struct BackpropagationThroughTime: GradientMethod {
     public enum Checkpointing: Sendable, Equatable {
         /// Store every state (plain BPTT).
@@ -35,6 +36,9 @@ public struct BackpropagationThroughTime: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
+        if task.integrator is DormandPrince, !(task.system is any VectorJacobianProviding) {
+            return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
+        }
         if task.integratesRunningCostAsState {
             return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
         }
