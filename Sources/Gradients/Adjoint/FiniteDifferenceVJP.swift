@@ -4,7 +4,7 @@ import Synchronization
 
 /// Vector–Jacobian products of a system that provides none, by central differences of its
 /// right-hand side: the fallback that lets BPTT and the adjoints run on a model that is only an
-/// ``ODESystem``.
+/// `ODESystem`.
 ///
 ///     λᵀ ∂f/∂xⱼ ≈ λᵀ (f(xⱼ + hⱼ) − f(xⱼ − hⱼ)) / (2hⱼ),   x = (y, θ)
 ///
@@ -19,12 +19,12 @@ import Synchronization
 ///
 /// **Cost.** 2(n + p) right-hand-side evaluations per product — n state entries, p parameters —
 /// against about one for a hand-written or autodiff pullback. When the base system conforms to
-/// ``JacobianProviding`` the state part is the exact λᵀJ instead (one Jacobian and an n² product),
+/// `JacobianProviding` the state part is the exact λᵀJ instead (one Jacobian and an n² product),
 /// and only the p parameter columns are differenced.
 ///
 /// **Caution.** The right-hand side is evaluated at y ± h and θ ± h, outside the trajectory: a
 /// model that throws for parameters out of its domain (a capacitance at 0) fails here. A non-finite
-/// difference is reported as ``ODEError/rightHandSideFailed(model:time:reason:)``.
+/// difference is reported as `ODEError.rightHandSideFailed(model:time:reason:)`.
 ///
 /// Scratch for the perturbed point and the two evaluations is allocated once per wrapper and
 /// reused under a lock, so concurrent pullbacks through one wrapper are safe (and serialised).
@@ -153,7 +153,7 @@ public struct FiniteDifferenceVJPSystem<Base: ODESystem>: VectorJacobianProvidin
         /// Guards `buffer`: the perturbed point x = (y, θ), f(x + h), f(x − h), then ∂f/∂y if used.
         let lock = Mutex(())
         nonisolated(unsafe) let buffer: UnsafeMutableBufferPointer<Double>
-        /// ∂f/∂y of the base system, when it conforms to ``JacobianProviding`` (detected once here).
+        /// ∂f/∂y of the base system, when it conforms to `JacobianProviding` (detected once here).
         let jacobian: Evaluation?
 
         init(base: Base) {

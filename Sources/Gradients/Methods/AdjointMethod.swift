@@ -11,8 +11,8 @@ import NeuroODE
 ///   the diagnostic and not counted as stored).
 /// - `partial` (pNDE): reads y(t) from the forward trajectory stored at every step, interpolated by
 ///   cubic Hermite polynomials. Observations are read from the same interpolant. When the task's
-///   integrator is ``CVODE`` (detected once per estimate), the partial adjoint runs through
-///   CVODES' adjoint module instead (``CVODESAdjoint``): checkpoints every
+///   integrator is `CVODE` (detected once per estimate), the partial adjoint runs through
+///   CVODES' adjoint module instead (`CVODESAdjoint`): checkpoints every
 ///   ``cvodesOptions``-`checkpointInterval` steps, Hermite interpolation of the recomputed
 ///   trajectory, a BDF (or Adams) backward problem with the gradient as a quadrature, and the
 ///   loss integrals as forward quadratures — all at the task's CVODE tolerances; the
@@ -32,7 +32,7 @@ public struct AdjointMethod: GradientMethod {
     /// Integrator of the backward pass (must support backward spans: dopri5 or CVODE).
     public var backwardIntegrator: any Integrator
     public var diagnosticPoints: Int
-    /// Settings of the CVODES path (partial adjoint of a task integrated with ``CVODE``).
+    /// Settings of the CVODES path (partial adjoint of a task integrated with `CVODE`).
     public var cvodesOptions: CVODESAdjoint.Options
 
     public init(

@@ -8,8 +8,8 @@ import NeuroODE
 /// forward pass; the gradient is the same to rounding. k comes either directly or from a memory
 /// budget (the smallest k whose checkpoints and segment fit, which is the fastest that fits).
 ///
-/// Supported forward maps: ``Leapfrog`` on systems with ``ConductanceBasedPullbacks``, and
-/// ``DormandPrince`` on systems with vector–Jacobian products, through the accepted steps of the
+/// Supported forward maps: `Leapfrog` on systems with `ConductanceBasedPullbacks`, and
+/// `DormandPrince` on systems with vector–Jacobian products, through the accepted steps of the
 /// forward solve at θ (with the observation times added to the grid, so observations are states
 /// of the map rather than dense-output interpolants). A system without them runs through
 /// ``FiniteDifferenceVJPSystem`` (central differences of its right-hand side, with a one-time warning).

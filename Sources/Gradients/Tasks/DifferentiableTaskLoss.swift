@@ -17,7 +17,7 @@ import _Differentiation
 /// without one carries no extra quadrature state), and a running cost with it left `false` is
 /// ignored.
 ///
-/// Like ``DifferentiableODESystem`` this trades speed for brevity: every evaluation copies the
+/// Like `DifferentiableODESystem` this trades speed for brevity: every evaluation copies the
 /// state into an array, and every pullback builds one (the running cost's runs once per step of
 /// the reverse pass). Hot losses implement ``TaskLoss`` by hand and test against this path.
 public protocol DifferentiableTaskLoss: TaskLoss {
