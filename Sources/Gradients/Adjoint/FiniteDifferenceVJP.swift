@@ -29,6 +29,7 @@ import Synchronization
 /// Scratch for the perturbed point and the two evaluations is allocated once per wrapper and
 /// reused under a lock, so concurrent pullbacks through one wrapper are safe (and serialised).
 public struct FiniteDifferenceVJPSystem<Base: ODESystem>: VectorJacobianProviding {
+    /// The wrapped model; every requirement but the pullback forwards to it.
     public let base: Base
     private let workspace: Workspace
 

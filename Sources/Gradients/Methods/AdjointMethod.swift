@@ -24,13 +24,18 @@ import NeuroODE
 /// The continuous adjoint is the gradient of the continuous loss, not of the discrete map: it
 /// approaches BPTT's gradient at the forward integrator's order as the step shrinks.
 public struct AdjointMethod: GradientMethod {
+    /// Where the backward pass gets the forward state: integrated backward from y(T) (`full`), or
+    /// read from the stored forward trajectory (`partial`).
     public enum Variant: String, Sendable, CaseIterable {
         case full, partial
     }
 
+    /// Backsolve (`full`) or stored trajectory (`partial`).
     public var variant: Variant
     /// Integrator of the backward pass (must support backward spans: dopri5 or CVODE).
     public var backwardIntegrator: any Integrator
+    /// Full adjoint only: how many evenly spaced times the drift ‖y_backward − y_forward‖ is
+    /// reported at (``GradientReport/drift``).
     public var diagnosticPoints: Int
     /// Settings of the CVODES path (partial adjoint of a task integrated with `CVODE`).
     public var cvodesOptions: CVODESAdjoint.Options

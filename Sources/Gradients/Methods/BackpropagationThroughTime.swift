@@ -14,6 +14,7 @@ import NeuroODE
 /// of the map rather than dense-output interpolants). A system without them runs through
 /// ``FiniteDifferenceVJPSystem`` (central differences of its right-hand side, with a one-time warning).
 public struct BackpropagationThroughTime: GradientMethod {
+    /// Which forward states the reverse sweep keeps; the others are recomputed from a checkpoint.
     public enum Checkpointing: Sendable, Equatable {
         /// Store every state (plain BPTT).
         case none
@@ -25,6 +26,7 @@ public struct BackpropagationThroughTime: GradientMethod {
         case squareRoot
     }
 
+    /// What is stored for the reverse sweep (default: every state).
     public var checkpointing: Checkpointing
 
     public init(checkpointing: Checkpointing = .none) {
