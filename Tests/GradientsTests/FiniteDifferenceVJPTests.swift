@@ -55,6 +55,14 @@ import NeuroODE
         #expect(!(FiniteDifferenceVJPSystem(base: PlainFitzHughNagumo()) is any JacobianProviding))
     }
 
+    /// The scratch is sized once for the model: a parameter vector of another length is refused.
+    @Test func mismatchedParameterCountIsRefused() throws {
+        let error = try #require(throws: ODEError.self) {
+            try pullback(FiniteDifferenceVJPSystem(base: PlainFitzHughNagumo()), y: [0, 0], p: [0.7, 0.8, 12.5, 0.5, 1], lambda: [1, 1])
+        }
+        #expect(error == .dimensionMismatch(what: "state and parameters pulled back through fhn-plain", expected: 6, actual: 7))
+    }
+
     @Test func stepIsRelativeWithAFloorAndExactlyRepresentable() {
         let relative = FiniteDifferenceVJPSystem<PlainFitzHughNagumo>.relativeStep
         #expect(abs(relative - 6.055454e-6) < 1e-11)

@@ -75,6 +75,11 @@ public struct FiniteDifferenceVJPSystem<Base: ODESystem>: VectorJacobianProvidin
     ) throws {
         try workspace.lock.withLock { _ throws(ODEError) in
             let n = base.dimension, p = parameters.count
+            guard state.count == n, p == workspace.parameterCount else {
+                throw .dimensionMismatch(
+                    what: "state and parameters pulled back through \(base.name)",
+                    expected: n + workspace.parameterCount, actual: state.count + p)
+            }
             let point = UnsafeMutableBufferPointer(rebasing: workspace.buffer[0..<(n + p)])
             let plus = UnsafeMutableBufferPointer(rebasing: workspace.buffer[(n + p)..<(2 * n + p)])
             let minus = UnsafeMutableBufferPointer(rebasing: workspace.buffer[(2 * n + p)..<(3 * n + p)])
@@ -156,9 +161,12 @@ public struct FiniteDifferenceVJPSystem<Base: ODESystem>: VectorJacobianProvidin
         nonisolated(unsafe) let buffer: UnsafeMutableBufferPointer<Double>
         /// ∂f/∂y of the base system, when it conforms to `JacobianProviding` (detected once here).
         let jacobian: Evaluation?
+        /// The parameter count the scratch was sized for.
+        let parameterCount: Int
 
         init(base: Base) {
             let n = base.dimension, p = base.parameterNames.count
+            parameterCount = p
             if let jacobianSystem = base as? any JacobianProviding {
                 jacobian = Self.jacobianEvaluation(jacobianSystem)
             } else {

@@ -52,7 +52,7 @@ public struct BackpropagationThroughTime: GradientMethod {
             return try throughDormandPrince(system, task: task, parameters: parts)
         }
         throw TrainingError.unsupported(
-            "bptt needs leapfrog on a system with conductance pullbacks, or dopri5 on a system with vector–Jacobian products; \(task.system.name) with \(task.integrator.name) is neither")
+            "bptt needs dopri5 (any system), or leapfrog on a system with conductance pullbacks; \(task.system.name) with \(task.integrator.name) is neither (for CVODE, use the adjoint methods)")
     }
 
     private func throughDormandPrince<C: VectorJacobianProviding, S, M, L>(
