@@ -7,9 +7,12 @@ let package = Package(
         .library(name: "NeuroODE", targets: ["NeuroODE"]),
         .library(name: "Gradients", targets: ["Gradients"]),
         .executable(name: "neuroode", targets: ["neuroode"]),
+        .executable(name: "custom-model", targets: ["custom-model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation --target NeuroODE` (or Gradients) builds the DocC catalogs.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // SUNDIALS 6.4 (CVODES, serial N_Vector, dense matrix and solver) and CBLAS from OpenBLAS.
@@ -37,6 +40,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Examples/neuroode"
+        ),
+        // A user-defined model (FitzHugh–Nagumo) fitted with ES and BPTT: the "Your own model" example.
+        .executableTarget(
+            name: "custom-model",
+            dependencies: ["NeuroODE", "Gradients"],
+            path: "Sources/Examples/custom-model"
         ),
         .testTarget(
             name: "NeuroODETests",

@@ -36,8 +36,11 @@ public struct ObjectiveEvaluation: Sendable {
 /// What a gradient method returns: the loss at θ, the gradient (or an estimate of it), and what
 /// it cost, so that methods can be compared honestly.
 public struct GradientEstimate: Sendable {
+    /// L(θ) (for ES: at θ itself, not smoothed).
     public var loss: Double
+    /// ∇L(θ) over the task's trainable parameters, or ES's estimate of the smoothed loss's gradient.
     public var gradient: [Double]
+    /// What the evaluation cost.
     public var report: GradientReport
 
     public init(loss: Double, gradient: [Double], report: GradientReport) {
@@ -53,7 +56,9 @@ public struct GradientReport: Sendable, Codable, Equatable {
     public var bytesStored = 0
     /// Forward simulations run (ES samples, finite-difference probes).
     public var forwardSolves = 0
+    /// Right-hand-side evaluations, forward and backward.
     public var rightHandSideEvaluations = 0
+    /// Pullbacks through the right-hand side (each a vector–Jacobian product).
     public var vectorJacobianProducts = 0
     /// Samples whose simulation failed and were ranked worst or dropped (ES).
     public var failedSamples = 0
@@ -70,7 +75,9 @@ public struct GradientReport: Sendable, Codable, Equatable {
 
 /// How far the backsolve adjoint's reconstructed state has drifted from the forward one at `time`.
 public struct DriftSample: Sendable, Codable, Equatable {
+    /// The diagnostic time.
     public var time: Double
+    /// ‖y_backward(t) − y_forward(t)‖₂ there.
     public var distance: Double
 }
 

@@ -4,7 +4,7 @@ import NeuroODE
 /// the accepted steps of an adaptive solve (the step sizes are data, not differentiated, as in
 /// torchdiffeq and diffrax) or through a fixed-step solve. z = y; the reported state is y itself.
 ///
-/// The stages come from ``DormandPrinceTableau/advance``, the same function the integrator uses.
+/// The stages come from `DormandPrinceTableau.advance`, the same function the integrator uses.
 public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteForwardMap {
     public let system: System
     public let dimension: Int

@@ -1,6 +1,6 @@
 import NeuroODE
 
-/// The leapfrog (staggered trapezoid) scheme of ``Leapfrog`` as a ``DiscreteForwardMap``:
+/// The leapfrog (staggered trapezoid) scheme of `Leapfrog` as a ``DiscreteForwardMap``:
 /// the same grid and the same arithmetic, so BPTT differentiates exactly what the integrator
 /// computes. Internal state zₙ = (Vₙ, x_{n−½}) and, for the extrapolated-midpoint variant, V_{n−1}
 /// too; reported yₙ = (Vₙ, (x_{n−½} + x_{n+½})/2). Events are not part of the map.

@@ -15,25 +15,33 @@ import NeuroODE
 ///   recorded on the CVODES path.
 /// - `partial` (pNDE): reads y(t) from the forward trajectory stored at every step, interpolated by
 ///   cubic Hermite polynomials. Observations are read from the same interpolant. When the task's
-///   integrator is ``CVODE`` (detected once per estimate), the partial adjoint runs through
-///   CVODES' adjoint module instead (``CVODESAdjoint``): checkpoints every
+///   integrator is `CVODE` (detected once per estimate), the partial adjoint runs through
+///   CVODES' adjoint module instead (`CVODESAdjoint`): checkpoints every
 ///   ``cvodesOptions``-`checkpointInterval` steps, Hermite interpolation of the recomputed
 ///   trajectory, a BDF (or Adams) backward problem with the gradient as a quadrature, and the
 ///   loss integrals as forward quadratures — all at the task's CVODE tolerances; the
 ///   `backwardIntegrator` is not used on that path.
 ///
+/// A system without vector–Jacobian products runs through ``FiniteDifferenceVJPSystem`` (central
+/// differences of its right-hand side, with a one-time warning).
+///
 /// The continuous adjoint is the gradient of the continuous loss, not of the discrete map: it
 /// approaches BPTT's gradient at the forward integrator's order as the step shrinks.
 public struct AdjointMethod: GradientMethod {
+    /// Where the backward pass gets the forward state: integrated backward from y(T) (`full`), or
+    /// read from the stored forward trajectory (`partial`).
     public enum Variant: String, Sendable, CaseIterable {
         case full, partial
     }
 
+    /// Backsolve (`full`) or stored trajectory (`partial`).
     public var variant: Variant
     /// Integrator of the backward pass (must support backward spans: dopri5 or CVODE).
     public var backwardIntegrator: any Integrator
+    /// Full adjoint only: how many evenly spaced times the drift ‖y_backward − y_forward‖ is
+    /// reported at (``GradientReport/drift``).
     public var diagnosticPoints: Int
-    /// Settings of the CVODES path (partial adjoint of a task integrated with ``CVODE``).
+    /// Settings of the CVODES path (partial adjoint of a task integrated with `CVODE`).
     public var cvodesOptions: CVODESAdjoint.Options
     /// Whether to record the running parameter gradient at the diagnostic times.
     public var recordsRunningGradient: Bool
@@ -55,8 +63,7 @@ public struct AdjointMethod: GradientMethod {
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
         guard let system = task.system as? any VectorJacobianProviding else {
-            throw TrainingError.unsupported(
-                "\(name) needs vector–Jacobian products: \(task.system.name) provides none (conform to VectorJacobianProviding or DifferentiableODESystem)")
+            return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }
         // CVODES integrates the running costs as its own forward quadratures.
         if variant == .partial, let cvode = task.integrator as? CVODE {

@@ -8,11 +8,13 @@ import NeuroODE
 /// forward pass; the gradient is the same to rounding. k comes either directly or from a memory
 /// budget (the smallest k whose checkpoints and segment fit, which is the fastest that fits).
 ///
-/// Supported forward maps: ``Leapfrog`` on systems with ``ConductanceBasedPullbacks``, and
-/// ``DormandPrince`` on systems with vector–Jacobian products, through the accepted steps of the
+/// Supported forward maps: `Leapfrog` on systems with `ConductanceBasedPullbacks`, and
+/// `DormandPrince` on systems with vector–Jacobian products, through the accepted steps of the
 /// forward solve at θ (with the observation times added to the grid, so observations are states
-/// of the map rather than dense-output interpolants).
+/// of the map rather than dense-output interpolants). A system without them runs through
+/// ``FiniteDifferenceVJPSystem`` (central differences of its right-hand side, with a one-time warning).
 public struct BackpropagationThroughTime: GradientMethod {
+    /// Which forward states the reverse sweep keeps; the others are recomputed from a checkpoint.
     public enum Checkpointing: Sendable, Equatable {
         /// Store every state (plain BPTT).
         case none
@@ -24,6 +26,7 @@ public struct BackpropagationThroughTime: GradientMethod {
         case squareRoot
     }
 
+    /// What is stored for the reverse sweep (default: every state).
     public var checkpointing: Checkpointing
 
     public init(checkpointing: Checkpointing = .none) {
@@ -35,6 +38,9 @@ public struct BackpropagationThroughTime: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
+        if task.integrator is DormandPrince, !(task.system is any VectorJacobianProviding) {
+            return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
+        }
         if task.integratesRunningCostAsState {
             return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
         }
@@ -46,7 +52,7 @@ public struct BackpropagationThroughTime: GradientMethod {
             return try throughDormandPrince(system, task: task, parameters: parts)
         }
         throw TrainingError.unsupported(
-            "bptt needs leapfrog on a system with conductance pullbacks, or dopri5 on a system with vector–Jacobian products; \(task.system.name) with \(task.integrator.name) is neither")
+            "bptt needs dopri5 (any system), or leapfrog on a system with conductance pullbacks; \(task.system.name) with \(task.integrator.name) is neither (for CVODE, use the adjoint methods)")
     }
 
     private func throughDormandPrince<C: VectorJacobianProviding, S, M, L>(

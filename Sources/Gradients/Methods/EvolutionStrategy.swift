@@ -16,15 +16,24 @@ import NeuroODE
 /// without ranks its mirrored pair (or plain sample) is dropped and the average taken over the
 /// rest, with ranks it is ranked worst. More than half failing is an error.
 public struct EvolutionStrategy: GradientMethod {
+    /// How perturbations are drawn: mirrored pairs ±εᵢ (the paper), or plain εᵢ against L(θ).
     public enum Sampling: String, Sendable, CaseIterable {
         case mirrored, plain
     }
 
+    /// S, the forward solves per estimate besides θ itself (even when mirrored: S/2 pairs).
     public var samples: Int
+    /// σ, the perturbation scale, in the units of θ (one σ for every entry: rescale θ when its
+    /// entries differ in size). The estimate is of the loss smoothed at this scale.
     public var sigma: Double
+    /// Mirrored (default) or plain sampling.
     public var sampling: Sampling
+    /// Replace losses by centred ranks: robust to outliers and failures, but the estimate loses the
+    /// gradient's scale (use it with Adam).
     public var rankShaping: Bool
+    /// Seed of the perturbations; with the iteration and sample index it regenerates every εᵢ.
     public var seed: UInt64
+    /// Worker threads for the samples; the result is bit-identical for every count.
     public var threads: Int
 
     public init(samples: Int = 100, sigma: Double = 0.1, sampling: Sampling = .mirrored, rankShaping: Bool = false,

@@ -8,7 +8,9 @@ import Foundation
 /// Costs 2·d forward solves; the probes run in parallel and are summed in index order, so the
 /// result does not depend on the thread count.
 public struct FiniteDifferences: GradientMethod {
+    /// The relative step h: entry i moves by h·max(1, |θᵢ|).
     public var step: Double
+    /// Worker threads for the probes; the result does not depend on the count.
     public var threads: Int
 
     public init(step: Double = 1e-5, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {

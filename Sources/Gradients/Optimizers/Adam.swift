@@ -3,9 +3,13 @@ import Foundation
 /// Adam (Kingma & Ba) with bias-corrected moments, and AdamW's decoupled weight decay
 /// (Loshchilov & Hutter): θ ← θ − η·(m̂/(√v̂ + ε) + λ·θ). With λ = 0 it is plain Adam.
 public struct Adam: Optimizer {
+    /// η, the step size.
     public var learningRate: Double
+    /// β₁, the decay of the first-moment (mean) estimate.
     public var beta1: Double
+    /// β₂, the decay of the second-moment (uncentred variance) estimate.
     public var beta2: Double
+    /// ε, added to √v̂ so that entries with vanishing gradients do not divide by zero.
     public var epsilon: Double
     /// Decoupled weight decay λ (AdamW); 0 for Adam.
     public var weightDecay: Double

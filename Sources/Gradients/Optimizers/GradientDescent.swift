@@ -1,7 +1,9 @@
 /// Stochastic gradient descent with optional heavy-ball momentum:
 /// v ← μ·v + g, θ ← θ − η·v.
 public struct GradientDescent: Optimizer {
+    /// η, the step size.
     public var learningRate: Double
+    /// μ, the heavy-ball momentum (0: plain gradient descent).
     public var momentum: Double
     private var velocity: [Double] = []
 

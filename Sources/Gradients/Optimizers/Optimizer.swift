@@ -25,10 +25,13 @@ public struct SafeguardedOptimizer<Base: Optimizer>: Sendable, Codable {
         case skippedNonFinite(index: Int)
     }
 
+    /// The wrapped optimizer; its learning rate may be changed between steps.
     public var base: Base
     /// Rescale gradients whose Euclidean norm exceeds this (nil: no clipping). BPTT default: 10.
     public var maxGradientNorm: Double?
+    /// Updates applied so far.
     public private(set) var appliedSteps = 0
+    /// Updates skipped because the gradient was not finite.
     public private(set) var skippedSteps = 0
 
     public init(_ base: Base, maxGradientNorm: Double? = nil) {
@@ -36,6 +39,8 @@ public struct SafeguardedOptimizer<Base: Optimizer>: Sendable, Codable {
         self.maxGradientNorm = maxGradientNorm
     }
 
+    /// Applies one update to `parameters` unless `gradient` has a non-finite entry, clipping its norm
+    /// to ``maxGradientNorm`` first; says which happened.
     public mutating func step(_ parameters: inout [Double], gradient: [Double]) -> Outcome {
         precondition(gradient.count == parameters.count, "gradient and parameters differ in length")
         if let bad = gradient.firstIndex(where: { !$0.isFinite }) {

@@ -1,7 +1,10 @@
 /// RMSprop (Hinton): v ← α·v + (1 − α)·g², θ ← θ − η·g/(√v + ε).
 public struct RMSprop: Optimizer {
+    /// η, the step size.
     public var learningRate: Double
+    /// α, the decay of the running mean of g².
     public var decay: Double
+    /// ε, added to √v against division by zero.
     public var epsilon: Double
     private var meanSquare: [Double] = []
 

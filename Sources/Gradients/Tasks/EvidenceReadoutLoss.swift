@@ -4,7 +4,7 @@ import NeuroODE
 /// The evidence-integration loss (SPEC "Evidence integration"): an affine readout of the network's
 /// synaptic outputs, averaged over the last `window` ms, scored against each trial's label.
 ///
-/// For a ``MorrisLecarNetwork`` of N neurons and B trials (state `[V | w]`, V neuron-major with
+/// For a `MorrisLecarNetwork` of N neurons and B trials (state `[V | w]`, V neuron-major with
 /// trials contiguous) the running integrands are r_ib = T(V_ib)·𝟙(t ≥ t_end − window), one per
 /// neuron and trial in the state's order, so Q_ib = ∫ r_ib dt and Q/window is the mean output over
 /// the window. The readout of trial b is y_b = W_out·Q_·b/window + b_out (C classes), and

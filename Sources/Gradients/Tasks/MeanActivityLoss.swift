@@ -3,7 +3,9 @@ import NeuroODE
 /// The turn-off loss (SPEC "Tasks"): the time-averaged output of a neuron,
 /// L = (1/τ) ∫₀^τ T(V(t)) dt, averaged over the watched voltages. L → 0 when the neuron is silent.
 public struct MeanActivityLoss: TaskLoss {
+    /// T(V), the output function averaged.
     public var output: SynapticOutput
+    /// The state indices of the watched membrane potentials.
     public var voltageIndices: [Int]
     /// τ, the averaging horizon (ms).
     public var horizon: Double

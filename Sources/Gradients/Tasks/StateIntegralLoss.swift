@@ -1,6 +1,7 @@
 /// G = ∫ wᵀy dt over the horizon: for example ROBER's G = ∫ y₃ dt (SPEC task `rober-integral`,
 /// SUNDIALS' cvsRoberts_ASAi_dns) with w = (0, 0, 1).
 public struct StateIntegralLoss: TaskLoss {
+    /// w, one weight per state component.
     public var weights: [Double]
 
     public init(weights: [Double]) {

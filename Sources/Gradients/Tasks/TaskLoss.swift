@@ -34,9 +34,13 @@ public protocol TaskLoss: Sendable {
 
 /// Φ and its partial derivatives, the seed of every reverse pass.
 public struct LossGradient: Sendable {
+    /// Φ.
     public var value: Double
+    /// ∂Φ/∂Q, one entry per running integrand.
     public var integrals: [Double]
+    /// ∂Φ/∂Y, row-major like the observations.
     public var observations: [Double]
+    /// ∂Φ/∂θ_L, one entry per loss parameter.
     public var parameters: [Double]
 
     public init(value: Double, integrals: [Double], observations: [Double], parameters: [Double]) {

@@ -7,11 +7,17 @@ import NeuroODE
 /// followed by the loss's own parameters. Every gradient method works on a task, and a task is an
 /// ``Objective``, so forward-only methods need nothing else.
 public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss>: Objective {
+    /// Name used in messages and result files.
     public let name: String
+    /// The model.
     public let system: System
+    /// y₀, validated when the task was built (not trained).
     public let initialState: [Double]
+    /// The horizon [t₀, T].
     public let timeSpan: (start: Double, end: Double)
+    /// The integrator of every forward pass (and the map BPTT differentiates).
     public let integrator: Method
+    /// The loss L = Φ(Q, Y, θ_L).
     public let loss: Loss
     /// Indices into the system's parameter vector of the trained parameters.
     public let trainedParameters: [Int]

@@ -3,6 +3,7 @@
 /// Each state component i may be divided by a scale sᵢ first (ROBER: the per-species maximum of the
 /// data), so that components of very different sizes weigh alike.
 public struct TrajectoryMatchingLoss: TaskLoss {
+    /// How residuals are combined: mean absolute (MAE) or mean squared (MSE).
     public enum Metric: String, Sendable, CaseIterable {
         case meanAbsolute = "mae"
         case meanSquared = "mse"
@@ -11,8 +12,11 @@ public struct TrajectoryMatchingLoss: TaskLoss {
     public let observationTimes: [Double]
     /// Row-major targets, one state per observation time.
     public let targets: [Double]
+    /// The state dimension n (the length of each target row).
     public let dimension: Int
+    /// MAE (the default) or MSE.
     public let metric: Metric
+    /// sᵢ per state component, or `nil` for none.
     public let scale: [Double]?
     /// Which components are compared (default: all).
     public let components: [Int]

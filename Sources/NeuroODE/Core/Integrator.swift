@@ -5,7 +5,7 @@ public protocol Integrator: Sendable {
     var name: String { get }
 
     /// Integrates `problem` from its start to its end time, feeding `recorder`, and returns the
-    /// work counters. Called by ``solve(_:output:spikes:)`` with a validated, non-empty span;
+    /// work counters. Called by ``solve(_:output:spikes:integrand:)`` with a validated, non-empty span;
     /// must call ``TrajectoryRecorder/complete(at:state:)`` before returning.
     func integrate<System: ODESystem>(
         _ problem: ODEProblem<System>, recorder: inout TrajectoryRecorder

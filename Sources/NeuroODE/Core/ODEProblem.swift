@@ -3,10 +3,15 @@
 /// Building a problem validates it: lengths, finiteness and the model's own parameter domain are
 /// checked here, before any integrator allocates memory or touches C.
 public struct ODEProblem<System: ODESystem>: Sendable {
+    /// The model.
     public let system: System
+    /// y(t₀): finite, one entry per state variable.
     public private(set) var initialState: [Double]
+    /// θ: finite, in the model's domain, one entry per parameter name.
     public private(set) var parameters: [Double]
+    /// t₀.
     public let startTime: Double
+    /// The end of the span; may be before t₀ for integrators that run backward (dopri5, CVODE).
     public let endTime: Double
 
     public init(

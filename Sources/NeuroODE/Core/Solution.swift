@@ -6,6 +6,7 @@ public struct Solution: Sendable {
         public var time: Double
     }
 
+    /// The state dimension n.
     public let dimension: Int
     /// Output times, in the order they were reached.
     public internal(set) var times: [Double]
@@ -15,11 +16,15 @@ public struct Solution: Sendable {
     public internal(set) var spikeVariables: [Int]
     /// One array of upward-crossing times per watched variable.
     public internal(set) var spikeTimes: [[Double]]
+    /// Every event that fired, in order (``EventSystem`` models).
     public internal(set) var events: [Event]
     /// ∫ r(t, y) dt for each running integrand passed to the solve (empty without one).
     public internal(set) var integrals: [Double]
+    /// The time the solve ended at (the end of the span).
     public internal(set) var finalTime: Double
+    /// The state at ``finalTime``, whatever the output schedule.
     public internal(set) var finalState: [Double]
+    /// The integrator's work counters.
     public internal(set) var statistics: SolverStatistics
 
     /// The state at output index `i`.

@@ -32,7 +32,9 @@ public struct CVODE: Integrator {
         case adams
     }
 
+    /// BDF (stiff, the default) or Adams (non-stiff).
     public var method: Method
+    /// rtol of the local error test, in [``minimumRelativeTolerance``, 1).
     public var relativeTolerance: Double
     /// The absolute tolerance for every component, unless ``absoluteTolerances`` is given.
     public var absoluteTolerance: Double
@@ -41,6 +43,7 @@ public struct CVODE: Integrator {
     /// Total number of internal steps allowed over the whole span (CVODE's default of 500 per
     /// call is far too small for ROBER to 4·10¹⁰).
     public var maxSteps: Int
+    /// An upper bound on the internal step, or `nil` for none.
     public var maxStepSize: Double?
 
     public init(

@@ -3,7 +3,7 @@ import CSundials
 /// A forward solve recorded in CVODES checkpoints, ready for backward passes.
 ///
 /// Created by ``CVODESAdjoint/forward(_:integrand:observationTimes:)``, which runs the forward
-/// integration at once. It owns all the C memory of the adjoint (through its ``CVODESession``):
+/// integration at once. It owns all the C memory of the adjoint (through its `CVODESession`):
 /// the forward and backward CVODE memories, the checkpoints, the quadrature and adjoint vectors
 /// and the backward dense solver, all freed when the pass is released, whatever happened.
 ///

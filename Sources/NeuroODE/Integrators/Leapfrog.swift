@@ -36,7 +36,10 @@ public struct Leapfrog: Integrator {
         case extrapolatedMidpoint
     }
 
+    /// Δt, in the model's time unit (ms for neurons). Second order in Δt (first with
+    /// ``InstantaneousVoltage/stepStart`` on models with instantaneous terms); Δt = 0.1 ms is stable.
     public let stepSize: Double
+    /// Where instantaneous (non-gate) terms see the voltage.
     public let instantaneousVoltage: InstantaneousVoltage
 
     public init(stepSize: Double = 0.1, instantaneousVoltage: InstantaneousVoltage = .extrapolatedMidpoint) {

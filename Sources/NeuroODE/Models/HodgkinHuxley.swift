@@ -12,7 +12,7 @@ import Foundation
 ///     αn = 0.01 (V + 55) / (1 − exp(−(V + 55)/10))     βn = 0.125 exp(−(V + 65)/80)
 ///
 /// αm and αn are 0/0 at V = −40 and V = −55; both are the function u/(1 − e⁻ᵘ), whose singularity
-/// is removable (the limit is 1), and ``linearRate(_:)`` evaluates it by its Taylor series near
+/// is removable (the limit is 1), and `linearRate(_:)` evaluates it by its Taylor series near
 /// u = 0, so the rates and their slopes are finite and smooth everywhere.
 ///
 /// Parameters are `[C, gNa, gK, gL, ENa, EK, EL, I]` with the standard values C = 1, gNa = 120,

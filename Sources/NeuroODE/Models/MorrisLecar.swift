@@ -63,7 +63,7 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
     }
 
     /// Domain checks shared with networks of Morris–Lecar neurons, whose neuron constants start
-    /// at `offset` in the same order as ``parameterNames`` (without I).
+    /// at `offset` in the same order as ``parameterNames-swift.type.property`` (without I).
     static func validateNeuronParameters(_ p: [Double], offset o: Int) throws(ODEError) {
         let names = parameterNames
         if !(p[o] > 0) { throw .invalidParameter(name: names[0], value: p[o], reason: "capacitance must be positive") }

@@ -32,7 +32,7 @@ import Foundation
 /// that synapse and that preset; the paper's V_T = 10, K_p = 3 stays available through `synapse:`.
 ///
 /// **Parallelism.** Trials are independent: ``splitBatch(into:)`` cuts the batch into networks
-/// over disjoint trial ranges and ``simulate(initialState:parameters:timeSpan:stepSize:threads:)``
+/// over disjoint trial ranges and ``simulate(initialState:parameters:timeSpan:stepSize:scheme:threads:)``
 /// runs them concurrently, one leapfrog with its own buffers per part. OpenBLAS is kept
 /// single-threaded so it does not compete with that.
 public struct MorrisLecarNetwork: ConductanceBasedSystem {
@@ -45,7 +45,7 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     /// The first trial of `input` simulated here (non-zero for the parts made by ``splitBatch(into:)``).
     public let firstTrial: Int
     public let neuronPreset: MorrisLecar.Preset
-    /// C, gL, gCa, gK, VL, VCa, VK, V1, V2, V3, V4, φ (``MorrisLecar/parameterNames`` without I).
+    /// C, gL, gCa, gK, VL, VCa, VK, V1, V2, V3, V4, φ (``MorrisLecar/parameterNames-swift.type.property`` without I).
     public let neuronConstants: [Double]
     public let synapse: SynapticOutput
     /// The input of the whole batch; this network reads trials `firstTrial ..< firstTrial + batchSize`.
@@ -62,9 +62,15 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     /// A network with the given weights.
     ///
     /// - Parameters:
+    ///   - neurons: N, the number of neurons (at least 1).
+    ///   - input: the time-dependent input u(t) of every trial; its trial count is the batch size B.
     ///   - inputWeights: W_in, N × M row-major (M = `input.channels`).
     ///   - recurrentWeights: W_rec, N × N row-major.
     ///   - bias: one per neuron; nil gives 0.1 for every neuron (SPEC).
+    ///   - gain: the factor (µA/cm²) on W_in u + W_rec T + bias in the injected current.
+    ///   - biasCurrent: the constant part of the injected current (µA/cm²), I_bias.
+    ///   - preset: the Morris–Lecar parameter set of every neuron.
+    ///   - synapse: the output function T(V) that neurons feed back through W_rec.
     ///   - initialState: `[V | w]`; nil gives V = −20 mV (SPEC's mean) and w = 0.014173 everywhere.
     public init(
         neurons: Int, input: some InputSignal, inputWeights: [Double], recurrentWeights: [Double],

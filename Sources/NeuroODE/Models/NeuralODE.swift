@@ -48,6 +48,8 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
     /// - Parameters:
     ///   - layerSizes: widths from input to output; the first and last are the state dimension,
     ///     and there are at least two entries, all positive.
+    ///   - activation: the nonlinearity after every hidden layer.
+    ///   - inputMap: g in dy/dt = MLP(g(y)), applied to the state before the first layer.
     ///   - outputScale: one factor per state component, or `nil` for none.
     ///   - finalActivation: apply the activation to the output layer as well.
     public init(

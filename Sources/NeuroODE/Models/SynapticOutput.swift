@@ -4,7 +4,9 @@ import Foundation
 /// potential into a firing signal. Paper default V_T = 10 mV, K_p = 3 mV; the authors' network
 /// code used V_T = −3, K_p = 8 (``authorsNetwork``).
 public struct SynapticOutput: Sendable, Equatable, Codable {
+    /// V_T (mV), where T = ½.
     public var threshold: Double
+    /// K_p (mV), the width of the transition; must be positive.
     public var slope: Double
 
     public init(threshold: Double = 10, slope: Double = 3) {
@@ -12,9 +14,12 @@ public struct SynapticOutput: Sendable, Equatable, Codable {
         self.slope = slope
     }
 
+    /// The paper's V_T = 10 mV, K_p = 3 mV.
     public static let paper = SynapticOutput(threshold: 10, slope: 3)
+    /// The authors' network code: V_T = −3 mV, K_p = 8 mV.
     public static let authorsNetwork = SynapticOutput(threshold: -3, slope: 8)
 
+    /// T(v), in (0, 1).
     @inlinable @inline(__always)
     public func value(_ v: Double) -> Double { 1 / (1 + exp(-(v - threshold) / slope)) }
 

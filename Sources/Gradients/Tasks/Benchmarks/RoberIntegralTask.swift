@@ -7,7 +7,7 @@ import NeuroODE
 /// The default integrator is the example's: CVODE BDF with rtol = 1e-6 and the absolute
 /// tolerances (1e-8, 1e-14, 1e-6) for (y₁, y₂, y₃). y₂ stays below 4·10⁻⁵, hence its tiny atol.
 /// The example's other settings — a checkpoint every 150 steps, quadrature tolerance 1e-6 for G
-/// and for the gradient, adjoint tolerance 1e-8 — are the defaults of ``CVODESAdjoint/Options``,
+/// and for the gradient, adjoint tolerance 1e-8 — are the defaults of `CVODESAdjoint.Options`,
 /// which ``AdjointMethod`` uses for the partial adjoint of a CVODE task. At T = 4·10⁷ the example
 /// reports G = 3.9983·10⁷ and dG/d(k1, k3, k2) = (7.6842·10⁵, −3.0691, 5.1144·10⁻⁴).
 public enum RoberIntegralTask {

@@ -4,7 +4,7 @@ import NeuroODE
 /// y₀ = (2, 0), sampled at 1000 points on [0, 25]. Model: dy/dt = MLP(y³), 2 → H → 2, tanh.
 /// A minibatch is `windows` windows of `windowLength` consecutive points; since the system is
 /// autonomous every window is integrated from its own first point over the same relative span,
-/// all of them as one ``BatchedSystem`` with dopri5 (rtol = atol = 1e-4). Loss: MAE.
+/// all of them as one `BatchedSystem` with dopri5 (rtol = atol = 1e-4). Loss: MAE.
 public struct SpiralTask: Sendable {
     public static let matrix = [[-0.1, 2.0], [-2.0, -0.1]]
     public let times: [Double]
