@@ -348,7 +348,7 @@ struct RoberWithFailingPullback: JacobianProviding, VectorJacobianProviding {
                 _ = try pass.backward(integralCotangents: [1])
                 Issue.record("expected a non-finite adjoint")
             } catch {
-                guard case let .nonFiniteState(time, _) = error else { Issue.record("\(error)"); return }
+                guard case let .nonFiniteState(time, _, _) = error else { Issue.record("\(error)"); return }
                 #expect(time < 10)
             }
         }

@@ -32,14 +32,15 @@ import NeuroODE
     }
 
     /// Non-finite values are not thrown by the model: adaptive integrators first reject and shrink,
-    /// then report the time; the fixed step stops at the step that produced them.
+    /// then report the model and the time; the fixed step stops at the step that produced them.
     @Test(arguments: integrators.indices, [FaultyOscillator.Fault.nan, .infinity])
     func nonFiniteDerivativeNamesTheTime(index: Int, fault: FaultyOscillator.Fault) throws {
         let integrator = Self.integrators[index]
         let error = try #require(throws: ODEError.self) { try solve(integrator, fault) }
         switch error {
-        case let .nonFiniteState(time, _):
+        case let .nonFiniteState(time, _, model):
             #expect(isNearFault(time), "\(integrator.name): t = \(time)")
+            #expect(model == "faulty-oscillator" && error.description.contains("faulty-oscillator"))
         default:
             Issue.record("\(integrator.name) with \(fault): \(error)")
         }
@@ -72,11 +73,11 @@ import NeuroODE
         }
         #expect(model == "faulty-oscillator" && time >= 5 && time <= 5.5)
         let nonFinite = try #require(throws: ODEError.self) { try BackpropagationThroughTime().estimate(task(.nan), at: [1], iteration: 0) }
-        guard case let .nonFiniteState(time, _) = nonFinite else {
+        guard case let .nonFiniteState(time, _, model) = nonFinite else {
             Issue.record("\(nonFinite)")
             return
         }
-        #expect(isNearFault(time))
+        #expect(isNearFault(time) && model == "faulty-oscillator")
     }
 
     /// ES: every sample fails, so the generation fails, quoting the first sample's error.

@@ -145,7 +145,7 @@ struct BlowUp: ODESystem {
             do throws(ODEError) {
                 let solution = try solve(CVODE(method: method), NaNModel(), to: 1)
                 Issue.record("a NaN right-hand side gave a solution ending at \(solution.finalTime)")
-            } catch let .nonFiniteState(time, step) {
+            } catch let .nonFiniteState(time, step, _) {
                 #expect(time > 0.5 && time < 0.51, "time \(time)")
                 #expect(step > 1)
             } catch {
@@ -175,7 +175,7 @@ struct BlowUp: ODESystem {
             } catch {
                 let time: Double? = switch error {
                 case let .solverFailure(_, _, time, _), let .stepBudgetExhausted(time, _),
-                     let .nonFiniteState(time, _), let .stepSizeTooSmall(time, _): time
+                     let .nonFiniteState(time, _, _), let .stepSizeTooSmall(time, _): time
                 default: nil
                 }
                 #expect(time.map { $0 > 0.99 && $0 <= 1 } == true, "\(error)")

@@ -173,7 +173,7 @@ import Testing
     @Test func nonFiniteRightHandSideMidRunIsAnErrorWithTheTime() throws {
         let problem = try ODEProblem(system: Poisoned(poison: 0.5, throwsInstead: false), timeSpan: (0, 1))
         let adaptive = #expect(throws: ODEError.self) { try DormandPrince().solve(problem) }
-        guard case let .nonFiniteState(time, _) = adaptive else {
+        guard case let .nonFiniteState(time, _, _) = adaptive else {
             Issue.record("expected nonFiniteState, got \(String(describing: adaptive))")
             return
         }
@@ -181,12 +181,12 @@ import Testing
 
         let fixed = #expect(throws: ODEError.self) { try DormandPrince.fixedStep(0.1).solve(problem) }
         // The step [0.4, 0.5] evaluates f at its end t = 0.5: step 5 fails.
-        #expect(fixed == .nonFiniteState(time: 0.5, step: 5))
+        #expect(fixed == .nonFiniteState(time: 0.5, step: 5, model: "poisoned"))
     }
 
     @Test func nonFiniteSlopeAtTheStartIsAnError() throws {
         let problem = try ODEProblem(system: Poisoned(poison: 0, throwsInstead: false), timeSpan: (0, 1))
-        #expect(throws: ODEError.nonFiniteState(time: 0, step: 0)) { try DormandPrince().solve(problem) }
+        #expect(throws: ODEError.nonFiniteState(time: 0, step: 0, model: "poisoned")) { try DormandPrince().solve(problem) }
     }
 
     @Test func thrownModelErrorIsWrappedWithModelAndTime() throws {
@@ -207,7 +207,7 @@ import Testing
         case let .stepSizeTooSmall(time, stepSize)?:
             #expect(abs(time - 1) <= 1e-3, "stopped at t = \(time)")
             #expect(abs(stepSize) < 1e-10)
-        case let .nonFiniteState(time, _)?:
+        case let .nonFiniteState(time, _, _)?:
             #expect(abs(time - 1) <= 1e-3, "stopped at t = \(time)")
         default:
             Issue.record("expected a step-size or non-finite error, got \(String(describing: error))")

@@ -12,12 +12,12 @@ import Testing
     /// 0.625, 0.875, 1.125: the fifth step (from t = 1 to 1.25) is the first to use a NaN drive.
     @Test func nonFiniteStateStopsWithTimeAndStep() throws {
         let problem = try ODEProblem(system: Support.BlowUp(), timeSpan: (0, 2))
-        #expect(throws: ODEError.nonFiniteState(time: 1.25, step: 5)) {
+        #expect(throws: ODEError.nonFiniteState(time: 1.25, step: 5, model: "blow-up")) {
             try Leapfrog(stepSize: 0.25).solve(problem)
         }
         // Every output kind fails the same way: never a partial trajectory reported as success.
         for output in [OutputSchedule.finalState, .times([0.5, 1.5])] {
-            #expect(throws: ODEError.nonFiniteState(time: 1.25, step: 5)) {
+            #expect(throws: ODEError.nonFiniteState(time: 1.25, step: 5, model: "blow-up")) {
                 try Leapfrog(stepSize: 0.25).solve(problem, output: output)
             }
         }

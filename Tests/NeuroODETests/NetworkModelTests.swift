@@ -364,7 +364,7 @@ extension ConductanceBasedSystem {
         // Finite parameters whose current I_bias + gain·bias overflows to infinity.
         p[net.biasCurrentIndex] = 1.7e308
         p[net.gainIndex] = 1e308
-        #expect(throws: ODEError.nonFiniteState(time: 0.1, step: 1)) {
+        #expect(throws: ODEError.nonFiniteState(time: 0.1, step: 1, model: "ml-network")) {
             _ = try net.simulate(parameters: p, timeSpan: (0, 1), stepSize: 0.1, threads: 2)
         }
     }

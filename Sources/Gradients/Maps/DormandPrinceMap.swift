@@ -68,7 +68,7 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
                 stage += 1
                 try system.rightHandSide(time, UnsafeBufferPointer(state), p, slope)
             })
-        guard finite else { throw .nonFiniteState(time: tNew, step: n + 1) }
+        guard finite else { throw .nonFiniteState(time: tNew, step: n + 1, model: system.name) }
     }
 
     public func initialize(into z: UnsafeMutableBufferPointer<Double>) throws(ODEError) {

@@ -163,7 +163,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
             next[voltageCount + i] = xNew[i]
             finite = finite && xNew[i].isFinite
         }
-        guard finite else { throw .nonFiniteState(time: time(n + 1), step: n + 1) }
+        guard finite else { throw .nonFiniteState(time: time(n + 1), step: n + 1, model: system.name) }
     }
 
     public func terminalReport(from z: UnsafeBufferPointer<Double>, reporting y: UnsafeMutableBufferPointer<Double>) throws(ODEError) {

@@ -48,8 +48,13 @@ extension Integrator {
             }
             return recorder.solution(statistics: SolverStatistics())
         }
-        let statistics = try integrate(problem, recorder: &recorder)
-        return recorder.solution(statistics: statistics)
+        do {
+            let statistics = try integrate(problem, recorder: &recorder)
+            return recorder.solution(statistics: statistics)
+        } catch let .nonFiniteState(time, step, nil) {
+            // Integrators see only numbers; the error names the model here, once for all of them.
+            throw .nonFiniteState(time: time, step: step, model: problem.system.name)
+        }
     }
 }
 

@@ -20,7 +20,7 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A tolerance or solver option out of range.
     case invalidTolerance(name: String, value: Double)
     /// The state became NaN or infinite (fixed step: at `step`; adaptive: after step rejection).
-    case nonFiniteState(time: Double, step: Int)
+    case nonFiniteState(time: Double, step: Int, model: String? = nil)
     /// The adaptive step size fell below what floating point can resolve at `time`.
     case stepSizeTooSmall(time: Double, stepSize: Double)
     /// The step budget ran out before the end of the span.
@@ -54,8 +54,8 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid output times: \(reason)"
         case let .invalidTolerance(name, value):
             return "invalid \(name) = \(value)"
-        case let .nonFiniteState(time, step):
-            return "the state became non-finite at t = \(time) (step \(step))"
+        case let .nonFiniteState(time, step, model):
+            return "the state\(model.map { " of \($0)" } ?? "") became non-finite at t = \(time) (step \(step))"
         case let .stepSizeTooSmall(time, stepSize):
             return "step size \(stepSize) too small at t = \(time): the solution may blow up or the problem is stiff (try cvode-bdf)"
         case let .stepBudgetExhausted(time, maxSteps):

@@ -11,6 +11,8 @@ import CSundials
 /// once, with different seeds: each call re-initialises the backward problem at T and reuses the
 /// stored checkpoints (as SUNDIALS' example does for its second backward run).
 public final class CVODESAdjointPass {
+    /// The model's name, for errors raised after setup.
+    private let modelName: String
     /// Q = ∫ r dt over the span, from the forward quadratures (empty without an integrand).
     public let integrals: [Double]
     public let observationTimes: [Double]
@@ -38,6 +40,7 @@ public final class CVODESAdjointPass {
         observationTimes: [Double]
     ) throws(ODEError) {
         let system = problem.system
+        modelName = system.name
         let callbacks = CVODECallbacks(system: system, parameters: problem.parameters)
         callbacks.integrand = integrand?.integrand
         session = try CVODESession(
@@ -49,9 +52,14 @@ public final class CVODESAdjointPass {
         self.observationTimes = observationTimes
         backwardMaxSteps = settings.options.backwardMaxSteps ?? settings.integrator.maxSteps
 
-        let recorded = try Self.runForward(
-            session, settings: settings, integrandCount: integrand?.count ?? 0, initialState: problem.initialState,
-            observationTimes: observationTimes)
+        let recorded: (integrals: [Double], observations: [Double], statistics: CVODESAdjointStatistics)
+        do throws(ODEError) {
+            recorded = try Self.runForward(
+                session, settings: settings, integrandCount: integrand?.count ?? 0, initialState: problem.initialState,
+                observationTimes: observationTimes)
+        } catch let .nonFiniteState(time, step, nil) {
+            throw .nonFiniteState(time: time, step: step, model: system.name)
+        }
         integrals = recorded.integrals
         observations = recorded.observations
         finalState = Array(session.state)
@@ -332,7 +340,7 @@ public final class CVODESAdjointPass {
         if let time = adjoint.nonFiniteTime {
             var steps = 0
             CVodeGetNumSteps(backwardMemory, &steps)
-            return .nonFiniteState(time: time, step: steps + 1)
+            return .nonFiniteState(time: time, step: steps + 1, model: modelName)
         }
         if flag == CV_TOO_MUCH_WORK { return .stepBudgetExhausted(time: t, maxSteps: backwardMaxSteps) }
         return .solverFailure(flag: flag, flagName: CVODESession.flagName(flag), time: t, message: session.callbacks.message)
