@@ -20,6 +20,7 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A tolerance or solver option out of range.
     case invalidTolerance(name: String, value: Double)
     /// The state became NaN or infinite (fixed step: at `step`; adaptive: after step rejection).
+    /// `model` is filled in where the error leaves the integrator (``Integrator/solve(_:output:spikes:integrand:)``).
     case nonFiniteState(time: Double, step: Int, model: String? = nil)
     /// The adaptive step size fell below what floating point can resolve at `time`.
     case stepSizeTooSmall(time: Double, stepSize: Double)

@@ -13,7 +13,7 @@ import Foundation
 /// h_new = h · err^(−0.17) · err_prev^(0.04) · 0.9, limited to [h/5, 10h]; after a rejection the
 /// step may not grow. A step whose stages are non-finite counts as rejected and is cut five-fold;
 /// if that drives the step below what floating point resolves at t the solve fails with
-/// ``ODEError/nonFiniteState(time:step:)``, and any other collapse (a finite-time blow-up, a very
+/// ``ODEError/nonFiniteState(time:step:model:)``, and any other collapse (a finite-time blow-up, a very
 /// stiff problem) with ``ODEError/stepSizeTooSmall(time:stepSize:)``. Attempted steps (accepted
 /// plus rejected) are limited by `maxSteps`. The first step, unless given, follows Hairer's
 /// heuristic: a step for which an explicit Euler step changes f by about 1 % of the tolerance scale.
