@@ -46,7 +46,7 @@ struct RoberFitCommandTests {
         #expect(fit.hasPrefix("<?xml") && fit.contains("plot-area-3") && !fit.contains("plot-area-4"), "one panel per run")
         #expect(fit.contains("adjoint-partial unscaled"))
         let loss = try String(contentsOf: directory.appendingPathComponent("loss.svg"), encoding: .utf8)
-        #expect(loss.hasPrefix("<?xml") && loss.contains("es unscaled"))
+        #expect(loss.hasPrefix("<?xml") && loss.contains("es unscaled") && loss.contains("plot-area-1"), "the whole range and the zoom")
     }
 
     /// `compare rober-fit` trains the scaled fit by default and the unscaled one with --unscaled.

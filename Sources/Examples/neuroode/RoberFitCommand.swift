@@ -21,9 +21,10 @@ struct RoberFitCommand: ParsableCommand {
             decay 1e-6; forward solves CVODE BDF. BP is the partial adjoint through CVODES. Every run \
             starts from the same seeded weights. Writes DIR/curves.csv, DIR/summary.json, DIR/fit.svg \
             (data and fitted species, divided by yscale, on a log time axis, one panel per run) and \
-            DIR/loss.svg; progress goes to standard error, a table to standard output. A run that \
-            diverges is reported in the table and the summary; the others still run. Options may also \
-            come from --config FILE.json (keys: the long option names); flags override the file.
+            DIR/loss.svg (loss vs iteration, one line per run, beside a zoom on losses up to 1); \
+            progress goes to standard error, a table to standard output. A run that diverges is \
+            reported in the table and the summary; the others still run. Options may also come from \
+            --config FILE.json (keys: the long option names); flags override the file.
             """
     )
 
@@ -99,7 +100,7 @@ struct RoberFitCommand: ParsableCommand {
         try files.write(report.curvesCSV(), to: "curves.csv")
         try files.write(report.summaryJSON(), to: "summary.json")
         try files.write(report.fitChart(), to: "fit.svg")
-        try files.write(report.lossChart().svg(), to: "loss.svg")
+        try files.write(report.lossChart(), to: "loss.svg")
         FileHandle.standardOutput.write(Data((report.table() + "\n" + files.summary + "\n").utf8))
     }
 

@@ -136,17 +136,23 @@ struct RoberFitReport {
 
     // MARK: Charts
 
-    /// Loss against iteration, one line per run, on a log axis, with the target.
-    func lossChart() -> LineChart {
+    /// Loss against iteration, one line per run, on a log axis, with the target: the whole range
+    /// beside a zoom on losses up to 1, since an unscaled network's loss starts some 60 decades
+    /// above the scaled ones.
+    func lossChart() -> String {
         var series = runs.map { run in
             LineChart.Series(label: run.label, x: run.log.map { Double($0.iteration + 1) }, y: run.log.map(\.loss))
         }
         series.append(LineChart.Series(
             label: "target \(TrajectoryOutput.number(RoberFitTraining.targetLoss))", x: [1, Double(max(iterations, 2))],
             y: [RoberFitTraining.targetLoss, RoberFitTraining.targetLoss]))
-        return LineChart(
+        let whole = LineChart(
             title: "ROBER fit: loss (MAE of y / yscale) vs iteration", xLabel: "iteration", yLabel: "loss",
-            series: series, yScale: .logarithmic)
+            series: series, yScale: .logarithmic, width: 640, height: 400)
+        var zoom = whole
+        zoom.title = "the same, losses from 0.01 to 1"
+        zoom.yDomain = 0.01...1
+        return Self.panels([whole, zoom], columns: 2)
     }
 
     /// One panel per run, two columns: the data (ticks) and the fitted trajectory (lines) of each
