@@ -7,7 +7,7 @@ import NeuroODE
 /// problem's. Every one may also come from `--config FILE.json` under its long name without the
 /// dashes; a flag on the command line wins over the file.
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000, rober-fit 100; --paper 200, 500, 2000, 1000).")
+    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000, rober-fit 2000; --paper 200, 500, 2000, 5000).")
     var iterations: Int?
 
     @Option(help: "Seed of the initialization, the minibatches and the ES noise; run r uses seed + r (default 0).")

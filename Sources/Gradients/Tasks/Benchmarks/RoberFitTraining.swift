@@ -49,7 +49,7 @@ public struct RoberFitTraining: TrainingProblem {
         }
 
         /// 2000 iterations, ES with 20 samples: the scaled problem's adjoint and ES runs together
-        /// take about 45 s on two cores (release build); `rober-fit`'s four runs about two minutes.
+        /// take about 45 s on two cores (release build), `rober-fit`'s four runs 50–75 s.
         public static let small = Configuration(
             scaled: true, iterations: 2000, learningRate: 5e-3, weightDecay: 1e-6, samples: 20, sigma: 0.01, maxSteps: 20_000)
         /// 5000 iterations, ES with 100 samples (the paper states neither; 100 is SPEC's ES default).
