@@ -18,6 +18,7 @@ struct NeuroODECommand: AsyncParsableCommand {
             LandscapeCommand.self,
             ReversibilityCommand.self,
             DriftCommand.self,
+            RoberFitCommand.self,
         ]
     )
 

@@ -56,6 +56,15 @@ enum TrainingCatalog {
                 configuration.hidden = try options.positive(options.hidden, "--hidden") ?? configuration.hidden
                 return TrainingRunner(try SpiralTraining(configuration: configuration))
             }),
+        TrainingEntry(
+            name: "rober-fit",
+            summary: "stiff neural ODE 3 → (5, GELU)×6 → 3 fitted to ROBER at 50 log-spaced times, CVODE BDF, output scaling on (--unscaled: off); target MAE < 0.05",
+            options: [.unscaled],
+            make: { options, paper in
+                var configuration = paper ? RoberFitTraining.Configuration.paper : .small
+                configuration.scaled = !options.unscaled
+                return TrainingRunner(try RoberFitTraining(configuration: configuration))
+            }),
     ]
 
     static var names: [String] { entries.map(\.name) }
@@ -83,6 +92,7 @@ enum ProblemOption: String, CaseIterable, Sendable {
     case testTrials = "test-trials"
     case tokenDuration = "token-ms"
     case loss
+    case unscaled
 }
 
 /// A problem with its concrete type erased behind one closure, so the commands treat every
@@ -93,6 +103,8 @@ struct TrainingRunner {
     let target: TrainingTarget
     let testMetric: TestMetric?
     let defaults: TrainingDefaults
+    /// Whether the forward pass is CVODE, so that the partial adjoint runs through CVODES.
+    let integratesWithCVODE: Bool
     /// The problem's configuration as JSON, for result files.
     let configurationJSON: String
     private let trainer: (TrainingSession, (TrainingEvent) -> Void) throws -> [TrainingRecord]
@@ -103,6 +115,7 @@ struct TrainingRunner {
         target = problem.target
         testMetric = problem.testMetric
         defaults = problem.defaults
+        integratesWithCVODE = Problem.Stepper.self == CVODE.self
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         configurationJSON = (try? encoder.encode(problem.configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"

@@ -7,7 +7,7 @@ import NeuroODE
 /// problem's. Every one may also come from `--config FILE.json` under its long name without the
 /// dashes; a flag on the command line wins over the file.
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000; --paper 200, 500, 2000).")
+    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000, rober-fit 2000; --paper 200, 500, 2000, 5000).")
     var iterations: Int?
 
     @Option(help: "Seed of the initialization, the minibatches and the ES noise; run r uses seed + r (default 0).")
@@ -16,13 +16,13 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Use the paper's configuration instead of the small default.")
     var paper = false
 
-    @Option(help: ArgumentHelp("Optimizer: adam (default), adamw, sgd, rmsprop.", valueName: "name"))
+    @Option(help: ArgumentHelp("Optimizer: adam, adamw, sgd, rmsprop (default: the problem's; adamw for rober-fit, else adam).", valueName: "name"))
     var optimizer: String?
 
-    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Learning rate (default: the problem's; turn-off 0.1, evidence 5e-3, spiral 1e-3).")
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Learning rate (default: the problem's; turn-off 0.1, evidence 5e-3, spiral 1e-3, rober-fit 5e-3).")
     var learningRate: Double?
 
-    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW's decoupled weight decay (adamw; default 1e-2).")
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW's decoupled weight decay (adamw; default: the problem's, rober-fit 1e-6, else 1e-2).")
     var weightDecay: Double?
 
     @Option(parsing: .unconditional, help: "Clip gradients longer than this norm; 0 turns clipping off (default: 10 for bptt and the adjoints, none for es and fd).")
@@ -31,7 +31,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "ES samples per iteration (default: the problem's).")
     var samples: Int?
 
-    @Option(parsing: .unconditional, help: "ES perturbation scale σ (default: turn-off 1.0, evidence 0.1, spiral 0.01).")
+    @Option(parsing: .unconditional, help: "ES perturbation scale σ (default: turn-off 1.0, evidence 0.1, spiral 0.01, rober-fit 0.01).")
     var sigma: Double?
 
     @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Evaluate the held-out metric every K iterations (default: the problem's).")
@@ -57,6 +57,9 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Loss: ce (cross-entropy, default) or l2 (to the one-hot label, as the paper states) (evidence).", valueName: "name"))
     var loss: String?
+
+    @Flag(help: "Turn the output scaling off: dy/dt = NN(y) instead of NN(y) ⊙ yscale / 1e5 (rober-fit).")
+    var unscaled = false
 
     @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
     var config: String?
@@ -88,18 +91,24 @@ struct TrainingOptions: ParsableArguments {
         testTrials = try testTrials ?? file.integer("test-trials")
         tokenDuration = try tokenDuration ?? file.number("token-ms")
         loss = try loss ?? file.string("loss")
+        unscaled = try unscaled || (file.boolean("unscaled") ?? false)
     }
 
     /// The problem, after rejecting problem options it does not read.
     func problem(_ entry: TrainingEntry) throws -> TrainingRunner {
+        try rejectOptions(notReadBy: entry)
+        return try entry.make(self, paper)
+    }
+
+    /// Throws for the first problem option given that `entry` does not read.
+    func rejectOptions(notReadBy entry: TrainingEntry) throws(CommandLineError) {
         let given: [(ProblemOption, Bool)] = [
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
-            (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil),
+            (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
-            throw CommandLineError.inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
+            throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
         }
-        return try entry.make(self, paper)
     }
 
     func positive(_ value: Int?, _ option: String) throws(CommandLineError) -> Int? {
@@ -121,7 +130,11 @@ struct TrainingOptions: ParsableArguments {
         case "adam":
             if weightDecay != nil { throw .inapplicable(option: "--weight-decay", reason: "adam has no weight decay; use --optimizer adamw") }
             return .adam(Adam(learningRate: rate))
-        case "adamw": return .adam(.adamW(learningRate: rate, weightDecay: weightDecay ?? 1e-2))
+        case "adamw":
+            // The problem's decay when its default is AdamW (rober-fit: 1e-6), else PyTorch's 1e-2.
+            var decay = 1e-2
+            if case let .adam(base) = runner.defaults.optimizer, base.weightDecay > 0 { decay = base.weightDecay }
+            return .adam(.adamW(learningRate: rate, weightDecay: weightDecay ?? decay))
         case "sgd", "rmsprop":
             if weightDecay != nil { throw .inapplicable(option: "--weight-decay", reason: "only adamw takes a weight decay") }
             return name == "sgd" ? .sgd(GradientDescent(learningRate: rate)) : .rmsprop(RMSprop(learningRate: rate))
@@ -136,6 +149,7 @@ struct TrainingOptions: ParsableArguments {
         settings.samples = samples ?? runner.defaults.samples
         settings.sigma = sigma ?? runner.defaults.sigma
         settings.seed = seed
+        settings.runsThroughCVODES = kind == .adjointPartial && runner.integratesWithCVODE
         if kind == .es { try (settings.method() as? EvolutionStrategy)?.validate() }
         return settings
     }

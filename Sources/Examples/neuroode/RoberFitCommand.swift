@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import Gradients
+import NeuroODE
+
+/// `neuroode rober-fit`: SPEC's claim 5 in one command — ES and BP (the partial adjoint through
+/// CVODES) each train the ROBER neural ODE with the output scaling on and off, from the same
+/// initialization, and the four runs are compared.
+///
+/// A run that fails (an iteration's solve or gradient keeps failing until the trainer gives up,
+/// ``TrainerError/diverged(iteration:rollbacks:lastFailure:)``) is a result of the comparison,
+/// not an error of the command: it is recorded with the iteration and the reason, and the other
+/// runs go on.
+struct RoberFitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rober-fit",
+        abstract: "Train the ROBER neural ODE with ES and BP (adjoint), output scaling on and off.",
+        discussion: """
+            Model 3 → (5, GELU)×6 → 3, dy/dt = NN(y) ⊙ yscale / 1e5 (scaling on) or NN(y) (off), fitted \
+            to ROBER at 50 log-spaced times in [1e-5, 1e5]; loss: MAE of y/yscale; AdamW lr 5e-3, weight \
+            decay 1e-6; forward solves CVODE BDF. BP is the partial adjoint through CVODES. Every run \
+            starts from the same seeded weights. Writes DIR/curves.csv, DIR/summary.json, DIR/fit.svg \
+            (data and fitted species, divided by yscale, on a log time axis, one panel per run) and \
+            DIR/loss.svg (loss vs iteration, one line per run, beside a zoom on losses up to 1); \
+            progress goes to standard error, a table to standard output. A run that diverges is \
+            reported in the table and the summary; the others still run. Options may also come from \
+            --config FILE.json (keys: the long option names); flags override the file.
+            """
+    )
+
+    /// The methods this command trains with: ES, BP, and finite differences as a reference.
+    static let methodChoices: [GradientMethodKind] = [.es, .adjointPartial, .fd]
+
+    @Option(help: ArgumentHelp("Comma-separated methods: es, adjoint-partial (BP), fd (default es,adjoint-partial).", valueName: "list"))
+    var methods: String?
+
+    @Option(help: ArgumentHelp("Comma-separated output scalings to train with: on, off (default on,off).", valueName: "list"))
+    var scaling: String?
+
+    @Option(help: ArgumentHelp("Output directory (default out/rober-fit).", valueName: "dir"))
+    var out: String?
+
+    @OptionGroup var options: TrainingOptions
+
+    func run() throws {
+        var options = self.options
+        var methodList = methods.map(Self.items)
+        var scalingList = scaling.map(Self.items)
+        var out = self.out
+        if let path = options.config {
+            let file = try ConfigurationFile(path: path, allowedKeys: TrainingOptions.keys + ["methods", "scaling", "out"])
+            try options.merge(file)
+            methodList = try methodList ?? file.list("methods")
+            scalingList = try scalingList ?? file.list("scaling")
+            out = try out ?? file.string("out")
+        }
+        if options.unscaled {
+            throw CommandLineError.inapplicable(option: "--unscaled", reason: "rober-fit trains both scalings; choose with --scaling on,off")
+        }
+        try options.rejectOptions(notReadBy: try TrainingCatalog.entry(named: "rober-fit"))
+        let kinds = try Self.parseMethods(methodList ?? ["es", "adjoint-partial"])
+        let scalings = try Self.parseScalings(scalingList ?? ["on", "off"])
+        if options.samples != nil || options.sigma != nil, !kinds.contains(.es) {
+            throw CommandLineError.inapplicable(option: options.samples != nil ? "--samples" : "--sigma", reason: "no ES run is trained")
+        }
+
+        var base = options.paper ? RoberFitTraining.Configuration.paper : .small
+        base.iterations = try options.positive(options.iterations, "--iterations") ?? base.iterations
+        base.samples = options.samples ?? base.samples
+        base.sigma = options.sigma ?? base.sigma
+        let problems = try scalings.map { scaled in
+            var configuration = base
+            configuration.scaled = scaled
+            return try RoberFitTraining(configuration: configuration)
+        }
+        let runner = TrainingRunner(problems[0])
+        let optimizer = try options.optimizerChoice(runner)
+        let seed = options.seed ?? 0
+
+        // Every run's settings are validated before the first iteration.
+        var plans: [RoberFitRun] = []
+        for problem in problems {
+            for kind in kinds {
+                plans.append(RoberFitRun(
+                    kind: kind, problem: problem, settings: try options.methodSettings(kind, runner: runner, seed: seed),
+                    loop: try options.trainerConfiguration(kind, runner: runner, seed: seed)))
+            }
+        }
+        let directory = out ?? "out/rober-fit"
+        var files = try DiagnosticFiles(directory: directory)
+
+        var runs: [RoberFitRun] = []
+        for var run in plans {
+            run.train(optimizer: optimizer)
+            runs.append(run)
+        }
+        let report = RoberFitReport(
+            runs: runs, paper: options.paper, seed: seed, iterations: base.iterations, optimizer: optimizer,
+            configurations: problems.map(\.configuration))
+        try files.write(report.curvesCSV(), to: "curves.csv")
+        try files.write(report.summaryJSON(), to: "summary.json")
+        try files.write(report.fitChart(), to: "fit.svg")
+        try files.write(report.lossChart(), to: "loss.svg")
+        FileHandle.standardOutput.write(Data((report.table() + "\n" + files.summary + "\n").utf8))
+    }
+
+    private static func items(_ text: String) -> [String] {
+        text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    private static func parseMethods(_ names: [String]) throws(CommandLineError) -> [GradientMethodKind] {
+        var kinds: [GradientMethodKind] = []
+        for name in names {
+            guard let kind = GradientMethodKind(rawValue: name), methodChoices.contains(kind) else {
+                throw .unknownName(kind: "method", name: name, owner: "rober-fit", choices: methodChoices.map(\.rawValue))
+            }
+            guard !kinds.contains(kind) else { throw .invalidValue(option: "--methods", value: name, reason: "listed twice") }
+            kinds.append(kind)
+        }
+        guard !kinds.isEmpty else { throw .invalidValue(option: "--methods", value: "", reason: "name at least one method") }
+        return kinds
+    }
+
+    private static func parseScalings(_ names: [String]) throws(CommandLineError) -> [Bool] {
+        var scalings: [Bool] = []
+        for name in names {
+            guard name == "on" || name == "off" else {
+                throw .unknownName(kind: "scaling", name: name, choices: ["on", "off"])
+            }
+            guard !scalings.contains(name == "on") else { throw .invalidValue(option: "--scaling", value: name, reason: "listed twice") }
+            scalings.append(name == "on")
+        }
+        guard !scalings.isEmpty else { throw .invalidValue(option: "--scaling", value: "", reason: "name on, off or both") }
+        return scalings
+    }
+}
+
+/// One training run of `rober-fit`: its plan, and after ``train(optimizer:)`` its log, how it
+/// ended and the fitted trajectory.
+struct RoberFitRun {
+    let kind: GradientMethodKind
+    let problem: RoberFitTraining
+    let settings: GradientMethodSettings
+    let loop: TrainerConfiguration
+
+    /// One row per iteration run, including those of a run that diverged.
+    private(set) var log: [TrainingRecord] = []
+    private(set) var skipped = 0
+    private(set) var rollbacks = 0
+    /// Why the run stopped before its last iteration (nil: it completed).
+    private(set) var failure: String?
+    /// θ after the last iteration, or, for a run that stopped early, at the last multiple of the
+    /// checkpoint interval before it stopped.
+    private(set) var parameters: [Double] = []
+    /// The model at ``parameters`` at ``RoberFitRun/plotTimes``, row-major; nil when that solve failed.
+    private(set) var trajectory: [Double]?
+
+    /// Times of the fitted trajectory: 201 points log-spaced over the data's span.
+    static let plotTimes = (0..<201).map { pow(10, -5 + Double($0) / 20) }
+
+    init(kind: GradientMethodKind, problem: RoberFitTraining, settings: GradientMethodSettings, loop: TrainerConfiguration) {
+        self.kind = kind
+        self.problem = problem
+        self.settings = settings
+        self.loop = loop
+    }
+
+    var scaled: Bool { problem.configuration.scaled }
+    var label: String { "\(kind.rawValue) \(scaled ? "scaled" : "unscaled")" }
+
+    /// Trains, collecting the log from the trainer's events.
+    ///
+    /// The trainer runs in segments of one checkpoint interval so that θ survives a run that
+    /// diverges (the trainer's error carries no state). Segment ends fall on checkpoint
+    /// iterations, where the trainer takes its rollback point anyway, so the segmented run does
+    /// exactly what one uninterrupted call would.
+    mutating func train(optimizer: OptimizerChoice) {
+        let progress = TrainingProgress(prefix: "[\(label)] ")
+        let total = loop.iterations
+        var log: [TrainingRecord] = [], skipped = 0, rollbacks = 0
+        let onEvent: (TrainingEvent) -> Void = { event in
+            switch event {
+            case let .iteration(record, _, rate, _):
+                log.append(record)
+                // Each segment knows only its own end; progress shows the run's.
+                progress.handle(.iteration(record, of: total, rate: rate, remaining: Double(total - record.iteration - 1) / rate))
+                return
+            case .skipped: skipped += 1
+            case .rolledBack: rollbacks += 1
+            default: break
+            }
+            progress.handle(event)
+        }
+        let method = settings.method()
+        func trainer(to iterations: Int) -> Trainer<RoberFitTraining, OptimizerChoice> {
+            var configuration = loop
+            configuration.iterations = iterations
+            return Trainer(problem: problem, method: method, methodSettings: describe(settings), optimizer: optimizer, configuration: configuration)
+        }
+        do {
+            var state = try trainer(to: total).initialState()
+            parameters = state.parameters
+            while state.nextIteration < total {
+                let end = min(total, (state.nextIteration / loop.checkpointInterval + 1) * loop.checkpointInterval)
+                state = try trainer(to: end).train(from: state, onEvent: onEvent)
+                parameters = state.parameters
+            }
+        } catch {
+            failure = "\(error)"
+            FileHandle.standardError.write(Data("[\(label)] stopped: \(error)\n".utf8))
+        }
+        self.log = log
+        self.skipped = skipped
+        self.rollbacks = rollbacks
+        trajectory = try? problem.fit.trajectory(at: parameters, times: Self.plotTimes).states
+    }
+}
