@@ -193,6 +193,28 @@ struct GradientOutputTests {
         }
     }
 
+    /// `--config FILE.json` gives the same result as the same options typed; a typed flag wins
+    /// over the file; a key that is no option is refused naming the file and the key.
+    @Test func configFileEqualsTypedOptionsAndFlagsWin() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("neuroode-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("es.json")
+        try Data(#"{"method": "es", "samples": 6, "horizon": 40, "param": ["I=97"], "ranks": true, "sigma": 0.5}"#.utf8).write(to: file)
+        let typed = try GradientJSON.run(["turn-off", "--method", "es", "--samples", "6", "--horizon", "40", "--param", "I=97", "--ranks", "--sigma", "0.5"])
+        let configured = try GradientJSON.run(["turn-off", "--config", file.path])
+        #expect(configured.loss == typed.loss && configured.gradient == typed.gradient)
+        #expect(configured.stats["ranks"] == .boolean(true) && configured.stats["samples"]?.number == 6)
+        let overridden = try GradientJSON.run(["turn-off", "--config", file.path, "--samples", "8"])
+        #expect(overridden.stats["samples"]?.number == 8)
+
+        let bad = directory.appendingPathComponent("bad.json")
+        try Data(#"{"bogus": 1}"#.utf8).write(to: bad)
+        let refused = try CommandLineTool.gradient(["turn-off", "--config", bad.path])
+        #expect(refused.status != 0 && refused.errorLines.count == 1)
+        #expect(refused.errorLines.first.map { $0.contains(bad.path) && $0.contains("bogus") } == true, "\(refused.standardError)")
+    }
+
     /// Spiral with H = 8: BPTT differentiates the dopri5 map, the adjoint the continuous flow of a
     /// forward solve at rtol 1e-4; on 10-point windows the two agree to a few percent. Central
     /// differences check both on the same discrete loss.

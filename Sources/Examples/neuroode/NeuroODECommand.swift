@@ -28,9 +28,22 @@ struct NeuroODECommand: AsyncParsableCommand {
     /// first line of a multi-line message; scripts that run many simulations want exactly one
     /// line that names the bad value, and a non-zero status.
     static func main() async {
-        let arguments = OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst()))
+        let typed = OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst()))
+        let arguments: [String], configFile: String?
         do {
-            var command = try parseAsRoot(arguments)
+            (arguments, configFile) = try ConfigFileArguments.expand(typed)
+        } catch {
+            report(error)
+        }
+        do {
+            var command: ParsableCommand
+            do {
+                command = try parseAsRoot(arguments)
+            } catch where configFile != nil && exitCode(for: error) != .success {
+                // An unknown or malformed option may have come from the file: say which file.
+                throw CommandLineError.invalidValue(
+                    option: "--config", value: configFile!, reason: Self.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "")
+            }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
