@@ -176,7 +176,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     /// Whether `count` values are all finite, by a branch-free integer scan that vectorises: adding
     /// one to the exponent field carries into the sign bit exactly when the exponent is all ones
     /// (±∞ and NaN), and the results are or-ed together.
-    private static func allFinite(_ values: UnsafePointer<Double>, count: Int) -> Bool {
+    static func allFinite(_ values: UnsafePointer<Double>, count: Int) -> Bool {
         let exponent: UInt64 = 0x7FF0_0000_0000_0000, one: UInt64 = 0x0010_0000_0000_0000
         var carries: UInt64 = 0
         for i in 0..<count { carries |= (values[i].bitPattern & exponent) &+ one }
