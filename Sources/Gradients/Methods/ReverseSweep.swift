@@ -101,16 +101,22 @@ struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
             return 0.5 * (left + right)
         }
         // Q̄ times the step's quadrature weight, rescaled only when the weight changes (on a
-        // uniform grid: at the ends).
-        var scaled = seedGradient.integrals, scaledWeight = Double.nan
+        // uniform grid: at the ends). Slot q holds the weight the first q are scaled by; a raw
+        // buffer rather than captured arrays, which the seed would check for exclusive access
+        // on every call.
+        let scaled = UnsafeMutableBufferPointer<Double>.allocate(capacity: q + 1)
+        defer { scaled.deallocate() }
+        scaled[q] = .nan
+        let integralsBar = seedGradient.integrals
         func seed(_ step: Int, _ y: UnsafeBufferPointer<Double>, _ yBar: UnsafeMutableBufferPointer<Double>) {
             if q > 0 {
-                let t = map.time(step)
-                if weights[step] != scaledWeight {
-                    scaledWeight = weights[step]
-                    for i in 0..<q { scaled[i] = seedGradient.integrals[i] * scaledWeight }
+                let t = map.time(step), weight = weights[step]
+                if weight != scaled[q] {
+                    for i in 0..<q { scaled[i] = integralsBar[i] * weight }
+                    scaled[q] = weight
                 }
-                scaled.withUnsafeBufferPointer { loss.accumulateIntegrandPullback(at: t, state: y, cotangent: $0, into: yBar) }
+                loss.accumulateIntegrandPullback(
+                    at: t, state: y, cotangent: UnsafeBufferPointer(rebasing: scaled[0..<q]), into: yBar)
             }
             for (index, (left, fraction)) in placement.entries.enumerated() where left == step || left == step - 1 {
                 let weight = left == step ? 1 - fraction : fraction
