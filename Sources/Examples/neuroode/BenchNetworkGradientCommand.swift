@@ -17,7 +17,7 @@ struct BenchNetworkGradient: ParsableCommand {
     @Option(help: "Checkpoint interval k (0: ⌈√steps⌉).") var checkpointInterval = 0
     @Option(help: "ES samples (mirrored; 0 skips the ES iteration).") var samples = 100
     @Option(help: "ES σ.") var sigma = 0.1
-    @Option(help: "Worker threads of the ES iteration.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Worker threads of BPTT (batch parts) and of the ES iteration.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Skip plain BPTT.") var skipBPTT = false
     @Option(help: "Step size in ms.") var dt = 0.1
     @Option(help: "Random seed for weights, input and initial state.") var seed: UInt64 = 1
@@ -37,12 +37,12 @@ struct BenchNetworkGradient: ParsableCommand {
         print("evidence network: N = \(neurons), M = \(inputs), B = \(batch), Δt = \(dt) ms, 50 tokens, cross-entropy readout, float64")
         print("θ = W_in, W_rec, W_out, b_out (\(neurons * (inputs + neurons) + 3 * (neurons + 1)) parameters)")
         if !skipBPTT {
-            report(try benchmark.measureBackpropagation(steps: steps))
+            report(try benchmark.measureBackpropagation(steps: steps, threads: threads))
         }
         if checkpointedSteps > 0 {
             let checkpointing: BackpropagationThroughTime.Checkpointing =
                 checkpointInterval > 0 ? .interval(checkpointInterval) : .squareRoot
-            report(try benchmark.measureBackpropagation(steps: checkpointedSteps, checkpointing: checkpointing))
+            report(try benchmark.measureBackpropagation(steps: checkpointedSteps, checkpointing: checkpointing, threads: threads))
         }
         if samples > 0 {
             report(try benchmark.measureEvolutionStrategy(steps: steps, samples: samples, sigma: sigma, threads: threads))

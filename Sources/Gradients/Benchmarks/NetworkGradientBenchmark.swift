@@ -64,12 +64,13 @@ public struct NetworkGradientBenchmark: Sendable {
         return (task, theta)
     }
 
-    /// BPTT over `steps` steps with the given checkpointing.
+    /// BPTT over `steps` steps with the given checkpointing, the batch spread over `threads` cores.
     public func measureBackpropagation(
-        steps: Int, checkpointing: BackpropagationThroughTime.Checkpointing = .none
+        steps: Int, checkpointing: BackpropagationThroughTime.Checkpointing = .none,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount
     ) throws -> Run {
         let (task, theta) = try self.task(steps: steps)
-        return try measure(BackpropagationThroughTime(checkpointing: checkpointing), task, theta, steps)
+        return try measure(BackpropagationThroughTime(checkpointing: checkpointing, threads: threads), task, theta, steps)
     }
 
     /// One ES iteration (`samples` mirrored samples plus the unperturbed one) on `threads` cores.

@@ -7,6 +7,11 @@ import NeuroODE
 ///
 /// A class because it owns the scratch buffers the steps reuse; one instance serves one gradient
 /// evaluation on one thread.
+///
+/// The element-wise loops run over raw pointers taken once per call (`UnsafeMutablePointer`
+/// locals rather than the class's buffer properties, offsets added to the base rather than to
+/// the index): that lets the compiler vectorise them, which it cannot do while every access
+/// reloads a property and checks an index sum for overflow.
 public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwardMap {
     public let system: System
     public let dimension: Int
@@ -103,9 +108,12 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
 
     /// Writes the voltages the instantaneous terms of step n see into `midpointVoltage`.
     private func instantaneousVoltages(_ n: Int, _ z: UnsafeBufferPointer<Double>) -> UnsafeBufferPointer<Double> {
-        let s = slope(n)
-        for i in 0..<voltageCount {
-            midpointVoltage[i] = s == 0 ? z[i] : z[i] + s * (z[i] - z[dimension + i])
+        let s = slope(n), v = z.baseAddress!, out = midpointVoltage.baseAddress!
+        if s == 0 {
+            out.update(from: v, count: voltageCount)
+        } else {
+            let previous = v + dimension
+            for i in 0..<voltageCount { out[i] = v[i] + s * (v[i] - previous[i]) }
         }
         return UnsafeBufferPointer(midpointVoltage)
     }
@@ -121,14 +129,17 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
 
     /// xNew = trapezoid gate step of length `h` from the gates in z, with V frozen (kinetics already evaluated).
     private func advanceGates(_ z: UnsafeBufferPointer<Double>, _ h: Double) {
+        let x = z.baseAddress! + voltageCount, xInf = xInf.baseAddress!, tau = tau.baseAddress!, xNew = xNew.baseAddress!
         for i in 0..<gateCount {
-            xNew[i] = (xInf[i] * h + (tau[i] - 0.5 * h) * z[voltageCount + i]) / (tau[i] + 0.5 * h)
+            xNew[i] = (xInf[i] * h + (tau[i] - 0.5 * h) * x[i]) / (tau[i] + 0.5 * h)
         }
     }
 
     private func report(_ z: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {
-        for i in 0..<voltageCount { y[i] = z[i] }
-        for i in 0..<gateCount { y[voltageCount + i] = 0.5 * (z[voltageCount + i] + xNew[i]) }
+        let v = z.baseAddress!, out = y.baseAddress!, x = v + voltageCount, xNew = xNew.baseAddress!
+        out.update(from: v, count: voltageCount)
+        let gatesOut = out + voltageCount
+        for i in 0..<gateCount { gatesOut[i] = 0.5 * (x[i] + xNew[i]) }
     }
 
     public func initialize(into z: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
@@ -151,19 +162,25 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         report(z, into: y)
         try coefficients(t + 0.5 * h, instantaneousVoltages(n, z))
         let c = system.capacitance(parameters: p)
-        for i in dimension..<internalSize { next[i] = z[i - dimension] }
-        var finite = true
+        let v = z.baseAddress!, out = next.baseAddress!
+        let conductance = conductance.baseAddress!, drive = drive.baseAddress!
+        (out + dimension).update(from: v, count: internalSize - dimension)
         for i in 0..<voltageCount {
             let g = conductance[i]
-            let v = (z[i] * (c - 0.5 * h * g) + h * drive[i]) / (c + 0.5 * h * g)
-            next[i] = v
-            finite = finite && v.isFinite
+            out[i] = (v[i] * (c - 0.5 * h * g) + h * drive[i]) / (c + 0.5 * h * g)
         }
-        for i in 0..<gateCount {
-            next[voltageCount + i] = xNew[i]
-            finite = finite && xNew[i].isFinite
-        }
-        guard finite else { throw .nonFiniteState(time: time(n + 1), step: n + 1, model: system.name) }
+        (out + voltageCount).update(from: xNew.baseAddress!, count: gateCount)
+        guard Self.allFinite(out, count: dimension) else { throw .nonFiniteState(time: time(n + 1), step: n + 1, model: system.name) }
+    }
+
+    /// Whether `count` values are all finite, by a branch-free integer scan that vectorises: adding
+    /// one to the exponent field carries into the sign bit exactly when the exponent is all ones
+    /// (±∞ and NaN), and the results are or-ed together.
+    static func allFinite(_ values: UnsafePointer<Double>, count: Int) -> Bool {
+        let exponent: UInt64 = 0x7FF0_0000_0000_0000, one: UInt64 = 0x0010_0000_0000_0000
+        var carries: UInt64 = 0
+        for i in 0..<count { carries |= (values[i].bitPattern & exponent) &+ one }
+        return carries & (1 << 63) == 0
     }
 
     public func terminalReport(from z: UnsafeBufferPointer<Double>, reporting y: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
@@ -177,12 +194,15 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     private func pullbackGateStep(
         _ t: Double, _ z: UnsafeBufferPointer<Double>, _ h: Double, _ parameterCotangent: UnsafeMutableBufferPointer<Double>
     ) {
+        let x = z.baseAddress! + voltageCount, tau = tau.baseAddress!, xNew = xNew.baseAddress!
+        let barNew = gateBarNew.baseAddress!, barOld = gateBarOld.baseAddress!
+        let steadyBar = xInfBar.baseAddress!, timeBar = tauBar.baseAddress!
         for i in 0..<gateCount {
             let a = tau[i] + 0.5 * h, b = tau[i] - 0.5 * h
-            let bar = gateBarNew[i]
-            gateBarOld[i] += bar * b / a
-            xInfBar[i] = bar * h / a
-            tauBar[i] = bar * (z[voltageCount + i] - xNew[i]) / a
+            let bar = barNew[i]
+            barOld[i] += bar * b / a
+            steadyBar[i] = bar * h / a
+            timeBar[i] = bar * (x[i] - xNew[i]) / a
         }
         system.accumulateGateKineticsPullback(
             at: t, voltages: voltages(z), parameters: p, steadyStateCotangent: UnsafeBufferPointer(xInfBar),
@@ -207,22 +227,36 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         seed(UnsafeBufferPointer(reported), reportedBar)
 
         // Voltage step: V' = (V(C − hG/2) + hE)/(C + hG/2).
-        var capacitanceBar = 0.0
-        for i in 0..<voltageCount {
-            let g = conductance[i], d = c + 0.5 * h * g
-            let vNext = (z[i] * (c - 0.5 * h * g) + h * drive[i]) / d
-            let bar = cotangent[i]
-            // The history slot of z_{n+1} holds Vₙ itself.
-            let history = extrapolates ? cotangent[dimension + i] : 0
-            voltageBar[i] = bar * (c - 0.5 * h * g) / d + reportedBar[i] + history
-            conductanceBar[i] = -bar * 0.5 * h * (z[i] + vNext) / d
-            driveBar[i] = bar * h / d
-            capacitanceBar += bar * (z[i] - vNext) / d
+        let nv = voltageCount, ng = gateCount
+        let v = z.baseAddress!, bar = cotangent.baseAddress!, yBar = reportedBar.baseAddress!
+        let conductance = conductance.baseAddress!, drive = drive.baseAddress!
+        let vBar = voltageBar.baseAddress!, gBar = conductanceBar.baseAddress!, eBar = driveBar.baseAddress!
+        // C̄'s terms are staged (in the otherwise unused `nextVoltage`) and summed in order after
+        // the loop, whose body then carries no dependency and vectorises.
+        let capacitanceTerms = nextVoltage.baseAddress!
+        // The history slot of z_{n+1} holds Vₙ itself.
+        if extrapolates {
+            vBar.update(from: bar + dimension, count: nv)
+        } else {
+            vBar.update(repeating: 0, count: nv)
         }
-        for i in 0..<gateCount {
-            let half = 0.5 * reportedBar[voltageCount + i]
-            gateBarNew[i] = cotangent[voltageCount + i] + half
-            gateBarOld[i] = half
+        for i in 0..<nv {
+            let g = conductance[i], d = c + 0.5 * h * g
+            let vNext = (v[i] * (c - 0.5 * h * g) + h * drive[i]) / d
+            let b = bar[i]
+            vBar[i] = b * (c - 0.5 * h * g) / d + yBar[i] + vBar[i]
+            gBar[i] = -b * 0.5 * h * (v[i] + vNext) / d
+            eBar[i] = b * h / d
+            capacitanceTerms[i] = b * (v[i] - vNext) / d
+        }
+        var capacitanceBar = 0.0
+        for i in 0..<nv { capacitanceBar += capacitanceTerms[i] }
+        let gateBar = bar + nv, gateYBar = yBar + nv
+        let barNew = gateBarNew.baseAddress!, barOld = gateBarOld.baseAddress!
+        for i in 0..<ng {
+            let half = 0.5 * gateYBar[i]
+            barNew[i] = gateBar[i] + half
+            barOld[i] = half
         }
         midpointBar.initialize(repeating: 0)
         system.accumulateMembraneCoefficientsPullback(
@@ -230,13 +264,14 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
             conductanceCotangent: UnsafeBufferPointer(conductanceBar), driveCotangent: UnsafeBufferPointer(driveBar),
             voltageCotangent: midpointBar, gateCotangent: gateBarNew, parameterCotangent: parameterCotangent,
             scratch: pullbackScratch)
-        let s = slope(n)
-        for i in 0..<voltageCount { voltageBar[i] += (1 + s) * midpointBar[i] }
+        let s = slope(n), midBar = midpointBar.baseAddress!
+        for i in 0..<nv { vBar[i] += (1 + s) * midBar[i] }
         system.accumulateCapacitancePullback(parameters: p, cotangent: capacitanceBar, parameterCotangent: parameterCotangent)
         pullbackGateStep(t, z, hGate, parameterCotangent)
-        for i in 0..<voltageCount { cotangent[i] = voltageBar[i] }
-        for i in 0..<gateCount { cotangent[voltageCount + i] = gateBarOld[i] }
-        for i in dimension..<internalSize { cotangent[i] = -s * midpointBar[i - dimension] }
+        bar.update(from: vBar, count: nv)
+        gateBar.update(from: barOld, count: ng)
+        let historyBar = bar + dimension
+        for i in 0..<(internalSize - dimension) { historyBar[i] = -s * midBar[i] }
     }
 
     public func pullbackTerminalReport(

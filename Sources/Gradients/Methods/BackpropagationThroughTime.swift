@@ -1,3 +1,4 @@
+import Foundation
 import NeuroODE
 
 /// Backpropagation through time: the exact gradient of the discrete forward map (the loss the
@@ -7,6 +8,13 @@ import NeuroODE
 /// recomputes the segments in the reverse pass, so memory is O(steps/k + k) for roughly one extra
 /// forward pass; the gradient is the same to rounding. k comes either directly or from a memory
 /// budget (the smallest k whose checkpoints and segment fit, which is the fastest that fits).
+///
+/// **Threads.** A batch of independent trials (a ``TrialBatchedSystem`` with a
+/// ``TrialSeparableLoss``) is cut into `threads` parts (at most the system's
+/// ``TrialBatchedSystem/maximumParts``), each swept on its own core; the θ̄ of the parts are
+/// added in order. The gradient then depends on the number of parts only through the summation
+/// order of the shared θ̄ (rounding), and is deterministic for each. Checkpointing applies within
+/// every part; a memory budget is shared among them. Other tasks run on one thread.
 ///
 /// Supported forward maps: `Leapfrog` on systems with `ConductanceBasedPullbacks`, and
 /// `DormandPrince` on systems with vector–Jacobian products, through the accepted steps of the
@@ -28,9 +36,12 @@ public struct BackpropagationThroughTime: GradientMethod {
 
     /// What is stored for the reverse sweep (default: every state).
     public var checkpointing: Checkpointing
+    /// Cores a batch of independent trials is spread over.
+    public var threads: Int
 
-    public init(checkpointing: Checkpointing = .none) {
+    public init(checkpointing: Checkpointing = .none, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.checkpointing = checkpointing
+        self.threads = max(1, threads)
     }
 
     public var name: String { checkpointing == .none ? "bptt" : "bptt-checkpointed" }
@@ -68,9 +79,42 @@ public struct BackpropagationThroughTime: GradientMethod {
     private func throughLeapfrog<C: ConductanceBasedPullbacks, S, M, L>(
         _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]), integrator: Leapfrog
     ) throws -> GradientEstimate {
+        if let estimate = try throughLeapfrogParts(system, task: task, parameters: parameters, integrator: integrator) {
+            return estimate
+        }
         let problem = try ODEProblem(
             system: system, initialState: task.initialState, parameters: parameters.system, timeSpan: task.timeSpan)
         return try sweep(LeapfrogMap(problem: problem, integrator: integrator), task: task, lossParameters: parameters.loss)
+    }
+
+    /// The leapfrog sweep with the batch cut into min(`threads`, maximum) parts, one per core;
+    /// nil when the task is not a batch of independent trials or there is only one part.
+    ///
+    /// The parts come back through the existentials as the task's own system and loss types, so
+    /// the sweeps run as specialised for those types as the whole-batch sweep does.
+    private func throughLeapfrogParts<C: ConductanceBasedPullbacks, S, M, L>(
+        _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]), integrator: Leapfrog
+    ) throws -> GradientEstimate? {
+        guard threads > 1, let batched = system as? any TrialBatchedSystem,
+              let separable = task.loss as? any TrialSeparableLoss else { return nil }
+        let parts = min(threads, batched.maximumParts)
+        guard parts > 1,
+              let systems = try batched.splitBatch(into: parts) as? [C],
+              let losses = try batched.batchRanges(parts: parts).map({ (range) throws(ODEError) in
+                  try separable.restricted(toTrials: range)
+              }) as? [L]
+        else { return nil }
+        let states = try batched.splitState(task.initialState, into: parts)
+        let maps = try (0..<parts).map { (part) throws(ODEError) in
+            let problem = try ODEProblem(
+                system: systems[part], initialState: states[part], parameters: parameters.system, timeSpan: task.timeSpan)
+            return try LeapfrogMap(problem: problem, integrator: integrator)
+        }
+        // One interval for all parts, chosen for the whole batch's state (the parts' sizes add up to it).
+        let stateBytes = maps.reduce(0) { $0 + $1.internalSize } * MemoryLayout<Double>.stride
+        let k = checkpointInterval(steps: maps[0].stepCount, stateBytes: stateBytes)
+        let result = try TrialParallelSweep(maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: k).run()
+        return try estimate(from: result, task: task)
     }
 
     private func sweep<Map: DiscreteForwardMap, S, M, L>(
@@ -78,6 +122,12 @@ public struct BackpropagationThroughTime: GradientMethod {
     ) throws -> GradientEstimate {
         let k = checkpointInterval(steps: map.stepCount, stateBytes: map.internalSize * MemoryLayout<Double>.stride)
         let result = try ReverseSweep(map: map, loss: task.loss, lossParameters: lossParameters, checkpointInterval: k).run()
+        return try estimate(from: result, task: task)
+    }
+
+    /// The estimate over the task's trained parameters from a sweep's outcome.
+    private func estimate<S, M, L>(from result: SweepOutcome, task: TrainingTask<S, M, L>
+    ) throws -> GradientEstimate {
         guard result.loss.isFinite else { throw TrainingError.nonFiniteLoss(result.loss) }
         let gradient = task.trainedParameters.map { result.systemGradient[$0] } + result.lossGradient
         return GradientEstimate(loss: result.loss, gradient: gradient, report: result.report)

@@ -8,23 +8,35 @@ import NeuroODE
 /// integrals, exactly as ``TrajectoryRecorder`` accumulates them) and through linear
 /// interpolation at observation times. With checkpoint interval k the forward pass keeps every
 /// k-th internal state and the reverse pass recomputes each segment before sweeping it: memory
-/// falls from N+1 states to ⌈N/k⌉ + k, at the cost of about one extra forward pass (k > 1). The
-/// arithmetic of the reverse pass is the same whatever k, so the gradients agree to rounding.
+/// falls from N stored states to ⌈N/k⌉ + k − 1, at the cost of about one extra forward pass
+/// (k > 1). The arithmetic of the reverse pass is the same whatever k, so the gradients agree to
+/// rounding.
 struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
     let map: Map
     let loss: Loss
     let lossParameters: [Double]
     let checkpointInterval: Int
 
-    /// Loss, full θ̄ of the system, θ̄ of the loss, and the cost report.
-    func run() throws(ODEError) -> (loss: Double, systemGradient: [Double], lossGradient: [Double], report: GradientReport) {
+    /// Runs the forward and the reverse pass.
+    ///
+    /// No state is ever copied: the forward pass steps straight into the checkpoint slots (every
+    /// step when k = 1) and otherwise between two work slots, and the reverse pass steps each
+    /// segment out of its checkpoint in place. The stores are left uninitialised until written,
+    /// so the trajectory's memory is touched once, by the steps themselves.
+    func run() throws(ODEError) -> SweepOutcome {
         let clock = DispatchTime.now().uptimeNanoseconds
         let n = map.stepCount, size = map.internalSize, dimension = map.dimension
         let k = max(1, min(checkpointInterval, n))
         let checkpointCount = (n + k - 1) / k
-        var checkpoints = [Double](repeating: 0, count: checkpointCount * size)
-        var segment = [Double](repeating: 0, count: k * size)
-        var current = [Double](repeating: 0, count: size), next = current, final = current
+        // Checkpoints z_0, z_k, …; segment slots z_{first+1} … z_{first+k−1}; two forward work slots.
+        let checkpoints = StateSlots(count: checkpointCount, size: size)
+        let segment = StateSlots(count: k - 1, size: size)
+        let work = StateSlots(count: 2, size: size)
+        defer {
+            checkpoints.deallocate()
+            segment.deallocate()
+            work.deallocate()
+        }
         var reported = [Double](repeating: 0, count: dimension), previousReported = reported
         let q = loss.integrandCount
         var integrals = [Double](repeating: 0, count: q)
@@ -35,18 +47,25 @@ struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
         var report = GradientReport()
 
         // Forward pass.
-        try current.withUnsafeMutableBufferPointer { (z) throws(ODEError) in try map.initialize(into: z) }
+        try map.initialize(into: checkpoints[0])
+        var current = UnsafeBufferPointer(checkpoints[0])
+        var spare = 0
         for step in 0...n {
             if step < n {
-                if step % k == 0 {
-                    checkpoints.replaceSubrange((step / k * size)..<((step / k + 1) * size), with: current)
+                let next: UnsafeMutableBufferPointer<Double>
+                if (step + 1) % k == 0, step + 1 < n {
+                    next = checkpoints[(step + 1) / k]
+                } else {
+                    next = work[spare]
+                    spare = 1 - spare
                 }
-                try Self.advance(map, step, &current, &next, &reported)
-                swap(&current, &next)
+                try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
+                    try map.step(step, from: current, to: next, reporting: y)
+                }
+                current = UnsafeBufferPointer(next)
             } else {
-                final = current
-                try final.withUnsafeBufferPointer { (z) throws(ODEError) in
-                    try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in try map.terminalReport(from: z, reporting: y) }
+                try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
+                    try map.terminalReport(from: current, reporting: y)
                 }
             }
             // `reported` now holds y_step.
@@ -70,8 +89,9 @@ struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
             }
             swap(&previousReported, &reported)
         }
+        let final = current
         report.rightHandSideEvaluations = n
-        report.bytesStored = (checkpoints.count + segment.count) * MemoryLayout<Double>.stride
+        report.bytesStored = (checkpointCount + k - 1) * size * MemoryLayout<Double>.stride
 
         // Seed: ∂Φ/∂Q, ∂Φ/∂Y, ∂Φ/∂θ_L.
         let seedGradient = loss.valueAndGradient(integrals: integrals, observations: observations, parameters: lossParameters)
@@ -80,12 +100,23 @@ struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
             let right = step < n ? map.time(step + 1) - map.time(step) : 0
             return 0.5 * (left + right)
         }
-        var scaled = seedGradient.integrals
+        // Q̄ times the step's quadrature weight, rescaled only when the weight changes (on a
+        // uniform grid: at the ends). Slot q holds the weight the first q are scaled by; a raw
+        // buffer rather than captured arrays, which the seed would check for exclusive access
+        // on every call.
+        let scaled = UnsafeMutableBufferPointer<Double>.allocate(capacity: q + 1)
+        defer { scaled.deallocate() }
+        scaled[q] = .nan
+        let integralsBar = seedGradient.integrals
         func seed(_ step: Int, _ y: UnsafeBufferPointer<Double>, _ yBar: UnsafeMutableBufferPointer<Double>) {
             if q > 0 {
-                let t = map.time(step)
-                for i in 0..<q { scaled[i] = seedGradient.integrals[i] * weights[step] }
-                scaled.withUnsafeBufferPointer { loss.accumulateIntegrandPullback(at: t, state: y, cotangent: $0, into: yBar) }
+                let t = map.time(step), weight = weights[step]
+                if weight != scaled[q] {
+                    for i in 0..<q { scaled[i] = integralsBar[i] * weight }
+                    scaled[q] = weight
+                }
+                loss.accumulateIntegrandPullback(
+                    at: t, state: y, cotangent: UnsafeBufferPointer(rebasing: scaled[0..<q]), into: yBar)
             }
             for (index, (left, fraction)) in placement.entries.enumerated() where left == step || left == step - 1 {
                 let weight = left == step ? 1 - fraction : fraction
@@ -98,28 +129,22 @@ struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
         var cotangent = [Double](repeating: 0, count: size)
         try parameterBar.withUnsafeMutableBufferPointer { (theta) throws(ODEError) in
             try cotangent.withUnsafeMutableBufferPointer { (bar) throws(ODEError) in
-                try final.withUnsafeBufferPointer { (z) throws(ODEError) in
-                    try map.pullbackTerminalReport(from: z, cotangent: bar, parameterCotangent: theta) { seed(n, $0, $1) }
-                }
+                try map.pullbackTerminalReport(from: final, cotangent: bar, parameterCotangent: theta) { seed(n, $0, $1) }
                 for s in stride(from: checkpointCount - 1, through: 0, by: -1) {
                     let first = s * k, last = min(first + k, n)
+                    // z_{first+j}: the checkpoint for j = 0, else segment slot j − 1.
+                    func state(_ j: Int) -> UnsafeBufferPointer<Double> {
+                        UnsafeBufferPointer(j == 0 ? checkpoints[s] : segment[j - 1])
+                    }
                     // Recompute the segment from its checkpoint.
-                    segment.replaceSubrange(0..<size, with: checkpoints[(s * size)..<((s + 1) * size)])
-                    for j in 1..<max(1, last - first) {
-                        try segment.withUnsafeMutableBufferPointer { (buffer) throws(ODEError) in
-                            try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
-                                try map.step(
-                                    first + j - 1, from: UnsafeBufferPointer(rebasing: buffer[((j - 1) * size)..<(j * size)]),
-                                    to: UnsafeMutableBufferPointer(rebasing: buffer[(j * size)..<((j + 1) * size)]), reporting: y)
-                            }
+                    for j in 1..<(last - first) {
+                        try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
+                            try map.step(first + j - 1, from: state(j - 1), to: segment[j - 1], reporting: y)
                         }
                     }
                     for step in stride(from: last - 1, through: first, by: -1) {
-                        let j = step - first
-                        try segment.withUnsafeBufferPointer { (buffer) throws(ODEError) in
-                            try map.pullbackStep(
-                                step, from: UnsafeBufferPointer(rebasing: buffer[(j * size)..<((j + 1) * size)]),
-                                cotangent: bar, parameterCotangent: theta) { seed(step, $0, $1) }
+                        try map.pullbackStep(step, from: state(step - first), cotangent: bar, parameterCotangent: theta) {
+                            seed(step, $0, $1)
                         }
                     }
                 }
@@ -132,17 +157,28 @@ struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
         report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
         return (seedGradient.value, parameterBar, seedGradient.parameters, report)
     }
-
-    private static func advance(_ map: Map, _ step: Int, _ current: inout [Double], _ next: inout [Double], _ reported: inout [Double]) throws(ODEError) {
-        try current.withUnsafeBufferPointer { (z) throws(ODEError) in
-            try next.withUnsafeMutableBufferPointer { (zNext) throws(ODEError) in
-                try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
-                    try map.step(step, from: z, to: zNext, reporting: y)
-                }
-            }
-        }
-    }
 }
+
+/// `count` states of `size` doubles in one uninitialised allocation (doubles need no
+/// initialisation, and every slot is written before it is read), owned by the caller.
+private struct StateSlots {
+    private let storage: UnsafeMutableBufferPointer<Double>
+    private let size: Int
+
+    init(count: Int, size: Int) {
+        storage = .allocate(capacity: count * size)
+        self.size = size
+    }
+
+    subscript(slot: Int) -> UnsafeMutableBufferPointer<Double> {
+        UnsafeMutableBufferPointer(rebasing: storage[(slot * size)..<((slot + 1) * size)])
+    }
+
+    func deallocate() { storage.deallocate() }
+}
+
+/// What a reverse sweep returns: the loss, the full θ̄ of the system, θ̄ of the loss, and the cost report.
+typealias SweepOutcome = (loss: Double, systemGradient: [Double], lossGradient: [Double], report: GradientReport)
 
 /// Where each observation time falls on the step grid: the step n with tₙ ≤ τ ≤ tₙ₊₁ and the
 /// linear-interpolation fraction, matching how integrators sample fixed-step output.

@@ -15,9 +15,12 @@ import NeuroODE
 /// with ℓ_b the label of trial b. W_out (C × N, row-major) and b_out (C) are the loss's own
 /// trainable parameters, in that order.
 ///
+/// The mean makes it a ``TrialSeparableLoss``: ``restricted(toTrials:)`` keeps the labels of a
+/// trial range and the whole batch's divisor B (``averagedTrials``), so the parts' losses sum to Φ.
+///
 /// The window's start is compared with a tolerance of 1e-9 relative, so a step that lands on it
 /// up to rounding of t₀ + n·Δt belongs to it whatever that rounding.
-public struct EvidenceReadoutLoss: TaskLoss {
+public struct EvidenceReadoutLoss: TrialSeparableLoss {
     public enum Objective: String, Sendable, CaseIterable {
         case crossEntropy = "cross-entropy"
         /// L2 distance to the one-hot label, as the paper states.
@@ -34,6 +37,9 @@ public struct EvidenceReadoutLoss: TaskLoss {
     public let window: Double
     public let synapse: SynapticOutput
     public let objective: Objective
+    /// The divisor of the mean over trials: B, or the whole batch's B for a part made by
+    /// ``restricted(toTrials:)``.
+    public private(set) var averagedTrials: Int
 
     public init(
         neurons: Int, labels: [Int], endTime: Double, window: Double = 10, classes: Int = 3,
@@ -58,10 +64,24 @@ public struct EvidenceReadoutLoss: TaskLoss {
         self.window = window
         self.synapse = synapse
         self.objective = objective
+        self.averagedTrials = labels.count
     }
 
     /// B, the number of trials.
     public var batchSize: Int { labels.count }
+
+    /// The loss of trials `range` alone, over the N × `range.count` states of the network part
+    /// that simulates them; it still divides by the whole batch's B.
+    public func restricted(toTrials range: Range<Int>) throws(ODEError) -> EvidenceReadoutLoss {
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= batchSize else {
+            throw .dimensionMismatch(what: "trial range end (batch size)", expected: batchSize, actual: range.upperBound)
+        }
+        var part = try EvidenceReadoutLoss(
+            neurons: neurons, labels: Array(labels[range]), endTime: endTime, window: window, classes: classes,
+            synapse: synapse, objective: objective)
+        part.averagedTrials = averagedTrials
+        return part
+    }
 
     private var windowStart: Double { endTime - window }
 
@@ -153,7 +173,7 @@ public struct EvidenceReadoutLoss: TaskLoss {
     public func valueAndGradient(integrals: [Double], observations: [Double], parameters: [Double]) -> LossGradient {
         precondition(integrals.count == integrandCount && parameters.count == classes * (neurons + 1),
                      "EvidenceReadoutLoss: \(integrals.count) integrals and \(parameters.count) parameters for N = \(neurons), B = \(batchSize), C = \(classes)")
-        let b = batchSize, scale = 1 / window, inverseBatch = 1 / Double(b)
+        let b = batchSize, scale = 1 / window, inverseBatch = 1 / Double(averagedTrials)
         let y = readoutUnchecked(integrals, parameters)
         // ȳ = ∂Φ/∂y, C × B.
         var yBar = [Double](repeating: 0, count: classes * b)
