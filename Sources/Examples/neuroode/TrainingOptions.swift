@@ -58,6 +58,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Loss: ce (cross-entropy, default) or l2 (to the one-hot label, as the paper states) (evidence).", valueName: "name"))
     var loss: String?
 
+    @Option(help: ArgumentHelp(
+        "Neuron preset of the network: snic (cases A and C, default) or snic-explosive (case B, φ × 2); also hopf, explosive (evidence).",
+        valueName: "name"))
+    var preset: String?
+
     @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
     var config: String?
 
@@ -88,6 +93,7 @@ struct TrainingOptions: ParsableArguments {
         testTrials = try testTrials ?? file.integer("test-trials")
         tokenDuration = try tokenDuration ?? file.number("token-ms")
         loss = try loss ?? file.string("loss")
+        preset = try preset ?? file.string("preset")
     }
 
     /// The problem, after rejecting problem options it does not read.
@@ -95,6 +101,7 @@ struct TrainingOptions: ParsableArguments {
         let given: [(ProblemOption, Bool)] = [
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
             (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil),
+            (.preset, preset != nil),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
             throw CommandLineError.inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
