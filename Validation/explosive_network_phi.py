@@ -3,8 +3,9 @@
 with a larger φ, the paper's way of making spikes faster and sharper ("φ × 10").
 
 The case-A network neuron is `snic` (φ = 2/30, V3 = 12, V4 = 17) driven by
-I = 39.9 + 36.75·(0.1 + W_in u + W_rec T), i.e. 43.6 µA/cm² without input and about 55–75 with
-SPEC's initial weights and tokens. The hopf-based `explosive` preset is silent there (its onset is
+I = 39.9 + 36.75·(0.1 + W_in u + W_rec T), i.e. 43.6 µA/cm² without input; with SPEC's initial
+W_in and tokens the input term alone puts 98 % of neuron–token pairs in 51–74 (N = 32) or 55–69
+(N = 128), and W_rec T adds a few µA/cm² either way. The hopf-based `explosive` preset is silent there (its onset is
 near I ≈ 98), so case B needs a snic-based neuron. This script scans φ = f · 2/30 for
 f = 1.0, 1.1, …, 3.0 at I ∈ {43.6, 50, 60, 70, 80} (SciPy DOP853, rtol = atol = 1e-10, 4 s from
 the network's mean initial state V = −20, w = 0.014173; spikes = upward crossings of 0 mV after
