@@ -72,6 +72,11 @@ struct GradientCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Trials B in the batch (evidence; default 64).")
     var batch: Int?
 
+    @Option(help: ArgumentHelp(
+        "Neuron preset of the network: snic (case A, default) or snic-explosive (case B); also hopf, explosive (evidence).",
+        valueName: "name"))
+    var preset: String?
+
     @Option(help: "Seed of the initialization and the data (spiral, evidence) and of the ES noise (default 0).")
     var seed: UInt64?
 
@@ -120,7 +125,7 @@ struct GradientCommand: ParsableCommand {
 
         let options = GradientTaskOptions(
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
-            hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch,
+            hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch, preset: preset,
             parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         let runner = try entry.makeRunner(options)
@@ -155,7 +160,7 @@ struct GradientCommand: ParsableCommand {
         let given: [(GradientTaskOption, Bool)] = [
             (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
             (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
-            (.neurons, neurons != nil), (.batch, batch != nil),
+            (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil),
             (.seed, seed != nil && kind != .es),
             (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
         ]

@@ -38,8 +38,8 @@ enum GradientTaskCatalog {
             makeRunner: roberIntegral),
         GradientTaskEntry(
             name: "evidence",
-            summary: "recurrent Morris–Lecar network (snic, 128 neurons) on the first training batch (64 trials) of the seeded evidence data; cross-entropy readout; gradient w.r.t. W_in, W_rec, W_out, b_out",
-            options: [.dt, .neurons, .batch, .seed],
+            summary: "recurrent Morris–Lecar network (snic, or --preset snic-explosive for case B; 128 neurons) on the first training batch (64 trials) of the seeded evidence data; cross-entropy readout; gradient w.r.t. W_in, W_rec, W_out, b_out",
+            options: [.dt, .neurons, .batch, .seed, .preset],
             // SPEC's σ for the network weights.
             sigma: 0.1,
             makeRunner: evidence),
@@ -133,12 +133,19 @@ enum GradientTaskCatalog {
             description: span + "\(kind.rawValue) rtol \(integrator.relativeTolerance) atol \(atols)")
     }
 
-    /// SPEC's evidence task (case A) at its seeded initialization, on training batch 0.
+    /// SPEC's evidence task (case A, or B with `--preset snic-explosive`) at its seeded
+    /// initialization, on training batch 0.
     private static func evidence(_ options: GradientTaskOptions) throws -> GradientRunner {
         var configuration = EvidenceTask.Configuration.paper
         configuration.neurons = options.neurons ?? configuration.neurons
         configuration.batchSize = options.batchSize ?? configuration.batchSize
         configuration.stepSize = options.stepSize ?? configuration.stepSize
+        if let name = options.preset {
+            guard let preset = MorrisLecar.Preset(rawValue: name) else {
+                throw CommandLineError.unknownName(kind: "preset", name: name, choices: MorrisLecar.Preset.allCases.map(\.rawValue))
+            }
+            configuration.neuronPreset = preset
+        }
         for (option, value) in [("--neurons", configuration.neurons), ("--batch", configuration.batchSize)] where value < 1 {
             throw CommandLineError.invalidValue(option: option, value: "\(value)", reason: "must be at least 1")
         }
@@ -148,7 +155,7 @@ enum GradientTaskCatalog {
         return try GradientRunner(
             task, point: try problem.initialParameters(seed: seed), changes: options.parameterChanges,
             description: "N = \(configuration.neurons), batch \(configuration.batchSize), 50 tokens of 6 ms, "
-                + "leapfrog dt \(configuration.stepSize), seed \(seed)")
+                + "leapfrog dt \(configuration.stepSize), seed \(seed), preset \(configuration.neuronPreset.rawValue)")
     }
 
     /// SPEC's spiral task: the MLP's weights at `initialParameters(seed:)` on the minibatch of
@@ -219,6 +226,7 @@ enum GradientTaskOption: String, CaseIterable, Sendable {
     case seed = "--seed"
     case neurons = "--neurons"
     case batch = "--batch"
+    case preset = "--preset"
 }
 
 /// The task options as given on the command line (`nil`: not given), resolved by each entry
@@ -235,6 +243,7 @@ struct GradientTaskOptions: Sendable {
     var seed: UInt64?
     var neurons: Int?
     var batchSize: Int?
+    var preset: String?
     var parameterChanges: [(name: String, value: Double)] = []
     /// Whether the method reads `--rtol`/`--atol` itself (the adjoints' backward pass).
     var methodReadsTolerances = false

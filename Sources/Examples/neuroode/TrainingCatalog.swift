@@ -25,8 +25,8 @@ enum TrainingCatalog {
             }),
         TrainingEntry(
             name: "evidence",
-            summary: "recurrent Morris–Lecar network (snic) integrating evidence tokens; trains W_in, W_rec, W_out, b; target test accuracy ≥ 0.95",
-            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss],
+            summary: "recurrent Morris–Lecar network (snic; --preset snic-explosive for case B) integrating evidence tokens; trains W_in, W_rec, W_out, b; target test accuracy ≥ 0.95",
+            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss, .preset],
             make: { options, paper in
                 var configuration = paper ? EvidenceTask.Configuration.paper : .small
                 configuration.neurons = try options.positive(options.neurons, "--neurons") ?? configuration.neurons
@@ -44,6 +44,12 @@ enum TrainingCatalog {
                         throw CommandLineError.unknownName(kind: "loss", name: loss, choices: ["ce", "l2"])
                     }
                     configuration.objective = objective
+                }
+                if let name = options.preset {
+                    guard let preset = MorrisLecar.Preset(rawValue: name) else {
+                        throw CommandLineError.unknownName(kind: "preset", name: name, choices: MorrisLecar.Preset.allCases.map(\.rawValue))
+                    }
+                    configuration.neuronPreset = preset
                 }
                 return TrainingRunner(try EvidenceTask(configuration: configuration))
             }),
@@ -93,6 +99,8 @@ enum ProblemOption: String, CaseIterable, Sendable {
     case tokenDuration = "token-ms"
     case loss
     case unscaled
+    /// The network's Morris–Lecar preset (evidence: snic for case A, snic-explosive for case B).
+    case preset
 }
 
 /// A problem with its concrete type erased behind one closure, so the commands treat every

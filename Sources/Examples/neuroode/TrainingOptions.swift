@@ -61,6 +61,11 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Turn the output scaling off: dy/dt = NN(y) instead of NN(y) ⊙ yscale / 1e5 (rober-fit).")
     var unscaled = false
 
+    @Option(help: ArgumentHelp(
+        "Neuron preset of the network: snic (cases A and C, default) or snic-explosive (case B, φ × 2); also hopf, explosive (evidence).",
+        valueName: "name"))
+    var preset: String?
+
     @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
     var config: String?
 
@@ -92,6 +97,7 @@ struct TrainingOptions: ParsableArguments {
         tokenDuration = try tokenDuration ?? file.number("token-ms")
         loss = try loss ?? file.string("loss")
         unscaled = try unscaled || (file.boolean("unscaled") ?? false)
+        preset = try preset ?? file.string("preset")
     }
 
     /// The problem, after rejecting problem options it does not read.
@@ -105,6 +111,7 @@ struct TrainingOptions: ParsableArguments {
         let given: [(ProblemOption, Bool)] = [
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
             (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
+            (.preset, preset != nil),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
             throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")

@@ -30,6 +30,8 @@ import Foundation
 /// **Defaults.** Preset `.snic` and synapse ``SynapticOutput/authorsNetwork`` (V_T = −3, K_p = 8):
 /// the operating current 39.9 + 36.75·(…) was tuned in the authors' network code together with
 /// that synapse and that preset; the paper's V_T = 10, K_p = 3 stays available through `synapse:`.
+/// SPEC's case B ("explosive spikes") uses ``MorrisLecar/Preset/snicExplosive``, which still fires
+/// at these currents; the single-neuron `explosive` (Hopf-based) preset is silent there.
 ///
 /// **Parallelism.** Trials are independent: ``splitBatch(into:)`` cuts the batch into networks
 /// over disjoint trial ranges and ``simulate(initialState:parameters:timeSpan:stepSize:scheme:threads:)``

@@ -1,8 +1,9 @@
 import NeuroODE
 
 /// SPEC's evidence-integration task as a training problem: a recurrent Morris–Lecar network
-/// (`snic`) reads 50 tokens, each held `tokenDuration` ms, and reports through an affine readout
-/// of its synaptic outputs averaged over the last 10 ms which evidence token was most frequent.
+/// (`snic` for case A, `snicExplosive` for case B's "explosive spikes") reads 50 tokens, each
+/// held `tokenDuration` ms, and reports through an affine readout of its synaptic outputs
+/// averaged over the last 10 ms which evidence token was most frequent.
 ///
 /// θ = W_in (N × 50), W_rec (N × N), W_out (3 × N), b_out (3), initialized as SPEC says (the
 /// per-neuron bias, gain and I_bias stay at the network's defaults). Iteration k trains on
@@ -15,6 +16,9 @@ public struct EvidenceTask: TrainingProblem {
         public var batchSize: Int
         /// How long each token is held (ms): 6 for SPEC's cases A/B (300 ms), 20 for case C (1 s).
         public var tokenDuration: Double
+        /// The neuron of every unit: `snic` for SPEC's cases A and C, `snicExplosive` (φ × 2, the
+        /// largest speed-up that still fires at the network's currents) for case B.
+        public var neuronPreset: MorrisLecar.Preset
         public var testTrials: Int
         /// Evaluate the test accuracy every this many iterations: a test pass costs about as much
         /// as testTrials / batchSize forward solves of a minibatch.
@@ -27,13 +31,14 @@ public struct EvidenceTask: TrainingProblem {
         public var sigma: Double
 
         public init(
-            neurons: Int, batchSize: Int, tokenDuration: Double, testTrials: Int, evaluationInterval: Int = 5,
-            objective: String = "cross-entropy",
+            neurons: Int, batchSize: Int, tokenDuration: Double, neuronPreset: MorrisLecar.Preset = .snic,
+            testTrials: Int, evaluationInterval: Int = 5, objective: String = "cross-entropy",
             stepSize: Double = 0.1, iterations: Int, learningRate: Double = 5e-3, samples: Int, sigma: Double = 0.1
         ) {
             self.neurons = neurons
             self.batchSize = batchSize
             self.tokenDuration = tokenDuration
+            self.neuronPreset = neuronPreset
             self.testTrials = testTrials
             self.evaluationInterval = evaluationInterval
             self.objective = objective
@@ -93,7 +98,8 @@ public struct EvidenceTask: TrainingProblem {
 
     public func initialParameters(seed: UInt64) throws -> [Double] {
         let task = try makeTask(trials: 0..<1, split: .training, voltageStream: [4, 0], seed: seed)
-        let network = try MorrisLecarNetwork.seeded(neurons: neurons, input: task.system.input, seed: seed)
+        let network = try MorrisLecarNetwork.seeded(
+            neurons: neurons, input: task.system.input, seed: seed, preset: configuration.neuronPreset)
         let weights = neurons * (EvidenceDataset.channels + neurons)
         return Array(network.defaultParameters[0..<weights]) + task.loss.seededParameters(seed: seed)
     }
@@ -133,7 +139,7 @@ public struct EvidenceTask: TrainingProblem {
         // The weights are θ's to set; these placeholders only give the network its shape.
         let network = try MorrisLecarNetwork(
             neurons: n, input: input, inputWeights: [Double](repeating: 0, count: n * EvidenceDataset.channels),
-            recurrentWeights: [Double](repeating: 0, count: n * n),
+            recurrentWeights: [Double](repeating: 0, count: n * n), preset: configuration.neuronPreset,
             initialState: v0 + [Double](repeating: MorrisLecarNetwork.restingGate, count: count))
         let loss = try EvidenceReadoutLoss(
             neurons: n, labels: labels, endTime: span, window: Self.readoutWindow, synapse: network.synapse, objective: objective)
