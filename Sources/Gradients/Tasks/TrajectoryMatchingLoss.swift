@@ -21,6 +21,8 @@ public struct TrajectoryMatchingLoss: TaskLoss {
     /// Which components are compared (default: all).
     public let components: [Int]
 
+    /// Compares the trajectory at `times` with `targets` (row-major, `dimension` entries per time).
+    /// Traps unless there is one target row per time. `components` defaults to all.
     public init(times: [Double], targets: [Double], dimension: Int, metric: Metric = .meanAbsolute,
                 scale: [Double]? = nil, components: [Int]? = nil) {
         precondition(targets.count == times.count * dimension, "one target state per observation time")
