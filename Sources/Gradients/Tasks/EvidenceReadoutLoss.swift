@@ -23,6 +23,7 @@ import NeuroODE
 public struct EvidenceReadoutLoss: TrialSeparableLoss {
     /// The score of the readout against the label.
     public enum Objective: String, Sendable, CaseIterable {
+        /// Softmax cross-entropy of the readout against the label (the default).
         case crossEntropy = "cross-entropy"
         /// L2 distance to the one-hot label, as the paper states.
         case squaredError = "l2"

@@ -5,7 +5,9 @@
 public struct TrajectoryMatchingLoss: TaskLoss {
     /// How residuals are combined: mean absolute (MAE) or mean squared (MSE).
     public enum Metric: String, Sendable, CaseIterable {
+        /// The mean of |residual| over the compared entries (MAE).
         case meanAbsolute = "mae"
+        /// The mean of residual² over the compared entries (MSE).
         case meanSquared = "mse"
     }
 
