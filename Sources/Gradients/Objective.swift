@@ -24,9 +24,12 @@ extension Objective {
 
 /// One evaluation of an ``Objective``.
 public struct ObjectiveEvaluation: Sendable {
+    /// L(θ).
     public var loss: Double
+    /// Right-hand-side evaluations the forward solve took.
     public var rightHandSideEvaluations: Int
 
+    /// An evaluation from its loss and cost.
     public init(loss: Double, rightHandSideEvaluations: Int) {
         self.loss = loss
         self.rightHandSideEvaluations = rightHandSideEvaluations
@@ -43,6 +46,7 @@ public struct GradientEstimate: Sendable {
     /// What the evaluation cost.
     public var report: GradientReport
 
+    /// An estimate from its parts.
     public init(loss: Double, gradient: [Double], report: GradientReport) {
         self.loss = loss
         self.gradient = gradient
@@ -70,6 +74,7 @@ public struct GradientReport: Sendable, Codable, Equatable {
     /// to t₀ (see ``AdjointMethod/recordsRunningGradient``).
     public var runningGradient: [RunningGradientSample] = []
 
+    /// All counters zero and no diagnostics.
     public init() {}
 }
 
@@ -84,6 +89,8 @@ public struct DriftSample: Sendable, Codable, Equatable {
 /// The adjoint's parameter quadrature g(t) = ∫ₜᵀ λᵀ∂f/∂θ ds over the trained system parameters at
 /// `time`: the part of the gradient collected between `time` and the end of the horizon.
 public struct RunningGradientSample: Sendable, Codable, Equatable {
+    /// The diagnostic time.
     public var time: Double
+    /// g(t), one entry per trained system parameter.
     public var gradient: [Double]
 }

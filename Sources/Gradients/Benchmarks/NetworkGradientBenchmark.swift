@@ -12,13 +12,20 @@ import NeuroODE
 /// W_rec, W_out, b_out as SPEC trains them. Only the timing matters here, so the labels need not
 /// match the input. It lives in the library so the generic methods are specialised inside the module.
 public struct NetworkGradientBenchmark: Sendable {
+    /// N, the number of neurons.
     public var neurons: Int
+    /// M, the input dimension.
     public var inputs: Int
+    /// B, the number of trials.
     public var batchSize: Int
+    /// Leapfrog Δt (ms).
     public var stepSize: Double
+    /// Tokens per trial; each is held span/`tokens`.
     public var tokens: Int
+    /// Seed of the input, the network and θ.
     public var seed: UInt64
 
+    /// A benchmark configuration; the defaults are SPEC's evidence network (N = 128, M = 50, B = 64).
     public init(neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, stepSize: Double = 0.1, tokens: Int = 50, seed: UInt64 = 1) {
         self.neurons = neurons
         self.inputs = inputs
@@ -30,14 +37,19 @@ public struct NetworkGradientBenchmark: Sendable {
 
     /// One gradient evaluation.
     public struct Run: Sendable, Codable {
+        /// The gradient method's name.
         public var method: String
+        /// Leapfrog steps of the simulated span.
         public var steps: Int
+        /// Wall time of the evaluation, in seconds.
         public var seconds: Double
         /// The kernel's measurement of the resident memory the evaluation added (nil: unmeasurable).
         public var peakBytes: Int?
         /// What the method keeps for its backward pass.
         public var bytesStored: Int
+        /// L(θ) as the method reports it.
         public var loss: Double
+        /// ‖g‖₂ of the returned gradient (ES: of its estimate).
         public var gradientNorm: Double
         /// Forward solves of the whole network (ES: samples + 1).
         public var forwardSolves: Int

@@ -5,14 +5,23 @@ import NeuroODE
 /// horizon grows (100 ms … 10 s). Stored bytes are what each method keeps for its backward pass;
 /// peak bytes are the kernel's measurement of the resident memory the evaluation added.
 public enum TurnOffScaling {
+    /// One method at one horizon; the optional fields are `nil` when the method failed there.
     public struct Row: Sendable, Codable {
+        /// The gradient method's name.
         public var method: String
+        /// τ (ms).
         public var horizon: Double
+        /// Leapfrog steps of 0.1 ms over the horizon.
         public var steps: Int
+        /// L at I = 100.
         public var loss: Double?
+        /// dL/dI at I = 100 (ES: its estimate of the smoothed loss's derivative).
         public var gradient: Double?
+        /// Bytes of forward state the method kept for its backward pass.
         public var bytesStored: Int?
+        /// Resident memory the evaluation added, as the kernel measured it.
         public var peakBytes: Int?
+        /// Wall time of the evaluation, in seconds.
         public var seconds: Double?
         /// Why the method failed at this horizon (a result, not an omission).
         public var failure: String?

@@ -35,16 +35,27 @@ public struct LossLandscape: Sendable {
 
     /// How many jobs of a scan failed, and the first error met (in job order).
     public struct Failures: Sendable {
+        /// The number of failed jobs.
         public var count = 0
+        /// The first failure's description, in job order.
         public var first: String?
     }
 
+    /// The scanned values u.
     public var values: [Double]
+    /// σ of the Gaussian smoothing, in the scanned parameter's units.
     public var sigma: Double
+    /// The Gauss–Hermite nodes and weights of the smoothing sums.
     public var rule: GaussHermiteRule
+    /// The gradient methods evaluated at every scanned value.
     public var methods: [any GradientMethod]
+    /// Worker threads (at least 1); the scan is bit-identical for any count.
     public var threads: Int
 
+    /// A scan of `values` with smoothing scale `sigma` and a `nodes`-point Gauss–Hermite rule.
+    ///
+    /// - Throws: `TrainingError` for a σ that is not finite and positive, no or non-finite values,
+    ///   or an invalid node count.
     public init(values: [Double], sigma: Double, nodes: Int, methods: [any GradientMethod],
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws(TrainingError) {
         guard sigma.isFinite, sigma > 0 else {

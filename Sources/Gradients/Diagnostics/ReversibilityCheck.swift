@@ -15,14 +15,19 @@ import NeuroODE
 /// The backward pass restarts at each sampling time from the state reached, so a failure is
 /// located within one sampling interval and the samples before it are kept.
 public enum ReversibilityCheck {
+    /// The forward and backward states at one sampling time.
     public struct Sample: Sendable {
+        /// The sampling time.
         public var time: Double
+        /// y_forward(t).
         public var forward: [Double]
+        /// y_backward(t), integrated back from y(T).
         public var backward: [Double]
         /// ‖backward − forward‖₂.
         public var distance: Double
     }
 
+    /// The result of a check: the samples reached and where the backward solve failed, if it did.
     public struct Outcome: Sendable {
         /// From T down to the earliest time reached.
         public var samples: [Sample]

@@ -6,6 +6,7 @@ import NeuroODE
 ///
 /// The stages come from `DormandPrinceTableau.advance`, the same function the integrator uses.
 public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteForwardMap {
+    /// The system whose right-hand side the stages evaluate.
     public let system: System
     public let dimension: Int
     private let times: [Double]

@@ -13,6 +13,7 @@ import NeuroODE
 /// the index): that lets the compiler vectorise them, which it cannot do while every access
 /// reloads a property and checks an index sum for overflow.
 public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwardMap {
+    /// The conductance-based system the map steps.
     public let system: System
     public let dimension: Int
     public let stepCount: Int

@@ -46,6 +46,17 @@ public struct AdjointMethod: GradientMethod {
     /// Whether to record the running parameter gradient at the diagnostic times.
     public var recordsRunningGradient: Bool
 
+    /// An adjoint estimator.
+    ///
+    /// - Parameters:
+    ///   - variant: `.full` (backsolve, constant memory) or `.partial` (stored forward trajectory).
+    ///     The full adjoint integrates y backward from y(T): on irreversible (dissipative, spiking)
+    ///     systems that backward solve diverges and the gradient is wrong, so check the reported drift.
+    ///   - backwardIntegrator: the backward-pass integrator; it must support backward spans (dopri5
+    ///     or CVODE). Unused when the task's forward integrator is CVODE and the variant is partial.
+    ///   - diagnosticPoints: how many evenly spaced times the drift (and running gradient) are reported at.
+    ///   - cvodesOptions: settings of the CVODES adjoint path.
+    ///   - recordsRunningGradient: whether to report the running parameter gradient.
     public init(
         variant: Variant, backwardIntegrator: any Integrator, diagnosticPoints: Int = 100,
         cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options(), recordsRunningGradient: Bool = false

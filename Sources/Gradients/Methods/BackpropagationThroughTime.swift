@@ -39,6 +39,8 @@ public struct BackpropagationThroughTime: GradientMethod {
     /// Cores a batch of independent trials is spread over.
     public var threads: Int
 
+    /// A BPTT estimator storing the states `checkpointing` asks for and spreading independent trials
+    /// over `threads` cores (at least 1).
     public init(checkpointing: Checkpointing = .none, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.checkpointing = checkpointing
         self.threads = max(1, threads)

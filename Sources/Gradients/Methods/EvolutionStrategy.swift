@@ -36,6 +36,11 @@ public struct EvolutionStrategy: GradientMethod {
     /// Worker threads for the samples; the result is bit-identical for every count.
     public var threads: Int
 
+    /// An ES estimator with `samples` forward solves per estimate at scale `sigma`.
+    ///
+    /// It estimates the gradient of the smoothed loss E[L(θ + σε)], not of L itself: the two differ
+    /// by O(σ²) for smooth losses and arbitrarily where L has features finer than σ (spikes). The
+    /// estimate's noise falls as 1/√S. `threads` is clamped to at least 1.
     public init(samples: Int = 100, sigma: Double = 0.1, sampling: Sampling = .mirrored, rankShaping: Bool = false,
                 seed: UInt64 = 0, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.samples = samples

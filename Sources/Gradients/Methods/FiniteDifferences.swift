@@ -13,6 +13,7 @@ public struct FiniteDifferences: GradientMethod {
     /// Worker threads for the probes; the result does not depend on the count.
     public var threads: Int
 
+    /// Central differences with relative step `step`, over `threads` cores (at least 1).
     public init(step: Double = 1e-5, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.step = step
         self.threads = max(1, threads)

@@ -17,6 +17,7 @@ public struct Adam: Optimizer {
     private var secondMoment: [Double] = []
     private var stepCount = 0
 
+    /// Adam (or AdamW when `weightDecay` > 0) with PyTorch's default hyperparameters.
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
                 epsilon: Double = 1e-8, weightDecay: Double = 0) {
         self.learningRate = learningRate

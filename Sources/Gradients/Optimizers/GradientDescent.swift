@@ -7,6 +7,7 @@ public struct GradientDescent: Optimizer {
     public var momentum: Double
     private var velocity: [Double] = []
 
+    /// Gradient descent with step `learningRate` and momentum μ = `momentum`.
     public init(learningRate: Double, momentum: Double = 0) {
         self.learningRate = learningRate
         self.momentum = momentum

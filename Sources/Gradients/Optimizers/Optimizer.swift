@@ -34,6 +34,7 @@ public struct SafeguardedOptimizer<Base: Optimizer>: Sendable, Codable {
     /// Updates skipped because the gradient was not finite.
     public private(set) var skippedSteps = 0
 
+    /// Wraps `base`, clipping gradients longer than `maxGradientNorm` (never when `nil`).
     public init(_ base: Base, maxGradientNorm: Double? = nil) {
         self.base = base
         self.maxGradientNorm = maxGradientNorm

@@ -8,6 +8,7 @@ public struct RMSprop: Optimizer {
     public var epsilon: Double
     private var meanSquare: [Double] = []
 
+    /// RMSprop with the given η, α and ε.
     public init(learningRate: Double = 1e-2, decay: Double = 0.99, epsilon: Double = 1e-8) {
         self.learningRate = learningRate
         self.decay = decay

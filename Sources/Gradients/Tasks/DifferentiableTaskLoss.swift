@@ -35,20 +35,25 @@ public protocol DifferentiableTaskLoss: TaskLoss {
 }
 
 extension DifferentiableTaskLoss {
+    /// Default: no running cost.
     public var hasRunningCost: Bool { false }
 
+    /// Default: 0.
     @differentiable(reverse, wrt: state)
     public func runningCost(at t: Double, state: [Double]) -> Double { 0 }
 
+    /// Default: 0.
     @differentiable(reverse, wrt: (state, parameters))
     public func observationCost(at index: Int, time: Double, state: [Double], parameters: [Double]) -> Double { 0 }
 
+    /// One integrand (the running cost) when ``hasRunningCost``, otherwise none.
     public var integrandCount: Int { hasRunningCost ? 1 : 0 }
 
     public func evaluateIntegrands(at t: Double, state: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {
         values[0] = runningCost(at: t, state: Array(state))
     }
 
+    /// Adds the running cost's state gradient, by reverse-mode automatic differentiation.
     public func accumulateIntegrandPullback(
         at t: Double, state: UnsafeBufferPointer<Double>, cotangent: UnsafeBufferPointer<Double>,
         into stateCotangent: UnsafeMutableBufferPointer<Double>
@@ -58,6 +63,7 @@ extension DifferentiableTaskLoss {
         for (i, value) in gradient.base.enumerated() { stateCotangent[i] += cotangent[0] * value }
     }
 
+    /// Φ = Q (if there is a running cost) + Σₖ observationCost(k, tₖ, yₖ, θ_L).
     public func value(integrals: [Double], observations: [Double], parameters: [Double]) -> Double {
         var total = hasRunningCost ? integrals[0] : 0
         let n = observationTimes.isEmpty ? 0 : observations.count / observationTimes.count
@@ -67,6 +73,8 @@ extension DifferentiableTaskLoss {
         return total
     }
 
+    /// Φ and its partials, the observation costs differentiated by reverse-mode automatic
+    /// differentiation (allocates per observation: not for hot paths).
     public func valueAndGradient(integrals: [Double], observations: [Double], parameters: [Double]) -> LossGradient {
         var total = hasRunningCost ? integrals[0] : 0
         var observationBar = [Double](repeating: 0, count: observations.count)

@@ -21,13 +21,17 @@ import NeuroODE
 /// The window's start is compared with a tolerance of 1e-9 relative, so a step that lands on it
 /// up to rounding of t₀ + n·Δt belongs to it whatever that rounding.
 public struct EvidenceReadoutLoss: TrialSeparableLoss {
+    /// The score of the readout against the label.
     public enum Objective: String, Sendable, CaseIterable {
+        /// Softmax cross-entropy of the readout against the label (the default).
         case crossEntropy = "cross-entropy"
         /// L2 distance to the one-hot label, as the paper states.
         case squaredError = "l2"
     }
 
+    /// N, the neurons whose synaptic outputs the readout averages.
     public let neurons: Int
+    /// C, the number of classes (3 for the evidence task).
     public let classes: Int
     /// One label in `0..<classes` per trial; their count is the batch size B.
     public let labels: [Int]
@@ -35,12 +39,18 @@ public struct EvidenceReadoutLoss: TrialSeparableLoss {
     public let endTime: Double
     /// The averaging window at the end of the span (ms).
     public let window: Double
+    /// T(V), the output function averaged over the window; it should match the network's.
     public let synapse: SynapticOutput
+    /// Cross-entropy (default) or squared error.
     public let objective: Objective
     /// The divisor of the mean over trials: B, or the whole batch's B for a part made by
     /// ``restricted(toTrials:)``.
     public private(set) var averagedTrials: Int
 
+    /// The loss of a batch with one label per trial.
+    ///
+    /// - Throws: `ODEError` for non-positive `neurons` or `classes`, no labels, a label outside
+    ///   `0..<classes`, a non-finite `endTime`, or a window (ms) that is not finite and positive.
     public init(
         neurons: Int, labels: [Int], endTime: Double, window: Double = 10, classes: Int = 3,
         synapse: SynapticOutput = .authorsNetwork, objective: Objective = .crossEntropy

@@ -10,6 +10,7 @@ public struct MeanActivityLoss: TaskLoss {
     /// τ, the averaging horizon (ms).
     public var horizon: Double
 
+    /// The mean of `output` over the potentials at `voltageIndices`, averaged over `horizon` ms.
     public init(output: SynapticOutput = .paper, voltageIndices: [Int] = [0], horizon: Double) {
         self.output = output
         self.voltageIndices = voltageIndices

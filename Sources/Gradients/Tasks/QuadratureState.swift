@@ -6,9 +6,12 @@ import NeuroODE
 /// fixed grid differs from the loss's by the quadrature error (2 % on the 200 ms turn-off task with
 /// dopri5 at rtol 1e-8). The leapfrog keeps the trapezoid sum, which is its scheme's own discrete loss.
 public struct QuadratureAugmentedSystem<Base: ODESystem, Loss: TaskLoss>: ODESystem {
+    /// The original system, whose state comes first.
     public let base: Base
+    /// The loss whose running integrands r(t, y) become the extra state q.
     public let loss: Loss
 
+    /// `base` augmented with one quadrature component per integrand of `loss` (starting at 0).
     public init(base: Base, loss: Loss) {
         self.base = base
         self.loss = loss
@@ -84,14 +87,17 @@ extension QuadratureAugmentedSystem: JacobianProviding where Base: JacobianProvi
 /// The loss of the augmented task: Q is read from the quadrature state at the end of the span,
 /// presented as one more observation, so Φ and its gradient pass through unchanged.
 public struct QuadratureObservedLoss<Base: TaskLoss>: TaskLoss {
+    /// The loss of the original task.
     public let base: Base
     /// Dimension of the original state.
     public let dimension: Int
+    /// T, where Q is read from the quadrature state.
     public let endTime: Double
     public let observationTimes: [Double]
     /// Whether the base already observes the end time (then that row also carries Q).
     private let sharesEndRow: Bool
 
+    /// Wraps `base`, observing the augmented state at `endTime` as well (once, if `base` already does).
     public init(base: Base, dimension: Int, endTime: Double) {
         self.base = base
         self.dimension = dimension

@@ -4,6 +4,7 @@ public struct StateIntegralLoss: TaskLoss {
     /// w, one weight per state component.
     public var weights: [Double]
 
+    /// G = ∫ wᵀy dt with `weights` w, one per state component.
     public init(weights: [Double]) {
         self.weights = weights
     }

@@ -43,6 +43,7 @@ public struct LossGradient: Sendable {
     /// ∂Φ/∂θ_L, one entry per loss parameter.
     public var parameters: [Double]
 
+    /// Bundles Φ and its partials.
     public init(value: Double, integrals: [Double], observations: [Double], parameters: [Double]) {
         self.value = value
         self.integrals = integrals
@@ -52,14 +53,18 @@ public struct LossGradient: Sendable {
 }
 
 extension TaskLoss {
+    /// Default: no running integrands.
     public var integrandCount: Int { 0 }
     public func evaluateIntegrands(at t: Double, state: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {}
     public func accumulateIntegrandPullback(
         at t: Double, state: UnsafeBufferPointer<Double>, cotangent: UnsafeBufferPointer<Double>,
         into stateCotangent: UnsafeMutableBufferPointer<Double>) {}
+    /// Default: no observations.
     public var observationTimes: [Double] { [] }
+    /// Default: no trainable loss parameters.
     public var parameterNames: [String] { [] }
 
+    /// Default: the value of ``valueAndGradient(integrals:observations:parameters:)``.
     public func value(integrals: [Double], observations: [Double], parameters: [Double]) -> Double {
         valueAndGradient(integrals: integrals, observations: observations, parameters: parameters).value
     }

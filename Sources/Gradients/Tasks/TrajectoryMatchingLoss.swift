@@ -5,7 +5,9 @@
 public struct TrajectoryMatchingLoss: TaskLoss {
     /// How residuals are combined: mean absolute (MAE) or mean squared (MSE).
     public enum Metric: String, Sendable, CaseIterable {
+        /// The mean of |residual| over the compared entries (MAE).
         case meanAbsolute = "mae"
+        /// The mean of residual² over the compared entries (MSE).
         case meanSquared = "mse"
     }
 
@@ -21,6 +23,8 @@ public struct TrajectoryMatchingLoss: TaskLoss {
     /// Which components are compared (default: all).
     public let components: [Int]
 
+    /// Compares the trajectory at `times` with `targets` (row-major, `dimension` entries per time).
+    /// Traps unless there is one target row per time. `components` defaults to all.
     public init(times: [Double], targets: [Double], dimension: Int, metric: Metric = .meanAbsolute,
                 scale: [Double]? = nil, components: [Int]? = nil) {
         precondition(targets.count == times.count * dimension, "one target state per observation time")

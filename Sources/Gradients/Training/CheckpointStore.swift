@@ -9,8 +9,10 @@ import Foundation
 /// truncation and bit rot are detected rather than resumed from. Non-finite numbers (the loss of a
 /// failed iteration) are written as the strings "nan", "inf", "-inf".
 public struct CheckpointStore: Sendable {
+    /// The directory the checkpoint files live in; created on the first save.
     public let directory: String
 
+    /// A store in `directory`; nothing is touched on disk until the first save.
     public init(directory: String) {
         self.directory = directory
     }

@@ -21,15 +21,21 @@ import NeuroODE
 ///
 /// **Progress** goes to the `onEvent` callback only; the library prints nothing.
 public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
+    /// What is trained: its tasks, initial θ, held-out metric and target.
     public let problem: Problem
+    /// The gradient estimator (BPTT, adjoint, ES, finite differences).
     public let method: any GradientMethod
     /// The method's settings in words; part of the run's identity, so a checkpoint is not resumed
     /// under other settings.
     public let methodSettings: String
+    /// The update rule, before the trainer's safeguards (clipping, skipped non-finite steps) wrap it.
     public let optimizer: Base
+    /// Length, seed, cadences and fault handling.
     public let configuration: TrainerConfiguration
+    /// Where checkpoints are written, or `nil` to keep the rollback point in memory only.
     public let checkpoints: CheckpointStore?
 
+    /// A trainer; `configuration` is validated when a run starts, not here.
     public init(
         problem: Problem, method: any GradientMethod, methodSettings: String = "", optimizer: Base,
         configuration: TrainerConfiguration, checkpoints: CheckpointStore? = nil

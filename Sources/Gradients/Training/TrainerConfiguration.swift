@@ -19,6 +19,7 @@ public struct TrainerConfiguration: Sendable, Codable, Equatable {
     /// The factor applied to the learning rate at each rollback.
     public var learningRateFactor: Double
 
+    /// A configuration; ``validate()`` checks it (the ``Trainer`` does so before every run).
     public init(
         iterations: Int, seed: UInt64 = 0, evaluationInterval: Int = 10, maxGradientNorm: Double? = nil,
         checkpointInterval: Int = 10, failuresBeforeRollback: Int = 3, maximumRollbacks: Int = 5,

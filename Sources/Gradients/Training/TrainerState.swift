@@ -6,20 +6,27 @@ public struct TrainerState<Base: Optimizer>: Sendable, Codable {
     public struct Snapshot: Sendable, Codable {
         /// Iterations completed when the snapshot was taken.
         public var iteration: Int
+        /// θ at the snapshot.
         public var parameters: [Double]
+        /// The optimizer, moments included, at the snapshot.
         public var optimizer: SafeguardedOptimizer<Base>
     }
 
+    /// The run this state belongs to; a checkpoint resumes only under an equal identity.
     public var identity: TrainingRunIdentity
     /// The next iteration to run (= iterations completed).
     public var nextIteration: Int
+    /// The current θ.
     public var parameters: [Double]
+    /// The optimizer with its current moments and learning rate.
     public var optimizer: SafeguardedOptimizer<Base>
+    /// One record per iteration run so far, in order.
     public var log: [TrainingRecord]
     /// Wall-clock seconds spent training, over every session.
     public var elapsed: Double
     /// Failed iterations since the last successful update.
     public var consecutiveFailures: Int
+    /// Rollbacks performed so far.
     public var rollbacks: Int
     /// Where a rollback returns to: the state at the last checkpoint taken without pending failures.
     public var lastGood: Snapshot
@@ -34,6 +41,8 @@ public struct TrainerState<Base: Optimizer>: Sendable, Codable {
     private var bestCheckpointIteration: Int?
     private var bestCheckpointScore: Double
 
+    /// The state before the first iteration: θ and the optimizer as given, an empty log, and the
+    /// initial θ as the rollback point.
     public init(identity: TrainingRunIdentity, parameters: [Double], optimizer: SafeguardedOptimizer<Base>) {
         self.identity = identity
         nextIteration = 0
@@ -52,17 +61,24 @@ public struct TrainerState<Base: Optimizer>: Sendable, Codable {
 /// What makes two training runs the same run: a checkpoint is only resumed by a run with equal
 /// identity (the iteration count may grow, so a finished run can be extended).
 public struct TrainingRunIdentity: Sendable, Codable, Equatable {
+    /// The problem's name.
     public var problem: String
     /// The problem's configuration, as JSON.
     public var configuration: String
+    /// The gradient method's name.
     public var method: String
     /// The method's settings in words, as the caller describes them.
     public var methodSettings: String
+    /// The optimizer's name.
     public var optimizer: String
+    /// The training seed.
     public var seed: UInt64
+    /// The length of θ.
     public var parameterCount: Int
+    /// The gradient clipping threshold, or `nil` for none.
     public var maxGradientNorm: Double?
 
+    /// An identity from its fields (``Trainer`` builds its own from its problem, method and settings).
     public init(
         problem: String, configuration: String, method: String, methodSettings: String, optimizer: String,
         seed: UInt64, parameterCount: Int, maxGradientNorm: Double?

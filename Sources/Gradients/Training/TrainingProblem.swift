@@ -38,7 +38,9 @@ public protocol TrainingProblem: Sendable {
 }
 
 extension TrainingProblem {
+    /// Default: no held-out metric.
     public var testMetric: TestMetric? { nil }
+    /// Default: throws `TrainingError.unsupported`, as there is no held-out metric.
     public func evaluateTestMetric(at theta: [Double], seed: UInt64) throws -> Double {
         throw TrainingError.unsupported("\(name) has no held-out metric")
     }
@@ -46,9 +48,12 @@ extension TrainingProblem {
 
 /// A held-out measure of a parameter vector: its name in result files and which way is better.
 public struct TestMetric: Sendable, Codable, Equatable {
+    /// The metric's name in logs and result files (for example `test_accuracy`).
     public var name: String
+    /// Whether larger values are better (accuracy) rather than smaller (error).
     public var higherIsBetter: Bool
 
+    /// A metric named `name`, better when higher if `higherIsBetter`.
     public init(name: String, higherIsBetter: Bool) {
         self.name = name
         self.higherIsBetter = higherIsBetter
@@ -57,16 +62,22 @@ public struct TestMetric: Sendable, Codable, Equatable {
 
 /// The level at which a problem counts as solved, on the training loss or on the held-out metric.
 public struct TrainingTarget: Sendable, Codable, Equatable {
+    /// Which logged quantity the target applies to.
     public enum Quantity: String, Sendable, Codable {
+        /// The training loss, measured at θ before each update.
         case loss
+        /// The held-out metric, on the iterations where it is evaluated.
         case testMetric
     }
 
+    /// The logged quantity compared with `threshold`.
     public var quantity: Quantity
+    /// The level that counts as solved.
     public var threshold: Double
     /// Whether the quantity must rise to the threshold (accuracy) rather than fall below it (loss).
     public var higherIsBetter: Bool
 
+    /// A target on `quantity` at `threshold`.
     public init(quantity: Quantity, threshold: Double, higherIsBetter: Bool) {
         self.quantity = quantity
         self.threshold = threshold
@@ -83,14 +94,18 @@ public struct TrainingTarget: Sendable, Codable, Equatable {
 
 /// Per-problem defaults of the training loop and of the forward-only method.
 public struct TrainingDefaults: Sendable, Codable {
+    /// The default update rule and learning rate.
     public var optimizer: OptimizerChoice
+    /// The default number of iterations.
     public var iterations: Int
     /// Evaluate the held-out metric every this many iterations (and at the last).
     public var evaluationInterval: Int
     /// ES samples per iteration and perturbation scale σ in θ's units.
     public var samples: Int
+    /// ES's default perturbation scale σ, in θ's units.
     public var sigma: Double
 
+    /// Defaults from their values.
     public init(optimizer: OptimizerChoice, iterations: Int, evaluationInterval: Int, samples: Int, sigma: Double) {
         self.optimizer = optimizer
         self.iterations = iterations

@@ -5,6 +5,7 @@
 /// seed — one of them interrupted and resumed — have equal logs once those two are set aside
 /// (``deterministicPart``).
 public struct TrainingRecord: Sendable, Codable, Equatable {
+    /// The iteration's index, counted from 0.
     public var iteration: Int
     /// Seconds since training began, summed over every session of a resumed run.
     public var wallTime: Double
@@ -23,6 +24,7 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
     /// What went wrong or was done beyond a plain update (a skip, a rollback), for the log.
     public var event: String?
 
+    /// A record from its fields (the ``Trainer`` fills them).
     public init(
         iteration: Int, wallTime: Double, loss: Double, testMetric: Double?, gradientNorm: Double,
         learningRate: Double, bytesStored: Int, peakBytes: Int?, event: String?

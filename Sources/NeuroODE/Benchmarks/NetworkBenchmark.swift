@@ -10,16 +10,26 @@ import Foundation
 /// together with the time the `dgemm` calls alone take for the same number of steps and the same
 /// split, which bounds what any element-wise optimisation can still gain.
 public struct NetworkBenchmark: Sendable {
+    /// N, the number of neurons.
     public var neurons: Int
+    /// M, the input dimension.
     public var inputs: Int
+    /// B, the number of trials simulated together.
     public var batchSize: Int
+    /// Leapfrog steps per run.
     public var steps: Int
+    /// Timed runs; the median is reported.
     public var repeats: Int
+    /// Worker threads: the batch is split into at most this many trial groups.
     public var threads: Int
+    /// Δt (ms).
     public var stepSize: Double
+    /// How long each input token is held (ms).
     public var tokenDuration: Double
+    /// Seed of the random input and network weights.
     public var seed: UInt64
 
+    /// A benchmark configuration; the defaults are the evidence task's shape (N = 128, M = 50, B = 64).
     public init(
         neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, steps: Int = 3000, repeats: Int = 5,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount, stepSize: Double = 0.1,
@@ -36,6 +46,7 @@ public struct NetworkBenchmark: Sendable {
         self.seed = seed
     }
 
+    /// The timings of one benchmark.
     public struct Measurement: Sendable {
         /// Wall time of each run, in seconds.
         public var runSeconds: [Double]
@@ -46,8 +57,11 @@ public struct NetworkBenchmark: Sendable {
         /// Mean membrane potential at the end of the run (a sanity value: it must be finite).
         public var finalMeanVoltage: Double
 
+        /// The median run time, in seconds.
         public var medianSeconds: Double { Self.median(runSeconds) }
+        /// The median time of the matrix products alone, in seconds.
         public var medianMatrixProductSeconds: Double { Self.median(matrixProductSeconds) }
+        /// Throughput: neuron-steps per second of the median run.
         public var neuronStepsPerSecond: Double { Double(neuronSteps) / medianSeconds }
         /// Fraction of the run spent in `dgemm` (estimated from the separate product timing).
         public var matrixProductShare: Double { medianMatrixProductSeconds / medianSeconds }
@@ -59,6 +73,7 @@ public struct NetworkBenchmark: Sendable {
         }
     }
 
+    /// Runs the benchmark; throws ``ODEError`` for a non-positive step, repeat or thread count.
     public func run() throws(ODEError) -> Measurement {
         guard steps > 0 else { throw .invalidParameter(name: "steps", value: Double(steps), reason: "must be positive") }
         guard repeats > 0 else { throw .invalidParameter(name: "repeats", value: Double(repeats), reason: "must be positive") }

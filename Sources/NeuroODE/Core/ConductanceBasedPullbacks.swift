@@ -30,5 +30,6 @@ public protocol ConductanceBasedPullbacks: ConductanceBasedSystem {
 }
 
 extension ConductanceBasedPullbacks {
+    /// Default: no scratch.
     public var pullbackScratchCount: Int { 0 }
 }

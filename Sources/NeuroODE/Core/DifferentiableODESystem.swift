@@ -15,6 +15,8 @@ public protocol DifferentiableODESystem: VectorJacobianProviding {
 }
 
 extension DifferentiableODESystem {
+    /// Evaluates ``derivative(at:state:parameters:)``, copying through arrays (it allocates per call);
+    /// throws ``ODEError/dimensionMismatch(what:expected:actual:)`` if it returns the wrong length.
     public func evaluateRightHandSide(
         at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
         into result: UnsafeMutableBufferPointer<Double>
@@ -26,6 +28,8 @@ extension DifferentiableODESystem {
         for i in value.indices { result[i] = value[i] }
     }
 
+    /// The pullback of ``derivative(at:state:parameters:)`` by Swift's reverse-mode automatic
+    /// differentiation, built per call (slow: for tests and prototypes, not hot paths).
     public func accumulatePullback(
         at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
         cotangent: UnsafeBufferPointer<Double>,

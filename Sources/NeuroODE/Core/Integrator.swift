@@ -18,6 +18,7 @@ public protocol Integrator: Sendable {
 }
 
 extension Integrator {
+    /// Default: `self`, for integrators whose settings do not depend on the dimension.
     public func appendingComponents(_ count: Int) -> Self { self }
 }
 

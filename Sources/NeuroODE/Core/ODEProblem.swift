@@ -14,6 +14,10 @@ public struct ODEProblem<System: ODESystem>: Sendable {
     /// The end of the span; may be before t₀ for integrators that run backward (dopri5, CVODE).
     public let endTime: Double
 
+    /// Builds and validates a problem; `nil` state or parameters take the system's defaults.
+    ///
+    /// - Throws: ``ODEError`` naming the first bad value: a wrong length, a non-finite entry, a
+    ///   parameter outside the model's domain (``ODESystem/validate(parameters:)``), or a non-finite span.
     public init(
         system: System,
         initialState: [Double]? = nil,

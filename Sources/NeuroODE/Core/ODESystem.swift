@@ -38,8 +38,12 @@ public protocol ODESystem: Sendable {
 }
 
 extension ODESystem {
+    /// Default: `y0`, `y1`, … in state order.
     public var stateNames: [String] { (0..<dimension).map { "y\($0)" } }
+    /// Default: none (the system has no membrane potentials).
     public var voltageIndices: [Int] { [] }
+    /// Default: every finite parameter vector is accepted (lengths and finiteness are checked by
+    /// ``ODEProblem`` itself).
     public func validate(parameters: [Double]) throws(ODEError) {}
 
     /// The index of a named parameter, or a typed error naming the unknown name.

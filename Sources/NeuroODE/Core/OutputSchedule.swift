@@ -36,10 +36,12 @@ public enum OutputSchedule: Sendable, Equatable {
 /// Spike detection: upward crossings of `threshold` by the listed state variables, with the
 /// crossing time linearly interpolated inside the step in which it happened.
 public struct SpikeDetection: Sendable, Equatable {
+    /// The crossing level, in the variables' unit (mV for membrane potentials).
     public var threshold: Double
     /// State indices to watch; `nil` means the system's ``ODESystem/voltageIndices``.
     public var variables: [Int]?
 
+    /// Detects upward crossings of `threshold` by `variables` (the system's voltages when `nil`).
     public init(threshold: Double = 0, variables: [Int]? = nil) {
         self.threshold = threshold
         self.variables = variables

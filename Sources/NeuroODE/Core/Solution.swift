@@ -2,7 +2,9 @@
 public struct Solution: Sendable {
     /// An event that fired: which event function and when.
     public struct Event: Sendable, Equatable, Codable {
+        /// The index of the event function that crossed zero (see ``EventSystem``).
         public var index: Int
+        /// The time the event fired, as located by the integrator.
         public var time: Double
     }
 

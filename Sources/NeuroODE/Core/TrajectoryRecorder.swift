@@ -9,9 +9,13 @@
 /// and finally call ``complete(at:state:)``. Nothing here allocates per step except the growth of
 /// the output arrays themselves.
 public struct TrajectoryRecorder: Sendable {
+    /// The state dimension n of the recorded states.
     public let dimension: Int
+    /// Which states to keep.
     public let schedule: OutputSchedule
+    /// The spike detection level (0 when no spikes are detected).
     public let spikeThreshold: Double
+    /// State indices watched for spikes; empty when spike detection is off.
     public let spikeVariables: [Int]
     private let direction: Double
 
@@ -31,6 +35,15 @@ public struct TrajectoryRecorder: Sendable {
     private var lastIntegrand: [Double]
     private var currentIntegrand: [Double]
 
+    /// A recorder for one solve.
+    ///
+    /// - Parameters:
+    ///   - dimension: the state dimension n.
+    ///   - schedule: which states to keep.
+    ///   - spikes: spike detection, or `nil` for none; its `nil` variables mean `voltageIndices`.
+    ///   - voltageIndices: the system's membrane potentials (``ODESystem/voltageIndices``).
+    ///   - direction: the sign of `endTime − startTime` (≥ 0 counts as forward).
+    ///   - integrand: running costs to integrate by the trapezoid rule over the observed steps.
     public init(dimension: Int, schedule: OutputSchedule, spikes: SpikeDetection?, voltageIndices: [Int], direction: Double,
                 integrand: RunningIntegrand? = nil) {
         self.dimension = dimension
@@ -70,6 +83,8 @@ public struct TrajectoryRecorder: Sendable {
         (stepEnd - t) * direction >= 0
     }
 
+    /// Records the initial state at `t`: the first output of every-step and timed schedules, and the
+    /// starting value of the running integrand. Call once, before the first step.
     public mutating func start(at t: Double, state: UnsafeBufferPointer<Double>) {
         if let integrand {
             lastIntegrand.withUnsafeMutableBufferPointer { integrand.evaluate(t, state, $0) }
@@ -157,12 +172,14 @@ public struct TrajectoryRecorder: Sendable {
 /// the trapezoid rule over the integrator's own steps (second order; for a fixed-step scheme this
 /// is exactly the discrete loss that BPTT differentiates).
 public struct RunningIntegrand: Sendable {
+    /// (t, y, r): writes r(t, y) into the third argument.
     public typealias Function = @Sendable (Double, UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
     /// Number of integrands.
     public let count: Int
     /// Writes r(t, y) into the buffer; must not allocate.
     public let evaluate: Function
 
+    /// `count` integrands evaluated by `evaluate`.
     public init(count: Int, evaluate: @escaping Function) {
         self.count = count
         self.evaluate = evaluate

@@ -46,6 +46,8 @@ public struct CVODE: Integrator {
     /// An upper bound on the internal step, or `nil` for none.
     public var maxStepSize: Double?
 
+    /// Settings only; they are validated when a solve starts, which throws ``ODEError`` naming a bad
+    /// tolerance or step budget.
     public init(
         method: Method = .bdf, relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 1e-10,
         absoluteTolerances: [Double]? = nil, maxSteps: Int = 1_000_000, maxStepSize: Double? = nil

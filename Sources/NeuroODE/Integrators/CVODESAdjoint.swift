@@ -93,8 +93,10 @@ public struct CVODESAdjoint: Sendable {
 
     /// The forward integrator: method, relative and absolute tolerances, step budget, maximum step.
     public var integrator: CVODE
+    /// Checkpointing, quadrature and adjoint tolerances, and the backward step budget.
     public var options: Options
 
+    /// Settings only; ``forward(_:integrand:observationTimes:)`` validates them before it allocates.
     public init(integrator: CVODE, options: Options = Options()) {
         self.integrator = integrator
         self.options = options
@@ -129,19 +131,24 @@ public struct DifferentiableRunningIntegrand: Sendable {
         Double, UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>
     ) -> Void
 
+    /// The running costs r(t, y) integrated by the forward quadratures.
     public let integrand: RunningIntegrand
+    /// The pullback of `integrand` with respect to the state.
     public let pullback: Pullback
 
+    /// Pairs running costs with their state pullback.
     public init(integrand: RunningIntegrand, pullback: @escaping Pullback) {
         self.integrand = integrand
         self.pullback = pullback
     }
 
+    /// The number of running costs.
     public var count: Int { integrand.count }
 }
 
 /// The adjoint at one time of the backward pass.
 public struct CVODESAdjointSample: Sendable, Equatable {
+    /// The time of the sample (a requested report time).
     public var time: Double
     /// λ(t), after any jump at t (the value the backward integration continues from).
     public var cotangent: [Double]
@@ -151,6 +158,7 @@ public struct CVODESAdjointSample: Sendable, Equatable {
 
 /// Work and memory of one adjoint gradient.
 public struct CVODESAdjointStatistics: Sendable, Equatable {
+    /// Counters of the forward (checkpointing) solve.
     public var forward = SolverStatistics()
     /// Counters of the backward problem over all its segments.
     public var backward = SolverStatistics()
@@ -161,9 +169,12 @@ public struct CVODESAdjointStatistics: Sendable, Equatable {
     /// checkpoint interval. Computed from the checkpoints' orders as CVODES lays them out;
     /// vector payloads only, so a slight underestimate.
     public var checkpointBytes = 0
+    /// Evaluations of the running integrand by the forward quadratures.
     public var forwardQuadratureEvaluations = 0
+    /// Evaluations of the backward quadrature integrand λᵀ ∂f/∂θ (and the running-cost pullback).
     public var backwardQuadratureEvaluations = 0
 
+    /// All counters zero.
     public init() {}
 }
 
@@ -175,6 +186,7 @@ public struct CVODESAdjointGradient: Sendable {
     public var parameterGradient: [Double]
     /// λ and y at the requested report times, from T down to t₀.
     public var samples: [CVODESAdjointSample]
+    /// Counters of the forward and backward solves and the checkpoint memory.
     public var statistics: CVODESAdjointStatistics
 }
 

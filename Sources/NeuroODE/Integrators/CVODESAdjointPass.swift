@@ -15,11 +15,15 @@ public final class CVODESAdjointPass {
     private let modelName: String
     /// Q = ∫ r dt over the span, from the forward quadratures (empty without an integrand).
     public let integrals: [Double]
+    /// The times at which ``observations`` were recorded (strictly increasing, inside the span).
     public let observationTimes: [Double]
     /// y at the observation times, row-major.
     public let observations: [Double]
+    /// y(T), the state at the end of the span.
     public let finalState: [Double]
+    /// t₀.
     public let startTime: Double
+    /// T (> t₀: the adjoint runs only on forward spans).
     public let endTime: Double
 
     private let session: CVODESession

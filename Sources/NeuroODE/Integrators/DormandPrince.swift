@@ -51,6 +51,8 @@ public struct DormandPrince: Integrator {
     /// estimated: for convergence tests and for backpropagation through a fixed grid.
     public let fixedStepSize: Double?
 
+    /// An adaptive solver (5th order, error estimated by the embedded 4th-order solution). Settings
+    /// are validated when a solve starts, which throws ``ODEError`` naming the bad value.
     public init(
         relativeTolerance: Double = 1e-6,
         absoluteTolerance: Double = 1e-9,

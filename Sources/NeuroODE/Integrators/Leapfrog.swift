@@ -42,6 +42,9 @@ public struct Leapfrog: Integrator {
     /// Where instantaneous (non-gate) terms see the voltage.
     public let instantaneousVoltage: InstantaneousVoltage
 
+    /// A fixed-step leapfrog with step `stepSize` (model time unit, ms for neurons). It integrates only
+    /// ``ConductanceBasedSystem`` models on forward spans; a step that is not finite and positive, or
+    /// longer than the span, is rejected when a solve starts.
     public init(stepSize: Double = 0.1, instantaneousVoltage: InstantaneousVoltage = .extrapolatedMidpoint) {
         self.stepSize = stepSize
         self.instantaneousVoltage = instantaneousVoltage

@@ -2,9 +2,12 @@
 /// [y⁽¹⁾ | y⁽²⁾ | … | y⁽ᴮ⁾]: a minibatch of trajectories solved (and differentiated) as one ODE,
 /// as the spiral task's windows are. With an adaptive integrator all copies share the steps.
 public struct BatchedSystem<Base: ODESystem>: ODESystem {
+    /// The system each copy integrates; all copies share its parameter vector.
     public let base: Base
+    /// B, the number of stacked copies (at least 1).
     public let batchSize: Int
 
+    /// Stacks `batchSize` copies of `base`; traps unless `batchSize` ≥ 1.
     public init(_ base: Base, batchSize: Int) {
         precondition(batchSize >= 1, "a batch holds at least one copy")
         self.base = base

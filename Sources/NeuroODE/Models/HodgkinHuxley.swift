@@ -22,6 +22,8 @@ import Foundation
 /// stable rest state that a perturbation could fall into. The rate constants are fixed (6.3 °C
 /// kinetics, no temperature factor).
 public struct HodgkinHuxley: ConductanceBasedSystem, JacobianProviding, VectorJacobianProviding {
+    /// The parameter names in vector order: `[C, gNa, gK, gL, ENa, EK, EL, I]`
+    /// (µF/cm², mS/cm² ×3, mV ×3, µA/cm²).
     public static let parameterNames = ["C", "gNa", "gK", "gL", "ENa", "EK", "EL", "I"]
 
     /// The resting potential of the initial state (mV).
@@ -52,6 +54,8 @@ public struct HodgkinHuxley: ConductanceBasedSystem, JacobianProviding, VectorJa
         ]
     }
 
+    /// Requires C > 0 and non-negative conductances; throws ``ODEError/invalidParameter(name:value:reason:)``
+    /// naming the first bad one.
     public func validate(parameters p: [Double]) throws(ODEError) {
         let names = Self.parameterNames
         if !(p[0] > 0) { throw .invalidParameter(name: names[0], value: p[0], reason: "capacitance must be positive") }

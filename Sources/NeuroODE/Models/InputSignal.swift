@@ -57,7 +57,9 @@ extension InputSignal {
 
 /// The same input vector for every trial, for all time.
 public struct ConstantInput: TokenInputSignal {
+    /// u for one trial, one entry per channel.
     public let values: [Double]
+    /// The number of trials, each receiving the same `values`.
     public let batchSize: Int
 
     /// `values` is u for one trial (`channels` entries), repeated across `batchSize` trials.
@@ -88,9 +90,12 @@ public struct ConstantInput: TokenInputSignal {
 public struct TokenSequenceInput: TokenInputSignal {
     public let vocabulary: [Double]
     public let channels: Int
+    /// `sequences[b]` is trial b's token indices into `vocabulary`; all sequences have the same length.
     public let sequences: [[Int]]
+    /// How long each token is held (ms).
     public let tokenDuration: Double
 
+    /// Validates the shapes and token indices; throws ``ODEError`` naming the first bad value.
     public init(vocabulary: [Double], channels: Int, sequences: [[Int]], tokenDuration: Double) throws(ODEError) {
         guard channels > 0 else { throw .dimensionMismatch(what: "input channels", expected: 1, actual: channels) }
         guard !vocabulary.isEmpty, vocabulary.count % channels == 0 else {

@@ -27,12 +27,16 @@
 /// the midpoint variant would judge the refractory switch on an extrapolated clock, which keeps
 /// the total hold but may free V for one step before its last held step.
 public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, JacobianProviding, VectorJacobianProviding {
+    /// The parameter names in vector order: `[tau, EL, R, I, Vth, Vreset]`
+    /// (ms, mV, MΩ·cm², µA/cm², mV, mV).
     public static let parameterNames = ["tau", "EL", "R", "I", "Vth", "Vreset"]
 
     /// Refractory period t_ref (ms); 0 means none, and then the state is V alone.
     public let refractoryPeriod: Double
     public let defaultParameters: [Double]
 
+    /// A LIF neuron with the given default parameters (units as listed in the type overview)
+    /// and refractory period (ms; 0 for none, which makes the state V alone).
     public init(
         timeConstant: Double = 10, restingPotential: Double = -65, resistance: Double = 10,
         current: Double = 2, threshold: Double = -50, resetPotential: Double = -65,
@@ -43,6 +47,7 @@ public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, Jacobi
     }
 
     public var name: String { "lif" }
+    /// Whether `refractoryPeriod` > 0, which adds the refractory clock r to the state.
     public var hasRefractoryPeriod: Bool { refractoryPeriod > 0 }
     public var dimension: Int { hasRefractoryPeriod ? 2 : 1 }
     public var parameterNames: [String] { Self.parameterNames }
@@ -52,6 +57,8 @@ public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, Jacobi
     /// At rest (V = EL), not refractory.
     public var defaultInitialState: [Double] { hasRefractoryPeriod ? [defaultParameters[1], 0] : [defaultParameters[1]] }
 
+    /// Requires a finite, non-negative refractory period, τ > 0 and Vreset < Vth; throws
+    /// ``ODEError/invalidParameter(name:value:reason:)`` naming the first bad one.
     public func validate(parameters p: [Double]) throws(ODEError) {
         guard refractoryPeriod.isFinite, refractoryPeriod >= 0 else {
             throw .invalidParameter(name: "refractoryPeriod", value: refractoryPeriod, reason: "must be finite and non-negative")

@@ -49,11 +49,16 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
     /// 9.95 vs 11.3 mV/ms), so "sharper" here means shorter and more frequent, not faster-rising.
     public static let snicExplosivePhi = 2 * (2.0 / 30.0)
 
+    /// The parameter names in vector order: C (µF/cm²), gL, gCa, gK (mS/cm²), VL, VCa, VK, V1–V4 (mV),
+    /// φ (dimensionless rate factor) and I (µA/cm²).
     public static let parameterNames = ["C", "gL", "gCa", "gK", "VL", "VCa", "VK", "V1", "V2", "V3", "V4", "phi", "I"]
 
+    /// The parameter set that produced ``defaultParameters``.
     public let preset: Preset
     public let defaultParameters: [Double]
 
+    /// A neuron with the constants of `preset` and, if given, the injected current `current`
+    /// (µA/cm²) in place of the preset's own (100 for `hopf`/`explosive`, 40 for `snic`/`snicExplosive`).
     public init(preset: Preset = .hopf, current: Double? = nil) {
         self.preset = preset
         var p: [Double] = [20, 2, 4, 8, -60, 120, -84, -1.2, 18]
@@ -76,6 +81,8 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
     /// The turn-off task's initial state (SPEC): a point on the I = 100 limit cycle.
     public var defaultInitialState: [Double] { [-41.84, 0.5282] }
 
+    /// Requires C > 0, non-negative conductances, positive slope factors V2, V4 and φ > 0; throws
+    /// ``ODEError/invalidParameter(name:value:reason:)`` naming the first bad one.
     public func validate(parameters p: [Double]) throws(ODEError) {
         try Self.validateNeuronParameters(p, offset: 0)
     }

@@ -46,9 +46,11 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     public let batchSize: Int
     /// The first trial of `input` simulated here (non-zero for the parts made by ``splitBatch(into:)``).
     public let firstTrial: Int
+    /// The Morris–Lecar parameter set shared by every neuron.
     public let neuronPreset: MorrisLecar.Preset
     /// C, gL, gCa, gK, VL, VCa, VK, V1, V2, V3, V4, φ (``MorrisLecar/parameterNames-swift.type.property`` without I).
     public let neuronConstants: [Double]
+    /// The output function T(V) through which neurons feed back via W_rec.
     public let synapse: SynapticOutput
     /// The input of the whole batch; this network reads trials `firstTrial ..< firstTrial + batchSize`.
     public let input: any InputSignal

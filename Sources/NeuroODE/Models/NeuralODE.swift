@@ -17,6 +17,7 @@ import Foundation
 public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
     /// The hidden-layer nonlinearity.
     public enum Activation: String, Sendable, CaseIterable {
+        /// The hyperbolic tangent.
         case tanh
         /// The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)) (not the tanh approximation).
         case gelu
@@ -24,17 +25,22 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
 
     /// The fixed map g applied to the state before the network.
     public enum InputMap: String, Sendable, CaseIterable {
+        /// g(y) = y: the network sees the state itself.
         case identity
         /// g(y) = y³ componentwise: the spiral task's truth is cubic in y, so the network only
         /// has to learn a linear map.
         case cube
     }
 
+    /// Layer widths from input to output; the first and last equal the state dimension.
     public let layerSizes: [Int]
+    /// The nonlinearity after every hidden layer (and the output layer if `finalActivation`).
     public let activation: Activation
+    /// The fixed map g applied to the state before the first layer.
     public let inputMap: InputMap
     /// The per-component output scale s (ones when none was given).
     public let outputScale: [Double]
+    /// Whether the output layer applies the activation too (otherwise it is linear).
     public let finalActivation: Bool
     public let parameterNames: [String]
     /// ``initialParameters(seed:)`` with seed 0.

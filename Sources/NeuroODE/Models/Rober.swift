@@ -10,8 +10,10 @@
 /// reference problem for CVODE BDF. The total y1 + y2 + y3 is conserved (the right-hand sides sum
 /// to zero), which tests use as an accuracy check independent of any reference solution.
 public struct Rober: JacobianProviding, VectorJacobianProviding {
+    /// The parameter names in vector order: the rate constants `[k1, k2, k3]`.
     public static let parameterNames = ["k1", "k2", "k3"]
 
+    /// ROBER with the classic rate constants as ``defaultParameters`` and y(0) = (1, 0, 0).
     public init() {}
 
     public var name: String { "rober" }

@@ -9,6 +9,7 @@ public struct SynapticOutput: Sendable, Equatable, Codable {
     /// K_p (mV), the width of the transition; must be positive.
     public var slope: Double
 
+    /// T with threshold V_T (mV) and slope K_p (mV); the defaults are the paper's 10 and 3.
     public init(threshold: Double = 10, slope: Double = 3) {
         self.threshold = threshold
         self.slope = slope

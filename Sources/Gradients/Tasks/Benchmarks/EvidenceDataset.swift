@@ -10,25 +10,34 @@ import NeuroODE
 /// its own, (split, index), so the training and test sets are disjoint streams and a trial can be
 /// regenerated alone.
 public struct EvidenceDataset: Sendable {
+    /// Tokens per trial: 49 evidence or null tokens and the end token.
     public static let tokenCount = 50
+    /// The dimension of every token vector (the network's input dimension M).
     public static let channels = 50
     /// Token indices in the vocabulary.
     public static let evidenceTokens = [0, 1, 2], nullToken = 3, endToken = 4
 
+    /// The two disjoint trial streams; the raw value is the stream's seed offset.
     public enum Split: UInt64, Sendable { case training = 1, test = 2 }
 
     /// One trial: its token sequence, evidence counts and label (0, 1 or 2).
     public struct Trial: Sendable, Equatable {
+        /// The 50 token indices: 49 shuffled evidence/null tokens, then the end token.
         public var tokens: [Int]
+        /// (c1, c2, c3), how often each evidence token occurs; the maximum is unique.
         public var counts: [Int]
+        /// The index (0, 1 or 2) of the most frequent evidence token.
         public var label: Int
     }
 
+    /// The seed every vocabulary entry and trial derives from.
     public let seed: UInt64
+    /// The non-zero value of the binary token vectors.
     public let amplitude: Double
     /// 5 × 50 row-major token vectors.
     public let vocabulary: [Double]
 
+    /// The dataset of `seed`; draws the vocabulary (entries 0 or `amplitude`, each with probability ½).
     public init(seed: UInt64, amplitude: Double = 0.2) {
         self.seed = seed
         self.amplitude = amplitude

@@ -11,25 +11,36 @@ import NeuroODE
 /// V0 ~ −20 + N(0, 5²) drawn from (seed, k); accuracy is measured on the first `testTrials`
 /// trials of the disjoint test split, with their own fixed initial voltages.
 public struct EvidenceTask: TrainingProblem {
+    /// The size of the network and of the run; ``small`` and ``paper`` are the presets.
     public struct Configuration: Codable, Sendable, Equatable {
+        /// N, the number of neurons.
         public var neurons: Int
+        /// B, the trials per minibatch.
         public var batchSize: Int
         /// How long each token is held (ms): 6 for SPEC's cases A/B (300 ms), 20 for case C (1 s).
         public var tokenDuration: Double
         /// The neuron of every unit: `snic` for SPEC's cases A and C, `snicExplosive` (φ × 2, the
         /// largest speed-up that still fires at the network's currents) for case B.
         public var neuronPreset: MorrisLecar.Preset
+        /// Trials of the test split the accuracy is measured on.
         public var testTrials: Int
         /// Evaluate the test accuracy every this many iterations: a test pass costs about as much
         /// as testTrials / batchSize forward solves of a minibatch.
         public var evaluationInterval: Int
+        /// The readout loss: `"cross-entropy"` (default) or `"l2"` (see `EvidenceReadoutLoss.Objective`).
         public var objective: String
+        /// Leapfrog Δt (ms).
         public var stepSize: Double
+        /// Default number of training iterations.
         public var iterations: Int
+        /// Adam's default learning rate.
         public var learningRate: Double
+        /// Default ES samples per estimate.
         public var samples: Int
+        /// Default ES σ, in weight units.
         public var sigma: Double
 
+        /// A configuration; ``EvidenceTask/init(configuration:)`` validates it.
         public init(
             neurons: Int, batchSize: Int, tokenDuration: Double, neuronPreset: MorrisLecar.Preset = .snic,
             testTrials: Int, evaluationInterval: Int = 5, objective: String = "cross-entropy",
@@ -59,10 +70,13 @@ public struct EvidenceTask: TrainingProblem {
     }
 
     public let configuration: Configuration
+    /// The readout loss parsed from the configuration's `objective`.
     public let objective: EvidenceReadoutLoss.Objective
     /// The readout's averaging window (ms).
     public static let readoutWindow = 10.0
 
+    /// Validates `configuration`: counts at least 1, a known objective, 50 tokens lasting longer
+    /// than the readout window, and a step in (0, span]; throws `ODEError` naming the bad value.
     public init(configuration: Configuration = .small) throws(ODEError) {
         for (name, value) in [("neurons", configuration.neurons), ("batchSize", configuration.batchSize), ("testTrials", configuration.testTrials),
                              ("evaluationInterval", configuration.evaluationInterval)]

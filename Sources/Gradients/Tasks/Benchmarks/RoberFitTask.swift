@@ -39,6 +39,7 @@ public struct RoberFitTask: Sendable {
     public let data: [Double]
     /// Per-species maximum of ``data``: the output scale (over the time scale) and the loss scale.
     public let speciesScale: [Double]
+    /// Whether the model scales its output by the species maxima over the time scale.
     public let scaled: Bool
     /// The forward integrator of the fit.
     public let integrator: CVODE

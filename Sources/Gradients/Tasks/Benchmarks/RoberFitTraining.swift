@@ -23,13 +23,17 @@ import NeuroODE
 /// minutes per iteration). A budget of ``Configuration/maxSteps`` steps per solve turns such a θ
 /// into a solver failure within about a second, which the trainer skips and reports.
 public struct RoberFitTraining: TrainingProblem {
+    /// The run's settings; ``small`` and ``paper`` are the presets.
     public struct Configuration: Codable, Sendable, Equatable {
         /// The output scaling dy/dt = NN(y) ⊙ s / 10⁵ (on) or dy/dt = NN(y) (off).
         public var scaled: Bool
+        /// Default number of training iterations.
         public var iterations: Int
         /// AdamW's learning rate and decoupled weight decay.
         public var learningRate: Double
+        /// AdamW's decoupled weight decay.
         public var weightDecay: Double
+        /// Default ES samples per estimate.
         public var samples: Int
         /// ES σ, in weight units (initial weights are uniform within ±1/√fan-in, ±0.45 here).
         /// 0.003, 0.01, 0.03 and 0.1 (20 or 100 samples) all end on the same plateau at the small
@@ -38,6 +42,7 @@ public struct RoberFitTraining: TrainingProblem {
         /// CVODE steps allowed per forward solve.
         public var maxSteps: Int
 
+        /// A configuration; ``RoberFitTraining/init(configuration:)`` validates it.
         public init(scaled: Bool, iterations: Int, learningRate: Double, weightDecay: Double, samples: Int, sigma: Double, maxSteps: Int) {
             self.scaled = scaled
             self.iterations = iterations
@@ -65,6 +70,8 @@ public struct RoberFitTraining: TrainingProblem {
     public let fit: RoberFitTask
     private let task: TrainingTask<NeuralODE, CVODE, TrajectoryMatchingLoss>
 
+    /// Builds the fit (data, model and CVODE with `maxSteps`); throws `ODEError` if `iterations`,
+    /// `samples` or `maxSteps` is below 1.
     public init(configuration: Configuration = .small) throws(ODEError) {
         for (name, value) in [("iterations", configuration.iterations), ("samples", configuration.samples), ("maxSteps", configuration.maxSteps)]
         where value < 1 {

@@ -6,10 +6,13 @@ import NeuroODE
 /// autonomous every window is integrated from its own first point over the same relative span,
 /// all of them as one `BatchedSystem` with dopri5 (rtol = atol = 1e-4). Loss: MAE.
 public struct SpiralTask: Sendable {
+    /// A, the linear map of the truth dy/dt = (y³)A (rows act on the row vector y³).
     public static let matrix = [[-0.1, 2.0], [-2.0, -0.1]]
+    /// The sample times, evenly spaced over the span (1000 points on [0, 25] by default).
     public let times: [Double]
     /// Row-major 1000 × 2 ground truth.
     public let truth: [Double]
+    /// H, the width of the model's hidden layer.
     public let hidden: Int
 
     /// The ground truth, solved once with dopri5 at tight tolerance.
@@ -22,6 +25,7 @@ public struct SpiralTask: Sendable {
         truth = solution.states
     }
 
+    /// The model: `NeuralODE` 2 → H → 2 with tanh, applied to y³.
     public var model: NeuralODE { NeuralODE(layerSizes: [2, hidden, 2], activation: .tanh, inputMap: .cube) }
 
     /// Window start indices for a seeded minibatch.

@@ -6,17 +6,26 @@ import NeuroODE
 /// The held-out metric is the MAE on a fixed set of windows spread evenly over the whole
 /// trajectory, so it measures the same thing at every evaluation while minibatch losses jitter.
 public struct SpiralTraining: TrainingProblem {
+    /// The run's settings; ``small`` and ``paper`` are the presets.
     public struct Configuration: Codable, Sendable, Equatable {
+        /// H, the hidden-layer width.
         public var hidden: Int
+        /// Windows per minibatch.
         public var windows: Int
+        /// Consecutive sample points per window (at least 2).
         public var windowLength: Int
         /// Windows of the evaluation set, evenly spaced.
         public var testWindows: Int
+        /// Default number of training iterations.
         public var iterations: Int
+        /// Adam's default learning rate.
         public var learningRate: Double
+        /// Default ES samples per estimate.
         public var samples: Int
+        /// Default ES σ, in weight units.
         public var sigma: Double
 
+        /// A configuration; ``SpiralTraining/init(configuration:)`` validates it.
         public init(hidden: Int, windows: Int, windowLength: Int, testWindows: Int, iterations: Int, learningRate: Double, samples: Int, sigma: Double) {
             self.hidden = hidden
             self.windows = windows
@@ -36,8 +45,11 @@ public struct SpiralTraining: TrainingProblem {
     }
 
     public let configuration: Configuration
+    /// The ground truth and the model.
     public let spiral: SpiralTask
 
+    /// Solves the ground truth; throws `ODEError` for a width, window count or test-window count
+    /// below 1, or a window length below 2 or not below the number of sample points.
     public init(configuration: Configuration = .small) throws(ODEError) {
         for (name, value, least) in [("hidden", configuration.hidden, 1), ("windows", configuration.windows, 1),
                                      ("windowLength", configuration.windowLength, 2), ("testWindows", configuration.testWindows, 1)]

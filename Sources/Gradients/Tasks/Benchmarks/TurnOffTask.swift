@@ -20,6 +20,7 @@ public enum TurnOffTask {
             loss: MeanActivityLoss(output: output, horizon: horizon), training: ["I"])
     }
 
+    /// The task with the paper's leapfrog at Δt = 0.1 ms over `horizon` ms.
     public static func make(horizon: Double = 3000) throws(ODEError) -> TrainingTask<MorrisLecar, Leapfrog, MeanActivityLoss> {
         try make(horizon: horizon, integrator: Leapfrog(stepSize: 0.1))
     }

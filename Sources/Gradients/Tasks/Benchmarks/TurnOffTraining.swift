@@ -4,19 +4,23 @@ import NeuroODE
 /// (`hopf`), from I = 100 on its limit cycle, until it stops firing (loss < 1e-3). The task is the
 /// same every iteration (no data to sample), so only ES's noise changes between iterations.
 public struct TurnOffTraining: TrainingProblem {
+    /// The run's settings; ``small`` and ``paper`` are the presets.
     public struct Configuration: Codable, Sendable, Equatable {
         /// τ in ms.
         public var horizon: Double
         /// Leapfrog step in ms.
         public var stepSize: Double
+        /// Default number of training iterations.
         public var iterations: Int
         /// Adam's learning rate, in µA/cm² per step.
         public var learningRate: Double
+        /// Default ES samples per estimate.
         public var samples: Int
         /// ES σ in µA/cm²: wide enough to smooth the spike-count steps of a long horizon, narrow
         /// enough that the first estimates see the firing side of the cliff near I ≈ 95.5.
         public var sigma: Double
 
+        /// A configuration; ``TurnOffTraining/init(configuration:)`` validates it.
         public init(horizon: Double, stepSize: Double, iterations: Int, learningRate: Double, samples: Int, sigma: Double) {
             self.horizon = horizon
             self.stepSize = stepSize
@@ -36,6 +40,7 @@ public struct TurnOffTraining: TrainingProblem {
     public let configuration: Configuration
     private let task: TrainingTask<MorrisLecar, Leapfrog, MeanActivityLoss>
 
+    /// Builds the task; throws `ODEError` for a step that is not in (0, horizon] or a non-positive horizon.
     public init(configuration: Configuration = .small) throws(ODEError) {
         guard configuration.stepSize.isFinite, configuration.stepSize > 0, configuration.stepSize <= configuration.horizon else {
             throw .invalidStepSize(configuration.stepSize)
