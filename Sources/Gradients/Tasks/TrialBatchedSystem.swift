@@ -21,5 +21,5 @@ public protocol TrialBatchedSystem: ODESystem {
     func splitState(_ state: [Double], into parts: Int) throws(ODEError) -> [[Double]]
 }
 
-/// Its trials are independent and its parts share its weights (``MorrisLecarNetwork/splitBatch(into:)``).
+/// Its trials are independent and its parts share its weights (`MorrisLecarNetwork.splitBatch(into:)`).
 extension MorrisLecarNetwork: TrialBatchedSystem {}

@@ -13,7 +13,7 @@ import NeuroODE
 /// the time span: a network whose outputs are of order one then moves each species by about its
 /// own size over the whole span, which is what makes the problem trainable. With scaling off,
 /// dy/dt = NN(y), and y₂ (three orders of magnitude per unit time too fast) is lost at once.
-/// The scaling is the output scale of the ``NeuralODE``, i.e. the last linear layer's rows times
+/// The scaling is the output scale of the `NeuralODE`, i.e. the last linear layer's rows times
 /// sᵢ/10⁵, so the two variants describe the same set of functions.
 ///
 /// Loss: the mean absolute error of prediction/s against data/s over every species and time, in
@@ -47,8 +47,10 @@ public struct RoberFitTask: Sendable {
     public let model: NeuralODE
 
     /// Solves ROBER for the data and builds the model.
-    /// - Parameter integrator: the forward integrator; `nil` takes CVODE BDF, rtol 1e-6,
-    ///   atol 10⁻⁸ × the species maximum.
+    /// - Parameters:
+    ///   - scaled: whether the network's output is multiplied by yscale / 1e5 (SPEC's scaling).
+    ///   - integrator: the forward integrator; `nil` takes CVODE BDF, rtol 1e-6,
+    ///     atol 10⁻⁸ × the species maximum.
     public init(scaled: Bool = true, integrator: CVODE? = nil) throws(ODEError) {
         let times = Self.observationTimes()
         let rober = try ODEProblem(system: Rober(), initialState: [1, 0, 0], timeSpan: (0, times.last!))
@@ -68,7 +70,7 @@ public struct RoberFitTask: Sendable {
 
     public var parameterCount: Int { model.parameterNames.count }
 
-    /// Seeded initial weights (uniform ±1/√fan-in, see ``NeuralODE/initialParameters(seed:)``).
+    /// Seeded initial weights (uniform ±1/√fan-in, see `NeuralODE.initialParameters(seed:)`).
     public func initialParameters(seed: UInt64) -> [Double] {
         model.initialParameters(seed: seed)
     }
