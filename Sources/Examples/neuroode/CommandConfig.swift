@@ -18,6 +18,16 @@ struct CommandConfig {
             entries = [:]
             return
         }
+        let entries = try Self.object(at: path)
+        for key in entries.keys.sorted() where !keys.contains(key) {
+            throw .unknownName(kind: "key", name: key, owner: path, choices: keys)
+        }
+        self.path = path
+        self.entries = entries
+    }
+
+    /// The JSON object in the file at `path`, or an error naming the file.
+    static func object(at path: String) throws(CommandLineError) -> [String: Any] {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -27,11 +37,7 @@ struct CommandConfig {
         guard let object = try? JSONSerialization.jsonObject(with: data), let entries = object as? [String: Any] else {
             throw .invalidValue(option: "--config", value: path, reason: "expected one JSON object of option names and values")
         }
-        for key in entries.keys.sorted() where !keys.contains(key) {
-            throw .unknownName(kind: "key", name: key, owner: path, choices: keys)
-        }
-        self.path = path
-        self.entries = entries
+        return entries
     }
 
     /// The flag if given, else the file's number under `key`.

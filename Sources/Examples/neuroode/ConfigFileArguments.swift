@@ -39,15 +39,7 @@ struct ConfigFileArguments: Sendable {
 
     /// The file's entries as arguments, keys in sorted order.
     private static func entries(of path: String) throws(CommandLineError) -> [String] {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw .invalidValue(option: "--config", value: path, reason: "cannot read the file (\(error.localizedDescription))")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: data), let entries = object as? [String: Any] else {
-            throw .invalidValue(option: "--config", value: path, reason: "expected one JSON object of option names and values")
-        }
+        let entries = try CommandConfig.object(at: path)
         var arguments: [String] = []
         for key in entries.keys.sorted() {
             guard !key.isEmpty, !key.hasPrefix("-"), key != "config" else {
