@@ -16,12 +16,30 @@ enum FitzHughNagumoEquations {
     }
 }
 
-struct AutodiffFitzHughNagumo: DifferentiableODESystem {
-    var name: String { "fhn-autodiff" }
+/// The members every form shares: size, names, defaults.
+protocol FitzHughNagumoShape: ODESystem {}
+
+extension FitzHughNagumoShape {
     var dimension: Int { 2 }
     var parameterNames: [String] { FitzHughNagumoEquations.parameterNames }
     var defaultParameters: [Double] { FitzHughNagumoEquations.parameters }
     var defaultInitialState: [Double] { FitzHughNagumoEquations.initialState }
+}
+
+/// A form whose right-hand side is written into caller storage (all but the autodiff one).
+protocol FitzHughNagumoForm: FitzHughNagumoShape {}
+
+extension FitzHughNagumoForm {
+    func evaluateRightHandSide(
+        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        into derivative: UnsafeMutableBufferPointer<Double>
+    ) throws {
+        FitzHughNagumoEquations.rightHandSide(state, parameters, derivative)
+    }
+}
+
+struct AutodiffFitzHughNagumo: DifferentiableODESystem, FitzHughNagumoShape {
+    var name: String { "fhn-autodiff" }
 
     @differentiable(reverse, wrt: (state, parameters))
     func derivative(at t: Double, state: [Double], parameters: [Double]) -> [Double] {
@@ -31,36 +49,14 @@ struct AutodiffFitzHughNagumo: DifferentiableODESystem {
 }
 
 /// Only the right-hand side: gradients must fall back to finite differences.
-struct PlainFitzHughNagumo: ODESystem {
+struct PlainFitzHughNagumo: ODESystem, FitzHughNagumoForm {
     var name: String { "fhn-plain" }
-    var dimension: Int { 2 }
-    var parameterNames: [String] { FitzHughNagumoEquations.parameterNames }
-    var defaultParameters: [Double] { FitzHughNagumoEquations.parameters }
-    var defaultInitialState: [Double] { FitzHughNagumoEquations.initialState }
-
-    func evaluateRightHandSide(
-        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
-        into derivative: UnsafeMutableBufferPointer<Double>
-    ) throws {
-        FitzHughNagumoEquations.rightHandSide(state, parameters, derivative)
-    }
 }
 
 /// The right-hand side with a hand-derived pullback:
 /// ∂f/∂y = [[1 − v², −1], [1/τ, −b/τ]], ∂f₁/∂θ = (0, 0, 0, 1), ∂f₂/∂θ = (1/τ, −w/τ, −f₂/τ, 0).
-struct HandVJPFitzHughNagumo: VectorJacobianProviding {
+struct HandVJPFitzHughNagumo: VectorJacobianProviding, FitzHughNagumoForm {
     var name: String { "fhn-hand" }
-    var dimension: Int { 2 }
-    var parameterNames: [String] { FitzHughNagumoEquations.parameterNames }
-    var defaultParameters: [Double] { FitzHughNagumoEquations.parameters }
-    var defaultInitialState: [Double] { FitzHughNagumoEquations.initialState }
-
-    func evaluateRightHandSide(
-        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
-        into derivative: UnsafeMutableBufferPointer<Double>
-    ) throws {
-        FitzHughNagumoEquations.rightHandSide(state, parameters, derivative)
-    }
 
     func accumulatePullback(
         at t: Double, state: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
@@ -79,19 +75,8 @@ struct HandVJPFitzHughNagumo: VectorJacobianProviding {
 }
 
 /// A Jacobian but no pullback: the fallback takes ∂f/∂y from it and differences only θ.
-struct JacobianFitzHughNagumo: JacobianProviding {
+struct JacobianFitzHughNagumo: JacobianProviding, FitzHughNagumoForm {
     var name: String { "fhn-jacobian" }
-    var dimension: Int { 2 }
-    var parameterNames: [String] { FitzHughNagumoEquations.parameterNames }
-    var defaultParameters: [Double] { FitzHughNagumoEquations.parameters }
-    var defaultInitialState: [Double] { FitzHughNagumoEquations.initialState }
-
-    func evaluateRightHandSide(
-        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
-        into derivative: UnsafeMutableBufferPointer<Double>
-    ) throws {
-        FitzHughNagumoEquations.rightHandSide(state, parameters, derivative)
-    }
 
     func evaluateJacobian(
         at t: Double, state: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,

@@ -92,11 +92,7 @@ final class CVODECallbacks {
             record(error, at: t)
             return -1
         }
-        for value in derivative where !value.isFinite {
-            nonFiniteTime = t
-            return 1
-        }
-        return 0
+        return checkFinite(derivative, at: t)
     }
 
     fileprivate func evaluateJacobian(_ t: Double, _ y: N_Vector, _ matrix: SUNMatrix) -> Int32 {
@@ -109,11 +105,7 @@ final class CVODECallbacks {
             record(error, at: t)
             return -1
         }
-        for value in entries where !value.isFinite {
-            nonFiniteTime = t
-            return 1
-        }
-        return 0
+        return checkFinite(entries, at: t)
     }
 
     /// A non-finite integrand is recoverable, like a non-finite right-hand side: the quadratures
@@ -123,6 +115,13 @@ final class CVODECallbacks {
         let state = UnsafeBufferPointer(start: nde_nvector_data(y), count: dimension)
         let values = UnsafeMutableBufferPointer(start: nde_nvector_data(rdot), count: integrand.count)
         integrand.evaluate(t, state, values)
+        return checkFinite(values, at: t)
+    }
+
+    /// 0 when every value is finite; otherwise notes the time and returns 1 (recoverable: CVODE
+    /// retries with a smaller step, and the time names the failure if it never recovers).
+    @inline(__always)
+    func checkFinite(_ values: UnsafeMutableBufferPointer<Double>, at t: Double) -> Int32 {
         for value in values where !value.isFinite {
             nonFiniteTime = t
             return 1
