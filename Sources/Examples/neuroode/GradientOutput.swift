@@ -48,7 +48,7 @@ struct GradientOutput {
     static let maximumListedEntries = 12
 
     var gradientNorm: Double {
-        estimate.gradient.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        euclideanNorm(estimate.gradient)
     }
 
     /// Every counter of the report, `gradientNorm`, and the method's settings. `drift` appears

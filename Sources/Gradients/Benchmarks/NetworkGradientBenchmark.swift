@@ -103,7 +103,7 @@ public struct NetworkGradientBenchmark: Sendable {
         let solves = max(1, estimate.report.forwardSolves)
         return Run(
             method: method.name, steps: steps, seconds: seconds, peakBytes: peak, bytesStored: estimate.report.bytesStored,
-            loss: estimate.loss, gradientNorm: estimate.gradient.reduce(0) { $0 + $1 * $1 }.squareRoot(),
+            loss: estimate.loss, gradientNorm: euclideanNorm(estimate.gradient),
             forwardSolves: solves,
             neuronStepsPerSecond: Double(neurons * batchSize * steps * solves) / seconds)
     }
