@@ -22,9 +22,15 @@ let package = Package(
             path: "Sources/CSundials",
             providers: [.apt(["libsundials-dev", "libopenblas-dev"])]
         ),
+        // SIMD kernels of the network step, compiled per CPU level and chosen at load time (README
+        // "Performance"): no unsafe flags, so the package stays usable as a dependency.
+        .target(
+            name: "CKernels",
+            path: "Sources/CKernels"
+        ),
         .target(
             name: "NeuroODE",
-            dependencies: ["CSundials"],
+            dependencies: ["CSundials", "CKernels"],
             path: "Sources/NeuroODE"
         ),
         .target(

@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure simulation and gradient throughput and memory.",
-        subcommands: [Simulate.self, BenchRober.self, BenchGradients.self, BenchNetworkGradient.self]
+        subcommands: [Simulate.self, BenchES.self, BenchBPTT.self, BenchSpiral.self, BenchRober.self, BenchGradients.self]
     )
 
     /// `neuroode bench simulate`: leapfrog on the seeded evidence-task network.
@@ -24,18 +24,33 @@ struct Bench: ParsableCommand {
         var threads = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Step size in ms.") var dt = 0.1
         @Option(help: "Random seed for weights, input and initial state.") var seed: UInt64 = 1
+        @Option(help: "Arithmetic: f64 or f32.") var precision: Precision = .f64
+        @Option(help: "text or json.") var format: BenchFormat = .text
 
         func run() throws {
             let benchmark = NetworkBenchmark(
                 neurons: neurons, inputs: inputs, batchSize: batch, steps: steps, repeats: repeats,
-                threads: threads, stepSize: dt, seed: seed)
+                threads: threads, stepSize: dt, seed: seed, precision: precision)
             let m = try benchmark.run()
-            print("ml-network leapfrog: N = \(neurons), M = \(inputs), B = \(batch), \(steps) steps of \(dt) ms, \(threads) thread(s), float64")
+            let result = BenchResult(
+                benchmark: "simulate", precision: precision, threads: threads,
+                settings: ["neurons": "\(neurons)", "inputs": "\(inputs)", "batch": "\(batch)", "steps": "\(steps)",
+                           "dt": "\(dt)", "repeats": "\(repeats)", "seed": "\(seed)"],
+                measurements: [
+                    "secondsPerRun": m.medianSeconds, "neuronStepsPerSecond": m.neuronStepsPerSecond,
+                    "finalMeanVoltage": m.finalMeanVoltage,
+                ].merging(m.medianMatrixProductSeconds.map { ["matrixProductSeconds": $0] } ?? [:]) { a, _ in a })
+            if format == .json { return try result.printJSON() }
+            print("ml-network leapfrog: N = \(neurons), M = \(inputs), B = \(batch), \(steps) steps of \(dt) ms, \(threads) thread(s), \(precision.rawValue)")
             print("runs (s):            \(m.runSeconds.map { String(format: "%.4f", $0) }.joined(separator: " "))")
             print(String(format: "seconds per run:     %.4f (median of %d)", m.medianSeconds, repeats))
             print(String(format: "neuron-steps per s:  %.1f M", m.neuronStepsPerSecond / 1e6))
-            print(String(format: "synaptic input alone (s): %.4f (%.0f %% of a run; dgemm + token gather)", m.medianMatrixProductSeconds, 100 * m.matrixProductShare))
+            if let products = m.medianMatrixProductSeconds, let share = m.matrixProductShare {
+                print(String(format: "synaptic input alone (s): %.4f (%.0f %% of a run; dgemm + token gather)", products, 100 * share))
+            }
             print(String(format: "final mean V (mV):   %.3f", m.finalMeanVoltage))
         }
     }
 }
+
+extension Precision: ExpressibleByArgument {}

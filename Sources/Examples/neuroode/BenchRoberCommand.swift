@@ -11,6 +11,7 @@ struct BenchRober: ParsableCommand {
 
     @Option(help: "Number of timed solves (after one warm-up solve).")
     var repetitions = 200
+    @Option(help: "text or json.") var format: BenchFormat = .text
 
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
@@ -31,6 +32,17 @@ struct BenchRober: ParsableCommand {
         }
         milliseconds.sort()
         let s = solution.statistics
+        if format == .json {
+            return try BenchResult(
+                benchmark: "rober", precision: .f64, threads: 1,
+                settings: ["method": solver.name, "rtol": "1e-6", "atol": "1e-10", "tEnd": "4e10", "repetitions": "\(repetitions)"],
+                measurements: [
+                    "millisecondsPerSolve": milliseconds[repetitions / 2], "minimumMilliseconds": milliseconds[0],
+                    "steps": Double(s.steps), "rightHandSideEvaluations": Double(s.rightHandSideEvaluations),
+                    "jacobianEvaluations": Double(s.jacobianEvaluations),
+                ]
+            ).printJSON()
+        }
         print("ROBER to t = 4e10, \(solver.name) (NeuroODE), rtol 1e-6, atol 1e-10, \(repetitions) solves")
         print("median \(format(milliseconds[repetitions / 2])) ms per solve (min \(format(milliseconds[0])), max \(format(milliseconds[repetitions - 1])))")
         print("steps \(s.steps), rejected \(s.rejectedSteps), rhs \(s.rightHandSideEvaluations), jacobians \(s.jacobianEvaluations), "

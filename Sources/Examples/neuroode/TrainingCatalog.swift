@@ -12,9 +12,10 @@ enum TrainingCatalog {
         TrainingEntry(
             name: "turn-off",
             summary: "learn I of one Morris–Lecar neuron (hopf) from 100 until it stops firing; target loss < 1e-3",
-            options: [.horizon],
+            options: [.horizon, .precision],
             make: { options, paper in
                 var configuration = paper ? TurnOffTraining.Configuration.paper : .small
+                configuration.precision = options.precision ?? configuration.precision
                 if let horizon = options.horizon {
                     guard horizon.isFinite, horizon > 0 else {
                         throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "the horizon (ms) must be finite and positive")
@@ -26,9 +27,10 @@ enum TrainingCatalog {
         TrainingEntry(
             name: "evidence",
             summary: "recurrent Morris–Lecar network (snic; --preset snic-explosive for case B) integrating evidence tokens; trains W_in, W_rec, W_out, b; target test accuracy ≥ 0.95",
-            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss, .preset],
+            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss, .preset, .precision],
             make: { options, paper in
                 var configuration = paper ? EvidenceTask.Configuration.paper : .small
+                configuration.precision = options.precision ?? configuration.precision
                 configuration.neurons = try options.positive(options.neurons, "--neurons") ?? configuration.neurons
                 configuration.batchSize = try options.positive(options.batch, "--batch") ?? configuration.batchSize
                 configuration.testTrials = try options.positive(options.testTrials, "--test-trials") ?? configuration.testTrials
@@ -101,6 +103,8 @@ enum ProblemOption: String, CaseIterable, Sendable {
     case unscaled
     /// The network's Morris–Lecar preset (evidence: snic for case A, snic-explosive for case B).
     case preset
+    /// The forward pass's arithmetic (turn-off, evidence): f32 for ES only.
+    case precision
 }
 
 /// A problem with its concrete type erased behind one closure, so the commands treat every

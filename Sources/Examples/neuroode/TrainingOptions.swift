@@ -66,6 +66,10 @@ struct TrainingOptions: ParsableArguments {
         valueName: "name"))
     var preset: String?
 
+    @Option(help: ArgumentHelp(
+        "Arithmetic of the forward pass: f64 (default) or f32, which only es accepts (turn-off, evidence).", valueName: "f32|f64"))
+    var precision: Precision?
+
     @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
     var config: String?
 
@@ -98,6 +102,10 @@ struct TrainingOptions: ParsableArguments {
         loss = try loss ?? file.string("loss")
         unscaled = try unscaled || (file.boolean("unscaled") ?? false)
         preset = try preset ?? file.string("preset")
+        if precision == nil, let name = try file.string("precision") {
+            guard let value = Precision(rawValue: name) else { throw file.invalid("precision", "expected f32 or f64") }
+            precision = value
+        }
     }
 
     /// The problem, after rejecting problem options it does not read.
@@ -111,7 +119,7 @@ struct TrainingOptions: ParsableArguments {
         let given: [(ProblemOption, Bool)] = [
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
             (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
-            (.preset, preset != nil),
+            (.preset, preset != nil), (.precision, precision != nil),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
             throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
@@ -152,6 +160,10 @@ struct TrainingOptions: ParsableArguments {
 
     /// A method's settings: ES's samples and σ from the options or the problem.
     func methodSettings(_ kind: GradientMethodKind, runner: TrainingRunner, seed: UInt64) throws -> GradientMethodSettings {
+        if precision == .f32, kind != .es {
+            throw CommandLineError.inapplicable(
+                option: "--precision f32", reason: "\(kind.rawValue) differentiates the float64 forward pass; only es runs in float32")
+        }
         var settings = GradientMethodSettings(kind: kind)
         settings.samples = samples ?? runner.defaults.samples
         settings.sigma = sigma ?? runner.defaults.sigma

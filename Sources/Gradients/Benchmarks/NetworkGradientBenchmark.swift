@@ -4,7 +4,7 @@ import NeuroODE
 
 /// The cost of one gradient of the evidence-integration network (SPEC "Evidence integration"):
 /// BPTT, checkpointed BPTT and one ES iteration, on the seeded N-neuron network with M-dimensional
-/// token input and B trials, in float64.
+/// token input and B trials, in float64 (float32 for ES with ``precision``).
 ///
 /// The task is the evidence task's shape: 50 random binary tokens (5-token vocabulary, entries 0 or
 /// 0.2) held for span/50 each (6 ms at 3000 steps of 0.1 ms, 20 ms at 10 000 — SPEC's cases A and
@@ -24,15 +24,19 @@ public struct NetworkGradientBenchmark: Sendable {
     public var tokens: Int
     /// Seed of the input, the network and θ.
     public var seed: UInt64
+    /// The forward pass's arithmetic (float32 for ES only).
+    public var precision: Precision
 
     /// A benchmark configuration; the defaults are SPEC's evidence network (N = 128, M = 50, B = 64).
-    public init(neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, stepSize: Double = 0.1, tokens: Int = 50, seed: UInt64 = 1) {
+    public init(neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, stepSize: Double = 0.1, tokens: Int = 50, seed: UInt64 = 1,
+                precision: Precision = .f64) {
         self.neurons = neurons
         self.inputs = inputs
         self.batchSize = batchSize
         self.stepSize = stepSize
         self.tokens = tokens
         self.seed = seed
+        self.precision = precision
     }
 
     /// One gradient evaluation.
@@ -70,7 +74,7 @@ public struct NetworkGradientBenchmark: Sendable {
             neurons: neurons, labels: (0..<batchSize).map { $0 % 3 }, endTime: span, synapse: network.synapse)
         let weights = network.neurons * (network.inputs + network.neurons)
         let task = try TrainingTask(
-            name: "evidence-network", system: network, timeSpan: (0, span), integrator: Leapfrog(stepSize: stepSize),
+            name: "evidence-network", system: network, timeSpan: (0, span), integrator: Leapfrog(stepSize: stepSize, precision: precision),
             loss: loss, training: Array(network.parameterNames[0..<weights]))
         let theta = Array(network.defaultParameters[0..<weights]) + loss.seededParameters(seed: seed)
         return (task, theta)

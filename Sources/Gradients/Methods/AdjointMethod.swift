@@ -73,6 +73,7 @@ public struct AdjointMethod: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
+        try task.requireDoublePrecision(by: name)
         guard let system = task.system as? any VectorJacobianProviding else {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }

@@ -51,6 +51,7 @@ public struct BackpropagationThroughTime: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
+        try task.requireDoublePrecision(by: name)
         if task.integrator is DormandPrince, !(task.system is any VectorJacobianProviding) {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }

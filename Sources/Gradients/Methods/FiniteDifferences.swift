@@ -24,7 +24,8 @@ public struct FiniteDifferences: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
-        try estimate(task, at: theta)
+        try task.requireDoublePrecision(by: name)
+        return try estimate(task, at: theta)
     }
 
     /// Estimates the gradient of `objective` at `parameters`, over `indices` (default: all).

@@ -103,6 +103,9 @@ public struct EvidenceReadoutLoss: TrialSeparableLoss {
 
     public var integrandCount: Int { neurons * batchSize }
 
+    /// The window's start, less the tolerance of `inWindow`: r is zero before it.
+    public var integrandsActiveFrom: Double { windowStart - 1e-9 * max(1, abs(windowStart)) }
+
     public func evaluateIntegrands(at t: Double, state: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {
         guard inWindow(t) else {
             values.update(repeating: 0)

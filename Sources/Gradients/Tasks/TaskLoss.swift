@@ -12,6 +12,8 @@
 public protocol TaskLoss: Sendable {
     /// Number of running integrands r (0: none).
     var integrandCount: Int { get }
+    /// The time before which every r is exactly zero (−∞: none), so forward passes may skip those steps.
+    var integrandsActiveFrom: Double { get }
     /// Writes r(t, y); must not allocate (it runs every step).
     func evaluateIntegrands(at t: Double, state: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>)
     /// Adds r̄ᵀ ∂r/∂y to `stateCotangent`.
@@ -55,6 +57,8 @@ public struct LossGradient: Sendable {
 extension TaskLoss {
     /// Default: no running integrands.
     public var integrandCount: Int { 0 }
+    /// Default: the integrands may be non-zero anywhere.
+    public var integrandsActiveFrom: Double { -.infinity }
     public func evaluateIntegrands(at t: Double, state: UnsafeBufferPointer<Double>, into values: UnsafeMutableBufferPointer<Double>) {}
     public func accumulateIntegrandPullback(
         at t: Double, state: UnsafeBufferPointer<Double>, cotangent: UnsafeBufferPointer<Double>,

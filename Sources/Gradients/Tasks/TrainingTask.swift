@@ -94,7 +94,7 @@ public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss
     public var runningIntegrand: RunningIntegrand? {
         guard loss.integrandCount > 0 else { return nil }
         let loss = self.loss
-        return RunningIntegrand(count: loss.integrandCount) { t, y, r in loss.evaluateIntegrands(at: t, state: y, into: r) }
+        return RunningIntegrand(count: loss.integrandCount, activeFrom: loss.integrandsActiveFrom) { t, y, r in loss.evaluateIntegrands(at: t, state: y, into: r) }
     }
 
     /// Runs the forward pass and returns the solution it produced (observations as output times).
@@ -116,6 +116,15 @@ public struct TrainingTask<System: ODESystem, Method: Integrator, Loss: TaskLoss
             integrals: solution.integrals, observations: observations(of: solution), parameters: try split(theta).loss)
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(value) }
         return ObjectiveEvaluation(loss: value, rightHandSideEvaluations: solution.statistics.rightHandSideEvaluations)
+    }
+
+    /// Throws unless the forward pass computes in float64: `method` differentiates or differences
+    /// the discrete map, and float32 rounding (about 6e−8 relative per step) is far above the scales
+    /// it resolves. Forward-only methods with smoothing (ES) accept float32.
+    public func requireDoublePrecision(by method: String) throws(TrainingError) {
+        if let leapfrog = integrator as? Leapfrog, leapfrog.precision != .f64 {
+            throw .unsupported("\(method) needs the float64 forward pass; \(name) runs the leapfrog in \(leapfrog.precision.rawValue): use precision f64, or es")
+        }
     }
 
     /// The states at the observation times, row-major.

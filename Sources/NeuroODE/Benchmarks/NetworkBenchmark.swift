@@ -28,12 +28,14 @@ public struct NetworkBenchmark: Sendable {
     public var tokenDuration: Double
     /// Seed of the random input and network weights.
     public var seed: UInt64
+    /// The leapfrog's arithmetic.
+    public var precision: Precision
 
     /// A benchmark configuration; the defaults are the evidence task's shape (N = 128, M = 50, B = 64).
     public init(
         neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, steps: Int = 3000, repeats: Int = 5,
         threads: Int = ProcessInfo.processInfo.activeProcessorCount, stepSize: Double = 0.1,
-        tokenDuration: Double = 6, seed: UInt64 = 1
+        tokenDuration: Double = 6, seed: UInt64 = 1, precision: Precision = .f64
     ) {
         self.neurons = neurons
         self.inputs = inputs
@@ -44,13 +46,15 @@ public struct NetworkBenchmark: Sendable {
         self.stepSize = stepSize
         self.tokenDuration = tokenDuration
         self.seed = seed
+        self.precision = precision
     }
 
     /// The timings of one benchmark.
     public struct Measurement: Sendable {
         /// Wall time of each run, in seconds.
         public var runSeconds: [Double]
-        /// Wall time of the matrix products alone for each run's steps, in seconds.
+        /// Wall time of the float64 matrix products alone for each run's steps, in seconds (empty for
+        /// float32 runs).
         public var matrixProductSeconds: [Double]
         /// Neuron-steps (N·B·steps) per run.
         public var neuronSteps: Int
@@ -59,12 +63,12 @@ public struct NetworkBenchmark: Sendable {
 
         /// The median run time, in seconds.
         public var medianSeconds: Double { Self.median(runSeconds) }
-        /// The median time of the matrix products alone, in seconds.
-        public var medianMatrixProductSeconds: Double { Self.median(matrixProductSeconds) }
+        /// The median time of the matrix products alone, in seconds (nil when not measured).
+        public var medianMatrixProductSeconds: Double? { matrixProductSeconds.isEmpty ? nil : Self.median(matrixProductSeconds) }
         /// Throughput: neuron-steps per second of the median run.
         public var neuronStepsPerSecond: Double { Double(neuronSteps) / medianSeconds }
         /// Fraction of the run spent in `dgemm` (estimated from the separate product timing).
-        public var matrixProductShare: Double { medianMatrixProductSeconds / medianSeconds }
+        public var matrixProductShare: Double? { medianMatrixProductSeconds.map { $0 / medianSeconds } }
 
         static func median(_ values: [Double]) -> Double {
             let sorted = values.sorted()
@@ -88,9 +92,9 @@ public struct NetworkBenchmark: Sendable {
         var finalState: [Double] = []
         for _ in 0..<repeats {
             let start = DispatchTime.now().uptimeNanoseconds
-            finalState = try network.simulate(timeSpan: span, stepSize: stepSize, threads: threads)
+            finalState = try network.simulate(timeSpan: span, stepSize: stepSize, precision: precision, threads: threads)
             runs.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-            products.append(try timeMatrixProducts(network))
+            if precision == .f64 { products.append(try timeMatrixProducts(network)) }
         }
         let voltages = finalState[0..<(neurons * batchSize)]
         return Measurement(

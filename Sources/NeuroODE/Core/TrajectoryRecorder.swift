@@ -78,6 +78,23 @@ public struct TrajectoryRecorder: Sendable {
         return true
     }
 
+    /// Whether the step ending at `t` must be reported with ``observeStep(from:previous:to:current:)``.
+    /// It need not be when the recorder keeps only the final state, detects no spikes, and the running
+    /// integrand is zero up to `t` (``RunningIntegrand/activeFrom``): then call ``skipStep()`` instead,
+    /// which records the same (zero) contribution without building the state. The margin of 1e−6
+    /// relative keeps steps that end at the integrand's start up to rounding.
+    public func observes(stepEndingAt t: Double) -> Bool {
+        guard spikeVariables.isEmpty, case .finalState = schedule else { return true }
+        guard let integrand else { return false }
+        let start = integrand.activeFrom
+        return (t - start) * direction >= -1e-6 * max(1, abs(start))
+    }
+
+    /// Counts a step that ``observes(stepEndingAt:)`` said need not be reported.
+    public mutating func skipStep() {
+        stepCount += 1
+    }
+
     /// True when output time `t` is reached by a step ending at `stepEnd`.
     public func isReached(_ t: Double, by stepEnd: Double) -> Bool {
         (stepEnd - t) * direction >= 0
@@ -176,12 +193,16 @@ public struct RunningIntegrand: Sendable {
     public typealias Function = @Sendable (Double, UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
     /// Number of integrands.
     public let count: Int
+    /// The time before which every r is exactly zero (−∞ when unknown), so that integrators may skip
+    /// reporting the steps that end earlier (``TrajectoryRecorder/observes(stepEndingAt:)``).
+    public let activeFrom: Double
     /// Writes r(t, y) into the buffer; must not allocate.
     public let evaluate: Function
 
-    /// `count` integrands evaluated by `evaluate`.
-    public init(count: Int, evaluate: @escaping Function) {
+    /// `count` integrands evaluated by `evaluate`, zero before `activeFrom`.
+    public init(count: Int, activeFrom: Double = -.infinity, evaluate: @escaping Function) {
         self.count = count
+        self.activeFrom = activeFrom
         self.evaluate = evaluate
     }
 }

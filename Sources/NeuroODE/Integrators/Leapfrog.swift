@@ -41,13 +41,19 @@ public struct Leapfrog: Integrator {
     public let stepSize: Double
     /// Where instantaneous (non-gate) terms see the voltage.
     public let instantaneousVoltage: InstantaneousVoltage
+    /// The arithmetic of the steps: float64 (default) or float32, which only systems with their own
+    /// single-precision kernels (``SinglePrecisionLeapfrogSystem``) support. Reported states,
+    /// outputs and integrals are float64 either way.
+    public let precision: Precision
 
     /// A fixed-step leapfrog with step `stepSize` (model time unit, ms for neurons). It integrates only
     /// ``ConductanceBasedSystem`` models on forward spans; a step that is not finite and positive, or
     /// longer than the span, is rejected when a solve starts.
-    public init(stepSize: Double = 0.1, instantaneousVoltage: InstantaneousVoltage = .extrapolatedMidpoint) {
+    public init(stepSize: Double = 0.1, instantaneousVoltage: InstantaneousVoltage = .extrapolatedMidpoint,
+                precision: Precision = .f64) {
         self.stepSize = stepSize
         self.instantaneousVoltage = instantaneousVoltage
+        self.precision = precision
     }
 
     public var name: String { "leapfrog" }
@@ -68,8 +74,17 @@ public struct Leapfrog: Integrator {
         guard stepSize.isFinite, stepSize > 0, stepSize <= span * (1 + 1e-12) else {
             throw .invalidStepSize(stepSize)
         }
+        let extrapolate = instantaneousVoltage == .extrapolatedMidpoint
+        if precision == .f32 {
+            guard let single = system as? any SinglePrecisionLeapfrogSystem else {
+                throw .unsupported("the float32 leapfrog needs single-precision kernels, which \(system.name) does not have: use --precision f64")
+            }
+            return try single.integrateSinglePrecision(
+                initialState: problem.initialState, parameters: problem.parameters, timeSpan: (problem.startTime, problem.endTime),
+                stepSize: stepSize, extrapolate: extrapolate, recorder: &recorder)
+        }
         return try Self.run(system, problem.initialState, problem.parameters, problem.startTime, problem.endTime,
-                            stepSize, instantaneousVoltage == .extrapolatedMidpoint, &recorder)
+                            stepSize, extrapolate, &recorder)
     }
 
     private static func run<S: ConductanceBasedSystem>(
@@ -80,8 +95,7 @@ public struct Leapfrog: Integrator {
         let nv = system.voltageCount
         let ng = n - nv
         // Steps: t_k = t0 + k·dt for k < steps, the last one shortened to end exactly at tEnd.
-        let ratio = (tEnd - t0) / dt
-        let steps = max(1, Int((ratio - 1e-9).rounded(.up)))
+        let steps = Self.stepCount(span: tEnd - t0, stepSize: dt)
         var statistics = SolverStatistics()
         let events = system as? any EventSystem
         let observing = recorder.observesSteps
@@ -160,10 +174,14 @@ public struct Leapfrog: Integrator {
                 let tk = time(k), h = time(k + 1) - tk
                 try advanceGates(tk, 0.5 * (hPrevious + h))
                 if observing, k > 0 {
-                    report(into: current)
-                    recorder.observeStep(from: time(k - 1), previous: UnsafeBufferPointer(previous), to: tk, current: UnsafeBufferPointer(current))
-                    emitOutputs(time(k - 1), tk)
-                    swap(&previous, &current)
+                    if recorder.observes(stepEndingAt: tk) {
+                        report(into: current)
+                        recorder.observeStep(from: time(k - 1), previous: UnsafeBufferPointer(previous), to: tk, current: UnsafeBufferPointer(current))
+                        emitOutputs(time(k - 1), tk)
+                        swap(&previous, &current)
+                    } else {
+                        recorder.skipStep()
+                    }
                 }
                 var instantaneous = voltages
                 if extrapolate {
@@ -225,13 +243,20 @@ public struct Leapfrog: Integrator {
             // Close the last step: the gates one more (virtual) half step ahead give x̄ at tEnd.
             try advanceGates(tEnd, hPrevious)
             report(into: current)
-            if observing {
+            if observing, !recorder.observes(stepEndingAt: tEnd) {
+                recorder.skipStep()
+            } else if observing {
                 recorder.observeStep(from: time(steps - 1), previous: UnsafeBufferPointer(previous), to: tEnd, current: UnsafeBufferPointer(current))
                 emitOutputs(time(steps - 1), tEnd)
             }
             recorder.complete(at: tEnd, state: UnsafeBufferPointer(current))
         }
         return statistics
+    }
+
+    /// Steps over `span`: ⌈span/Δt⌉ up to a relative 1e−9, at least one; the last may be shorter.
+    static func stepCount(span: Double, stepSize dt: Double) -> Int {
+        max(1, Int((span / dt - 1e-9).rounded(.up)))
     }
 
     private static func evaluateEvents(

@@ -1,3 +1,4 @@
+import CKernels
 import CSundials
 import Dispatch
 import Foundation
@@ -34,7 +35,7 @@ import Foundation
 /// at these currents; the single-neuron `explosive` (Hopf-based) preset is silent there.
 ///
 /// **Parallelism.** Trials are independent: ``splitBatch(into:)`` cuts the batch into networks
-/// over disjoint trial ranges and ``simulate(initialState:parameters:timeSpan:stepSize:scheme:threads:)``
+/// over disjoint trial ranges and ``simulate(initialState:parameters:timeSpan:stepSize:scheme:precision:threads:)``
 /// runs them concurrently, one leapfrog with its own buffers per part. OpenBLAS is kept
 /// single-threaded so it does not compete with that.
 public struct MorrisLecarNetwork: ConductanceBasedSystem {
@@ -128,6 +129,17 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         self.defaultParameters = parameters
         self.defaultInitialState = initialState
         self.parameterNames = names
+    }
+
+    /// One uncoupled neuron with the given constants (C, gL, …, φ), no input and one trial, whose
+    /// parameters are [W_rec, bias, gain, I_bias]: the single Morris–Lecar neuron as a network, so
+    /// that it shares the network's kernels.
+    static func singleNeuron(preset: MorrisLecar.Preset, constants: [Double]) throws(ODEError) -> MorrisLecarNetwork {
+        let input = try ConstantInput(values: [], batchSize: 1)
+        return MorrisLecarNetwork(
+            neurons: 1, inputs: 0, batchSize: 1, firstTrial: 0, preset: preset, constants: constants, synapse: .authorsNetwork,
+            input: input, inputTable: NetworkInputTable(input), parameters: [0, 0, 0, 0], initialState: [-20, restingGate],
+            names: makeParameterNames(neurons: 1, inputs: 0))
     }
 
     /// SPEC's initialisation for the evidence task: W_in ~ U(0.1 ± 1/√N); W_rec ~ U(0.001 ± 1/√N)
@@ -251,6 +263,18 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         p[biasCurrentIndex] + p[gainIndex] * p[biasOffset + i]
     }
 
+    /// Calls `body` with every neuron's constantCurrent(i) + gL·VL, the per-neuron term of the
+    /// drive the kernels add, in temporary memory (the stack where the size allows).
+    @inline(__always)
+    func withNeuronConstantCurrents<R>(
+        _ p: UnsafeBufferPointer<Double>, leakDrive: Double, _ body: (UnsafePointer<Double>) -> R
+    ) -> R {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: neurons) { constant in
+            for i in 0..<neurons { constant[i] = constantCurrent(i, p) + leakDrive }
+            return body(constant.baseAddress!)
+        }
+    }
+
     // MARK: Right-hand side
 
     public func evaluateRightHandSide(
@@ -288,11 +312,8 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         at t: Double, voltages: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
         steadyState: UnsafeMutableBufferPointer<Double>, timeConstant: UnsafeMutableBufferPointer<Double>
     ) {
-        let k = NetworkKinetics(neuronConstants)
-        let v = voltages.baseAddress!, wInf = steadyState.baseAddress!, tau = timeConstant.baseAddress!
-        for j in 0..<compartments {
-            k.gateSteadyStateAndTimeConstant(v[j], wInf + j, tau + j)
-        }
+        var k = NetworkKinetics(neuronConstants).kernelConstants
+        nk_ml_gate_kinetics_f64(voltages.baseAddress!, steadyState.baseAddress!, timeConstant.baseAddress!, compartments, &k)
     }
 
     public func evaluateMembraneCoefficients(
@@ -306,15 +327,9 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         // T(V_n) is staged in the conductance buffer, the synaptic current in the drive buffer.
         synapse.writeValues(v, count: nb, into: g)
         writeNetworkInput(at: t, scratch: g, parameters: p, into: e)
-        let k = NetworkKinetics(neuronConstants)
-        for i in 0..<neurons {
-            let constant = constantCurrent(i, p) + k.leakDrive
-            let row = i * batch
-            for j in row..<(row + batch) {
-                let gCa = k.gCa * k.calciumActivation(v[j]), gK = k.gK * w[j]
-                g[j] = k.gL + gCa + gK
-                e[j] = constant + e[j] + gCa * k.vCa + gK * k.vK
-            }
+        var k = NetworkKinetics(neuronConstants).kernelConstants
+        withNeuronConstantCurrents(p, leakDrive: k.leakDrive) { constant in
+            nk_ml_membrane_f64(v, w, g, e, neurons, batch, constant, &k)
         }
     }
 }
@@ -380,7 +395,8 @@ extension MorrisLecarNetwork {
     /// bit-identical for every thread count.
     public func simulate(
         initialState: [Double]? = nil, parameters: [Double]? = nil, timeSpan: (start: Double, end: Double),
-        stepSize: Double = 0.1, scheme: Leapfrog.InstantaneousVoltage = .extrapolatedMidpoint, threads: Int
+        stepSize: Double = 0.1, scheme: Leapfrog.InstantaneousVoltage = .extrapolatedMidpoint,
+        precision: Precision = .f64, threads: Int
     ) throws(ODEError) -> [Double] {
         let whole = try ODEProblem(system: self, initialState: initialState, parameters: parameters, timeSpan: timeSpan)
         let parts = Swift.max(1, Swift.min(threads, maximumParts))
@@ -389,7 +405,7 @@ extension MorrisLecarNetwork {
         let problems = try (0..<parts).map { (k) throws(ODEError) in
             try ODEProblem(system: networks[k], initialState: states[k], parameters: whole.parameters, timeSpan: timeSpan)
         }
-        let integrator = Leapfrog(stepSize: stepSize, instantaneousVoltage: scheme)
+        let integrator = Leapfrog(stepSize: stepSize, instantaneousVoltage: scheme, precision: precision)
         var results = [Result<[Double], ODEError>](repeating: .success([]), count: parts)
         results.withUnsafeMutableBufferPointer { slots in
             let slots = SendableSlots(slots)
@@ -479,6 +495,13 @@ struct NetworkKinetics {
     let inverseCapacitance, gL, gCa, gK, vCa, vK, leakDrive: Double
     let v1, minusTwoOverV2, v3, halfOverV4, phi, inversePhi: Double
 
+    /// The same constants in the C kernels' layout (NeuroODEKernels.h).
+    var kernelConstants: nk_ml_constants {
+        nk_ml_constants(
+            inverseCapacitance: inverseCapacitance, gL: gL, gCa: gCa, gK: gK, vCa: vCa, vK: vK, leakDrive: leakDrive,
+            v1: v1, minusTwoOverV2: minusTwoOverV2, v3: v3, halfOverV4: halfOverV4, phi: phi, inversePhi: inversePhi)
+    }
+
     @inline(__always)
     init(_ c: [Double]) {
         inverseCapacitance = 1 / c[0]
@@ -508,17 +531,6 @@ struct NetworkKinetics {
         return VectorExp.fraction(z < -50 ? -50 : (z > 50 ? 50 : z))
     }
 
-    @inline(__always)
-    func gateSteadyStateAndTimeConstant(_ v: Double, _ wInf: UnsafeMutablePointer<Double>, _ tau: UnsafeMutablePointer<Double>) {
-        let (n, d) = gateExponential(v)
-        let n2 = n * n, d2 = d * d
-        let n4 = n2 * n2
-        let a = d2 * d2 + n4, b = d2 + n2
-        let q = 1 / (a * b)
-        wInf.pointee = n4 * b * q
-        tau.pointee = 2 * n * d * a * q * inversePhi
-    }
-
     /// dw/dt = φ cosh z (w∞ − w), with cosh z = (N² + D²)/(2ND).
     @inline(__always)
     func gateRate(_ v: Double, _ w: Double) -> Double {
@@ -537,8 +549,7 @@ extension SynapticOutput {
     /// T(V) for `count` voltages, with the branch-free exponential so the loop vectorises.
     @inline(__always)
     func writeValues(_ v: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>) {
-        let minusInverseSlope = -1 / slope, threshold = threshold
-        for j in 0..<count { out[j] = NetworkKinetics.logistic(minus: (v[j] - threshold) * minusInverseSlope) }
+        nk_logistic_f64(v, out, count, threshold, -1 / slope)
     }
 }
 

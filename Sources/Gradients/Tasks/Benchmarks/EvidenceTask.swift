@@ -39,12 +39,15 @@ public struct EvidenceTask: TrainingProblem {
         public var samples: Int
         /// Default ES σ, in weight units.
         public var sigma: Double
+        /// The leapfrog's arithmetic: float64 (default) or float32, which only ES accepts.
+        public var precision: Precision
 
         /// A configuration; ``EvidenceTask/init(configuration:)`` validates it.
         public init(
             neurons: Int, batchSize: Int, tokenDuration: Double, neuronPreset: MorrisLecar.Preset = .snic,
             testTrials: Int, evaluationInterval: Int = 5, objective: String = "cross-entropy",
-            stepSize: Double = 0.1, iterations: Int, learningRate: Double = 5e-3, samples: Int, sigma: Double = 0.1
+            stepSize: Double = 0.1, iterations: Int, learningRate: Double = 5e-3, samples: Int, sigma: Double = 0.1,
+            precision: Precision = .f64
         ) {
             self.neurons = neurons
             self.batchSize = batchSize
@@ -58,6 +61,7 @@ public struct EvidenceTask: TrainingProblem {
             self.learningRate = learningRate
             self.samples = samples
             self.sigma = sigma
+            self.precision = precision
         }
 
         /// 32 neurons, batch 16, 64 test trials, 100 iterations, ES with 20 samples: BPTT and ES
@@ -159,7 +163,7 @@ public struct EvidenceTask: TrainingProblem {
             neurons: n, labels: labels, endTime: span, window: Self.readoutWindow, synapse: network.synapse, objective: objective)
         let weights = n * (EvidenceDataset.channels + n)
         return try TrainingTask(
-            name: name, system: network, timeSpan: (0, span), integrator: Leapfrog(stepSize: configuration.stepSize),
+            name: name, system: network, timeSpan: (0, span), integrator: Leapfrog(stepSize: configuration.stepSize, precision: configuration.precision),
             loss: loss, trainingIndices: Array(0..<weights))
     }
 }

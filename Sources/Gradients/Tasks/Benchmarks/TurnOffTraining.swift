@@ -19,15 +19,21 @@ public struct TurnOffTraining: TrainingProblem {
         /// ES σ in µA/cm²: wide enough to smooth the spike-count steps of a long horizon, narrow
         /// enough that the first estimates see the firing side of the cliff near I ≈ 95.5.
         public var sigma: Double
+        /// The leapfrog's arithmetic: float64 (default) or float32, which only ES accepts.
+        public var precision: Precision
 
         /// A configuration; ``TurnOffTraining/init(configuration:)`` validates it.
-        public init(horizon: Double, stepSize: Double, iterations: Int, learningRate: Double, samples: Int, sigma: Double) {
+        public init(
+            horizon: Double, stepSize: Double, iterations: Int, learningRate: Double, samples: Int, sigma: Double,
+            precision: Precision = .f64
+        ) {
             self.horizon = horizon
             self.stepSize = stepSize
             self.iterations = iterations
             self.learningRate = learningRate
             self.samples = samples
             self.sigma = sigma
+            self.precision = precision
         }
 
         /// SPEC's 3 s horizon, 100 iterations, ES with 20 samples: BPTT and ES together take
@@ -46,7 +52,7 @@ public struct TurnOffTraining: TrainingProblem {
             throw .invalidStepSize(configuration.stepSize)
         }
         self.configuration = configuration
-        task = try TurnOffTask.make(horizon: configuration.horizon, integrator: Leapfrog(stepSize: configuration.stepSize))
+        task = try TurnOffTask.make(horizon: configuration.horizon, integrator: Leapfrog(stepSize: configuration.stepSize, precision: configuration.precision))
     }
 
     public var name: String { "turn-off" }
