@@ -1,6 +1,26 @@
+/// A system that evaluates many stacked copies of itself at once, faster than one by one: a neural
+/// network's layers become matrix–matrix products over the copies instead of matrix–vector ones.
+///
+/// The stacked layout is ``BatchedSystem``'s, [y⁽¹⁾ | y⁽²⁾ | … | y⁽ᴮ⁾], all copies sharing one
+/// parameter vector; results equal the copy-by-copy evaluation up to the summation order of the
+/// products.
+public protocol BatchEvaluating: VectorJacobianProviding {
+    /// The right-hand sides of `copies` stacked states.
+    func evaluateRightHandSide(
+        copies: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        into derivative: UnsafeMutableBufferPointer<Double>)
+    /// Adds the pullbacks of `copies` stacked cotangents: each copy's state cotangent into its block,
+    /// the sum over copies into the shared parameter cotangent.
+    func accumulatePullback(
+        copies: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        cotangent: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>)
+}
+
 /// B independent copies of one system sharing its parameters, stacked into one state
 /// [y⁽¹⁾ | y⁽²⁾ | … | y⁽ᴮ⁾]: a minibatch of trajectories solved (and differentiated) as one ODE,
-/// as the spiral task's windows are. With an adaptive integrator all copies share the steps.
+/// as the spiral task's windows are. With an adaptive integrator all copies share the steps. A base
+/// that is ``BatchEvaluating`` evaluates all copies in one call.
 public struct BatchedSystem<Base: ODESystem>: ODESystem {
     /// The system each copy integrates; all copies share its parameter vector.
     public let base: Base
@@ -35,6 +55,9 @@ public struct BatchedSystem<Base: ODESystem>: ODESystem {
         at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
         into derivative: UnsafeMutableBufferPointer<Double>
     ) throws {
+        if let batched = base as? any BatchEvaluating {
+            return batched.evaluateRightHandSide(copies: batchSize, at: t, state: state, parameters: parameters, into: derivative)
+        }
         for b in 0..<batchSize {
             try base.evaluateRightHandSide(
                 at: t, state: UnsafeBufferPointer(rebasing: state[block(b)]), parameters: parameters,
@@ -49,6 +72,11 @@ extension BatchedSystem: VectorJacobianProviding where Base: VectorJacobianProvi
         cotangent: UnsafeBufferPointer<Double>,
         stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
     ) throws {
+        if let batched = base as? any BatchEvaluating {
+            return batched.accumulatePullback(
+                copies: batchSize, at: t, state: state, parameters: parameters, cotangent: cotangent,
+                stateCotangent: stateCotangent, parameterCotangent: parameterCotangent)
+        }
         for b in 0..<batchSize {
             try base.accumulatePullback(
                 at: t, state: UnsafeBufferPointer(rebasing: state[block(b)]), parameters: parameters,

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// A neural ODE (SPEC "Models"): dy/dt = s ⊙ MLP(g(y)), a multilayer perceptron applied to a fixed
@@ -46,9 +47,9 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
     /// ``initialParameters(seed:)`` with seed 0.
     public let defaultParameters: [Double]
     /// Offset of layer l's weights in the parameter vector (0-based l); its biases follow them.
-    private let weightOffsets: [Int]
+    let weightOffsets: [Int]
     /// Offset of layer l's pre-activations (and activations) in the forward-pass scratch.
-    private let activationOffsets: [Int]
+    let activationOffsets: [Int]
     private let widest: Int
 
     /// - Parameters:
@@ -93,9 +94,9 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
     public var dimension: Int { layerSizes[0] }
     /// The origin; neural-ODE tasks always give their own initial state.
     public var defaultInitialState: [Double] { Array(repeating: 0, count: dimension) }
-    private var layerCount: Int { layerSizes.count - 1 }
+    var layerCount: Int { layerSizes.count - 1 }
     /// Number of pre-activations stored by a forward pass (all layers after the input).
-    private var activationCount: Int { activationOffsets[layerCount - 1] + layerSizes[layerCount] }
+    var activationCount: Int { activationOffsets[layerCount - 1] + layerSizes[layerCount] }
 
     /// Weights and biases drawn uniformly from ±1/√fan_in (the PyTorch `Linear` default), from a
     /// SplitMix64 stream seeded with `seed`: the same seed gives the same vector on every platform.
@@ -128,7 +129,7 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
             for l in 0..<layerCount {
                 let activated = l < layerCount - 1 || finalActivation
                 affine(l, p, input, into: output)
-                if activated { for i in 0..<layerSizes[l + 1] { output[i] = activate(output[i]) } }
+                if activated { activate(UnsafeMutablePointer(output.baseAddress!), count: layerSizes[l + 1]) }
                 swap(&input, &output)
             }
             for i in 0..<dimension { dydt[i] = outputScale[i] * input[i] }
@@ -239,7 +240,7 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
                 let range = activationOffsets[l]..<(activationOffsets[l] + layerSizes[l + 1])
                 let previous = l == 0 ? input : UnsafeMutableBufferPointer(rebasing: a[activationOffsets[l - 1]...])
                 affine(l, p, previous, into: UnsafeMutableBufferPointer(rebasing: z[range]))
-                for k in range { a[k] = activate(z[k]) }
+                activate(z.baseAddress! + range.lowerBound, into: a.baseAddress! + range.lowerBound, count: range.count)
             }
             return body(UnsafeBufferPointer(z), UnsafeBufferPointer(a), UnsafeBufferPointer(input))
         }
@@ -262,7 +263,7 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
     }
 
     @inline(__always)
-    private func mapInput(_ x: Double) -> Double {
+    func mapInput(_ x: Double) -> Double {
         switch inputMap {
         case .identity: x
         case .cube: x * x * x
@@ -270,24 +271,29 @@ public struct NeuralODE: ODESystem, JacobianProviding, VectorJacobianProviding {
     }
 
     @inline(__always)
-    private func inputDerivative(_ x: Double) -> Double {
+    func inputDerivative(_ x: Double) -> Double {
         switch inputMap {
         case .identity: 1
         case .cube: 3 * x * x
         }
     }
 
+    /// σ applied to `count` pre-activations (in place when `out` is `z`): tanh through the
+    /// vectorised kernel (NeuroODEKernels.h), GELU through erf.
     @inline(__always)
-    private func activate(_ x: Double) -> Double {
+    func activate(_ z: UnsafeMutablePointer<Double>, into out: UnsafeMutablePointer<Double>? = nil, count: Int) {
+        let out = out ?? z
         switch activation {
-        case .tanh: Foundation.tanh(x)
-        case .gelu: 0.5 * x * (1 + erf(x * 0.5.squareRoot()))
+        case .tanh:
+            nk_tanh_f64(z, out, count)
+        case .gelu:
+            for k in 0..<count { out[k] = 0.5 * z[k] * (1 + erf(z[k] * 0.5.squareRoot())) }
         }
     }
 
     /// σ′ at z, given a = σ(z): 1 − a² for tanh; Φ(z) + z·φ(z) for GELU.
     @inline(__always)
-    private func activationDerivative(_ z: Double, _ a: Double) -> Double {
+    func activationDerivative(_ z: Double, _ a: Double) -> Double {
         switch activation {
         case .tanh:
             return 1 - a * a

@@ -18,6 +18,7 @@ public struct SpiralTask: Sendable {
     /// The ground truth, solved once with dopri5 at tight tolerance.
     public init(hidden: Int = 50, points: Int = 1000, span: Double = 25) throws(ODEError) {
         self.hidden = hidden
+        model = NeuralODE(layerSizes: [2, hidden, 2], activation: .tanh, inputMap: .cube)
         let times = (0..<points).map { span * Double($0) / Double(points - 1) }
         let problem = try ODEProblem(system: CubicSpiral(), initialState: [2, 0], timeSpan: (0, span))
         let solution = try DormandPrince(relativeTolerance: 1e-10, absoluteTolerance: 1e-12).solve(problem, output: .times(times))
@@ -25,8 +26,9 @@ public struct SpiralTask: Sendable {
         truth = solution.states
     }
 
-    /// The model: `NeuralODE` 2 → H → 2 with tanh, applied to y³.
-    public var model: NeuralODE { NeuralODE(layerSizes: [2, hidden, 2], activation: .tanh, inputMap: .cube) }
+    /// The model: `NeuralODE` 2 → H → 2 with tanh, applied to y³ (built once: its names and
+    /// default parameters cost O(H) to make).
+    public let model: NeuralODE
 
     /// Window start indices for a seeded minibatch.
     public func windowStarts(seed: UInt64, iteration: Int, windows: Int = 20, windowLength: Int = 10) -> [Int] {
