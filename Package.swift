@@ -55,7 +55,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NeuroODETests",
-            dependencies: ["NeuroODE"],
+            dependencies: ["NeuroODE", "CKernels"],
             path: "Tests/NeuroODETests",
             resources: [.copy("References")]
         ),

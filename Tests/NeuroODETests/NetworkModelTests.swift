@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import NeuroODE
@@ -111,8 +112,8 @@ extension ConductanceBasedSystem {
             let k = NetworkKinetics(Array(single.defaultParameters.prefix(12)))
             let p = single.defaultParameters
             for v in stride(from: -300.0, through: 300.0, by: 0.37) {
-                var wInf = 0.0, tau = 0.0
-                k.gateSteadyStateAndTimeConstant(v, &wInf, &tau)
+                var wInf = 0.0, tau = 0.0, voltage = v, constants = k.kernelConstants
+                nk_ml_gate_kinetics_f64(&voltage, &wInf, &tau, 1, &constants)
                 let reference = try single.networkTestGates(0, [v], p)
                 #expect(abs(wInf - reference.inf[0]) <= 1e-14)
                 #expect(abs(tau - reference.tau[0]) <= 1e-13 * reference.tau[0])
