@@ -138,7 +138,7 @@ struct CompareCommandTests {
         (["compare", "turn-off", "--samples", "3", "--methods", "es"], "error: --samples: invalid samples = 3: mirrored sampling needs an even count"),
         (["compare", "turn-off", "--optimizer", "lbfgs"], "error: unknown optimizer 'lbfgs'; choose one of: adam, adamw, sgd, rmsprop"),
         (["train", "turn-off", "--iterations", "1"], "error: invalid value '' for --checkpoint: give the checkpoint directory"),
-        (["train", "turn-off", "--method", "bptt", "--sigma", "1", "--checkpoint", "/tmp/x"], "error: --sigma does not apply here: it is an option of es, not bptt"),
+        (["train", "turn-off", "--method", "bptt", "--sigma", "1", "--checkpoint", "/tmp/x"], "error: --sigma does not apply here: it is an option of es and hybrid, not bptt"),
     ])
     func badOptionsGiveOneLine(arguments: [String], message: String) throws {
         let result = try CommandLineTool.run(arguments)

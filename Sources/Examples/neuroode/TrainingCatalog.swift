@@ -26,9 +26,17 @@ enum TrainingCatalog {
         TrainingEntry(
             name: "evidence",
             summary: "recurrent Morris–Lecar network (snic; --preset snic-explosive for case B) integrating evidence tokens; trains W_in, W_rec, W_out, b; target test accuracy ≥ 0.95",
-            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss, .preset],
+            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss, .preset, .setup],
             make: { options, paper in
                 var configuration = paper ? EvidenceTask.Configuration.paper : .small
+                switch options.setup {
+                case nil: break
+                case "paper": configuration = .paper
+                case "authors":
+                    if paper { throw CommandLineError.inapplicable(option: "--paper", reason: "--setup authors already names the size and timing") }
+                    configuration = .authors
+                case let name?: throw CommandLineError.unknownName(kind: "setup", name: name, choices: ["paper", "authors"])
+                }
                 configuration.neurons = try options.positive(options.neurons, "--neurons") ?? configuration.neurons
                 configuration.batchSize = try options.positive(options.batch, "--batch") ?? configuration.batchSize
                 configuration.testTrials = try options.positive(options.testTrials, "--test-trials") ?? configuration.testTrials
@@ -101,6 +109,8 @@ enum ProblemOption: String, CaseIterable, Sendable {
     case unscaled
     /// The network's Morris–Lecar preset (evidence: snic for case A, snic-explosive for case B).
     case preset
+    /// A named size and timing (evidence: paper, authors).
+    case setup
 }
 
 /// A problem with its concrete type erased behind one closure, so the commands treat every
@@ -108,6 +118,8 @@ enum ProblemOption: String, CaseIterable, Sendable {
 struct TrainingRunner {
     let name: String
     let parameterCount: Int
+    /// θ's named groups (empty when the names form none), for `--es-groups` and `--train-groups`.
+    let parameterGroups: [ParameterGroup]
     let target: TrainingTarget
     let testMetric: TestMetric?
     let defaults: TrainingDefaults
@@ -120,6 +132,7 @@ struct TrainingRunner {
     init<Problem: TrainingProblem>(_ problem: Problem) {
         name = problem.name
         parameterCount = problem.parameterNames.count
+        parameterGroups = (try? problem.parameterGroups()) ?? []
         target = problem.target
         testMetric = problem.testMetric
         defaults = problem.defaults
