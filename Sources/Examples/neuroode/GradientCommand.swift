@@ -196,6 +196,8 @@ struct GradientCommand: ParsableCommand {
             ("--memory-budget", memoryBudget != nil, [.bpttCheckpointed]),
             ("--samples", samples != nil, evolution), ("--sigma", sigma != nil, evolution), ("--variant", variant != nil, evolution),
             ("--ranks", ranks, evolution), ("--fd-step", finiteDifferenceStep != nil, [.fd]),
+            ("--es-groups", esGroups != nil, evolution), ("--alternate", alternate, evolution),
+            ("--train-groups", trainGroups != nil, evolution + [.readout]),
         ]
         if let stray = owners.first(where: { $0.given && !$0.methods.contains(kind) }) {
             let names = stray.methods.map(\.rawValue).joined(separator: " and ")

@@ -25,18 +25,18 @@ struct GroupOptions {
     }
 
     /// Writes the groups of `kind` into `settings`, or throws naming the bad option and value.
+    /// `readout` reads `--train-groups` only, the other methods none (the commands reject the ES
+    /// options where no method of theirs reads them; `--train-groups` is refused here).
     func apply(to settings: inout GradientMethodSettings, groups: [ParameterGroup]) throws(CommandLineError) {
         let kind = settings.kind
+        // Other methods train every group: they must not be run as if some were frozen.
         guard kind.isEvolutionStrategy || kind == .readout else {
-            if let option = trained != nil ? "--train-groups" : perturbed != nil ? "--es-groups" : alternates ? "--alternate" : nil {
-                throw .inapplicable(option: option, reason: "it is an option of es, hybrid and readout, not \(kind.rawValue)")
+            if trained != nil {
+                throw .inapplicable(option: "--train-groups", reason: "it is an option of es, hybrid and readout, not \(kind.rawValue)")
             }
             return
         }
         if kind == .es, isEmpty { return }
-        if kind == .readout, let option = perturbed != nil ? "--es-groups" : alternates ? "--alternate" : nil {
-            throw .inapplicable(option: option, reason: "readout perturbs nothing")
-        }
         let names = groups.map(\.name)
         guard !names.isEmpty else {
             throw .inapplicable(option: "--train-groups", reason: "the task's parameters form no named groups")
@@ -76,7 +76,7 @@ struct GroupOptions {
         settings.perturbedGroups = cycle
         settings.exactGroups = exact
         settings.frozenGroups = cycle.filter { !trainedSet.contains($0) }
-        settings.alternates = alternates
+        settings.alternates = alternates && !cycle.isEmpty
         settings.grouped = true
         do {
             try settings.groupedMethod().validate(groups: groups)

@@ -197,9 +197,7 @@ struct TrainingOptions: ParsableArguments {
             }
             settings.rankShaping = ranks
         }
-        if kind.isEvolutionStrategy || kind == .readout {
-            try groupOptions.apply(to: &settings, groups: runner.parameterGroups)
-        }
+        try groupOptions.apply(to: &settings, groups: runner.parameterGroups)
         if kind.isEvolutionStrategy { try settings.evolutionStrategy.validate() }
         return settings
     }
