@@ -53,11 +53,33 @@ struct ESVariantCommandTests {
         #expect(text.contains("frozenGroups=W_rec"))
     }
 
+    /// `gradient --train-groups` on BPTT and the readout baseline: zero on the frozen groups,
+    /// BPTT's value on the others (the readout's to rounding).
+    @Test func gradientRestrictsToTheTrainedGroups() throws {
+        let task = ["evidence", "--neurons", "2", "--batch", "2", "--format", "json"]
+        func gradient(_ extra: [String]) throws -> [String: Double] {
+            let result = try CommandLineTool.gradient(task + extra)
+            #expect(result.status == 0, "\(result.standardError)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+            return try #require(json["gradient"] as? [String: Double])
+        }
+        let full = try gradient(["--method", "bptt"])
+        let frozen = try gradient(["--method", "bptt", "--train-groups", "W_rec,W_out"])
+        let readout = try gradient(["--method", "readout"])
+        #expect(full.count == 2 * 50 + 4 + 6 + 3 && frozen.count == full.count && readout.count == full.count)
+        for (name, value) in full {
+            let trained = name.hasPrefix("W_rec") || name.hasPrefix("W_out")
+            #expect(frozen[name] == (trained ? value : 0), "\(name)")
+            let isReadout = name.hasPrefix("W_out") || name.hasPrefix("b_out")
+            #expect(isReadout ? abs(readout[name]! - value) <= 1e-10 * max(abs(value), 1e-3) : readout[name] == 0, "\(name)")
+        }
+    }
+
     @Test(arguments: [
         (["compare"] + tiny + ["--methods", "hybrid", "--es-groups", "W_x"],
          "error: unknown parameter group 'W_x'; choose one of: W_in, W_rec, W_out, b_out"),
-        (["compare"] + tiny + ["--methods", "bptt,readout", "--train-groups", "W_out"],
-         "error: --train-groups does not apply here: it is an option of es, hybrid and readout, not bptt"),
+        (["compare"] + tiny + ["--methods", "bptt,readout", "--train-groups", "W_out,W_x"],
+         "error: unknown parameter group 'W_x'; choose one of: W_in, W_rec, W_out, b_out"),
         (["compare"] + tiny + ["--methods", "readout", "--alternate"],
          "error: --alternate does not apply here: it is an option of es and hybrid, not readout"),
         (["compare"] + tiny + ["--methods", "readout", "--train-groups", "W_in"],

@@ -221,6 +221,28 @@ struct HybridEvolutionStrategyTests {
         #expect(resumed.log.map(\.deterministicPart) == uninterrupted.log.map(\.deterministicPart), "\(label)")
     }
 
+    /// BPTT with W_rec frozen: BPTT's gradient on the trained groups, zero on W_rec, and W_rec
+    /// unchanged by training under AdamW while the rest moves.
+    @Test func frozenGroupsKeepTheBaseGradientOnTheTrainedGroups() throws {
+        let task = try Self.problem.task(iteration: 0, seed: 7)
+        let theta = try Self.problem.initialParameters(seed: 7)
+        let bptt = try BackpropagationThroughTime().estimate(task, at: theta, iteration: 0)
+        let method = FrozenGroups(base: BackpropagationThroughTime(), trained: ["W_in", "W_out", "b_out"])
+        let frozen = try method.estimate(task, at: theta, iteration: 0)
+        let recurrent = try Self.group("W_rec")
+        for i in theta.indices {
+            #expect(frozen.gradient[i].bitPattern == (recurrent.contains(i) ? 0 : bptt.gradient[i].bitPattern))
+        }
+        #expect(frozen.updatedEntries == [0..<150, 159..<168, 168..<171])
+        let state = try Trainer(problem: Self.problem, method: method, optimizer: Adam(learningRate: 0.05, weightDecay: 0.1),
+                                configuration: TrainerConfiguration(iterations: 3, seed: 7, maxGradientNorm: 10)).run()
+        #expect(state.parameters[recurrent] == theta[recurrent])
+        #expect(state.parameters[0..<150] != theta[0..<150])
+        #expect(throws: TrainingError.invalidOption(name: "parameter group", value: "W", reason: "unknown; the groups are W_in, W_rec, W_out, b_out")) {
+            try FrozenGroups(base: BackpropagationThroughTime(), trained: ["W"]).estimate(task, at: theta, iteration: 0)
+        }
+    }
+
     /// A restricted update leaves the other entries and their moments alone: an entry updated
     /// only on the second call moves exactly as a fresh Adam's first step would move it.
     @Test func restrictedAdamUpdateKeepsTheOtherEntriesState() {

@@ -112,7 +112,7 @@ struct CompareCommand: ParsableCommand {
                 kind: plan.kind, settings: plan.settings, clip: plan.loop.maxGradientNorm, logs: logs))
         }
         let report = CompareReport(
-            runner: runner, paper: options.paper, seed: seed, optimizer: optimizer, results: results)
+            runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer, results: results)
         let written = try report.write(to: directory)
         FileHandle.standardOutput.write(Data((report.table() + "\nwrote \(written.joined(separator: ", "))\n").utf8))
     }

@@ -109,7 +109,7 @@ struct GradientCommand: ParsableCommand {
     var esGroups: String?
 
     @Option(name: .customLong("train-groups"), help: ArgumentHelp(
-        "Parameter groups trained at all; the others get a zero gradient (es, hybrid, readout).", valueName: "list"))
+        "Parameter groups trained at all; the others get a zero gradient.", valueName: "list"))
     var trainGroups: String?
 
     @Flag(help: "One --es-groups group per iteration, cycling; here iteration 0, so the first listed (es, hybrid).")
@@ -197,7 +197,6 @@ struct GradientCommand: ParsableCommand {
             ("--samples", samples != nil, evolution), ("--sigma", sigma != nil, evolution), ("--variant", variant != nil, evolution),
             ("--ranks", ranks, evolution), ("--fd-step", finiteDifferenceStep != nil, [.fd]),
             ("--es-groups", esGroups != nil, evolution), ("--alternate", alternate, evolution),
-            ("--train-groups", trainGroups != nil, evolution + [.readout]),
         ]
         if let stray = owners.first(where: { $0.given && !$0.methods.contains(kind) }) {
             let names = stray.methods.map(\.rawValue).joined(separator: " and ")

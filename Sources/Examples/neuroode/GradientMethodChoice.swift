@@ -71,6 +71,8 @@ struct GradientMethodSettings: Sendable {
     var exactGroups: [String] = []
     var frozenGroups: [String] = []
     var alternates = false
+    /// For the methods that are not ES: the groups trained (nil: all), see ``FrozenGroups``.
+    var trainedGroups: [String]?
 
     /// The ES of these settings.
     var evolutionStrategy: EvolutionStrategy {
@@ -85,6 +87,11 @@ struct GradientMethodSettings: Sendable {
 
     /// The library's method for these settings.
     func method() -> any GradientMethod {
+        if let trainedGroups, !grouped {
+            var unrestricted = self
+            unrestricted.trainedGroups = nil
+            return FrozenGroups(base: unrestricted.method(), trained: trainedGroups)
+        }
         switch kind {
         case .bptt:
             return BackpropagationThroughTime()
@@ -115,6 +122,10 @@ struct GradientMethodSettings: Sendable {
     /// The settings that shaped the result, as `stats` entries: a reader of the JSON can tell
     /// two runs of the same method apart without the command line.
     var statistics: [(key: String, value: JSONValue)] {
+        methodStatistics + (trainedGroups.map { [("trainGroups", .string($0.joined(separator: ",")))] } ?? [])
+    }
+
+    private var methodStatistics: [(key: String, value: JSONValue)] {
         switch kind {
         case .bptt:
             return [("checkpointing", .string("none"))]

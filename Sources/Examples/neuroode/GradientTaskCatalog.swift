@@ -315,7 +315,7 @@ struct GradientRunner: Sendable {
         // The problem checks finiteness and each model's domain, naming the parameter.
         _ = try task.problem(at: point)
         parameterNames = names
-        parameterGroups = (try? ParameterGroup.groups(of: task)) ?? []
+        parameterGroups = (try? ParameterGroup.partition(names: names, lossStart: task.trainedParameters.count)) ?? []
         self.point = point
         self.description = description
         integratesWithCVODE = task.integrator is CVODE

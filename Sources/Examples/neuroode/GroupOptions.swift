@@ -8,6 +8,7 @@ import Gradients
 /// - `hybrid`: ES on `--es-groups` (default: every group that is not the loss's), the loss's
 ///   groups by their exact gradient.
 /// - `es`: ES on `--es-groups` (default: every trained group) and nothing else.
+/// - any other method: its gradient on the `--train-groups` only (``FrozenGroups``).
 ///
 /// `--train-groups` (default: every group the method reaches) freezes the others; a perturbed
 /// group left out of it keeps its turn in the `--alternate` cycle without being perturbed or
@@ -25,21 +26,15 @@ struct GroupOptions {
     }
 
     /// Writes the groups of `kind` into `settings`, or throws naming the bad option and value.
-    /// `readout` reads `--train-groups` only, the other methods none (the commands reject the ES
-    /// options where no method of theirs reads them; `--train-groups` is refused here).
+    /// `readout` and the methods that are not ES read `--train-groups` only (the commands reject
+    /// the ES options where no method of theirs reads them).
     func apply(to settings: inout GradientMethodSettings, groups: [ParameterGroup]) throws(CommandLineError) {
         let kind = settings.kind
-        // Other methods train every group: they must not be run as if some were frozen.
-        guard kind.isEvolutionStrategy || kind == .readout else {
-            if trained != nil {
-                throw .inapplicable(option: "--train-groups", reason: "it is an option of es, hybrid and readout, not \(kind.rawValue)")
-            }
-            return
-        }
-        if kind == .es, isEmpty { return }
+        // hybrid and readout always name their groups; the others only when asked to.
+        if isEmpty, kind != .hybrid, kind != .readout { return }
         let names = groups.map(\.name)
         guard !names.isEmpty else {
-            throw .inapplicable(option: "--train-groups", reason: "the task's parameters form no named groups")
+            throw .inapplicable(option: trained != nil ? "--train-groups" : "--es-groups", reason: "the task's parameters form no named groups")
         }
         for (option, list) in [("--es-groups", perturbed), ("--train-groups", trained)] {
             guard let list else { continue }
@@ -51,10 +46,19 @@ struct GroupOptions {
                 throw .invalidValue(option: option, value: twice, reason: "listed twice")
             }
         }
+        // Other methods compute every group's gradient; --train-groups keeps only the trained ones.
+        guard kind.isEvolutionStrategy || kind == .readout else {
+            guard let trained else { return }
+            settings.trainedGroups = names.filter(trained.contains)
+            return
+        }
         let lossGroups = groups.filter(\.belongsToLoss).map(\.name)
         var cycle: [String], exact: [String]
         switch kind {
         case .readout:
+            guard !lossGroups.isEmpty else {
+                throw .invalidValue(option: "--method", value: "readout", reason: "the task has no readout (loss) parameters; its groups are \(names.joined(separator: ", "))")
+            }
             cycle = []
             exact = trained.map { list in lossGroups.filter(list.contains) } ?? lossGroups
             if let stray = trained?.first(where: { !lossGroups.contains($0) }) {
@@ -81,7 +85,9 @@ struct GroupOptions {
         do {
             try settings.groupedMethod().validate(groups: groups)
         } catch {
-            throw .invalidValue(option: trained != nil ? "--train-groups" : "--es-groups", value: error.description, reason: "not a valid grouping")
+            throw .invalidValue(
+                option: trained != nil ? "--train-groups" : "--es-groups", value: (trained ?? perturbed ?? []).joined(separator: ","),
+                reason: error.description)
         }
     }
 }

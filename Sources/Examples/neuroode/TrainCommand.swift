@@ -83,7 +83,7 @@ struct TrainCommand: ParsableCommand {
             throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
         }
         let report = CompareReport(
-            runner: runner, paper: options.paper, seed: seed, optimizer: optimizer,
+            runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer,
             results: [MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
         do {

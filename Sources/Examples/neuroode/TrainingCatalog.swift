@@ -30,8 +30,7 @@ enum TrainingCatalog {
             make: { options, paper in
                 var configuration = paper ? EvidenceTask.Configuration.paper : .small
                 switch options.setup {
-                case nil: break
-                case "paper": configuration = .paper
+                case nil, "paper": break  // `--setup paper` arrives as `paper` (TrainingOptions.usesPaperSize)
                 case "authors":
                     if paper { throw CommandLineError.inapplicable(option: "--paper", reason: "--setup authors already names the size and timing") }
                     configuration = .authors

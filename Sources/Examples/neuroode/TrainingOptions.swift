@@ -83,7 +83,7 @@ struct TrainingOptions: ParsableArguments {
     var esGroups: String?
 
     @Option(name: .customLong("train-groups"), help: ArgumentHelp(
-        "Parameter groups trained at all (es, hybrid, readout; default every group the method reaches); the others are frozen. A perturbed group left out keeps its turn in the --alternate cycle.",
+        "Parameter groups trained at all (default every group the method reaches); the others are frozen. A perturbed group left out keeps its turn in the --alternate cycle.",
         valueName: "list"))
     var trainGroups: String?
 
@@ -134,8 +134,11 @@ struct TrainingOptions: ParsableArguments {
     /// The problem, after rejecting problem options it does not read.
     func problem(_ entry: TrainingEntry) throws -> TrainingRunner {
         try rejectOptions(notReadBy: entry)
-        return try entry.make(self, paper)
+        return try entry.make(self, usesPaperSize)
     }
+
+    /// `--paper`, or `--setup paper`.
+    var usesPaperSize: Bool { paper || setup == "paper" }
 
     /// Throws for the first problem option given that `entry` does not read.
     func rejectOptions(notReadBy entry: TrainingEntry) throws(CommandLineError) {
@@ -207,15 +210,13 @@ struct TrainingOptions: ParsableArguments {
         GroupOptions(perturbed: GroupOptions.list(esGroups), trained: GroupOptions.list(trainGroups), alternates: alternate)
     }
 
-    /// Throws for the first ES or group option given when none of `kinds` reads it.
+    /// Throws for the first ES option given when none of `kinds` reads it.
     func rejectMethodOptions(unusedBy kinds: [GradientMethodKind]) throws(CommandLineError) {
         let evolution = kinds.contains(where: \.isEvolutionStrategy)
-        let grouped = evolution || kinds.contains(.readout)
         let owners: [(option: String, given: Bool, read: Bool, by: String)] = [
             ("--samples", samples != nil, evolution, "es and hybrid"), ("--sigma", sigma != nil, evolution, "es and hybrid"),
             ("--variant", variant != nil, evolution, "es and hybrid"), ("--ranks", ranks, evolution, "es and hybrid"),
             ("--es-groups", esGroups != nil, evolution, "es and hybrid"), ("--alternate", alternate, evolution, "es and hybrid"),
-            ("--train-groups", trainGroups != nil, grouped, "es, hybrid and readout"),
         ]
         if let stray = owners.first(where: { $0.given && !$0.read }) {
             throw .inapplicable(option: stray.option, reason: "it is an option of \(stray.by), not \(kinds.map(\.rawValue).joined(separator: ", "))")
