@@ -89,13 +89,17 @@ struct HybridEvolutionStrategyTests {
         #expect(readout.report.vectorJacobianProducts == 0)
     }
 
-    /// With every group perturbed jointly and none exact it is mirrored ES on θ, bit for bit.
-    @Test func everyGroupPerturbedIsPlainES() throws {
+    /// With every group perturbed jointly and none exact it is ES on θ, bit for bit, for each
+    /// sampling with and without ranks (its forward pass at θ is ES's centre).
+    @Test(arguments: EvolutionStrategy.Sampling.allCases, [false, true])
+    func everyGroupPerturbedIsES(sampling: EvolutionStrategy.Sampling, ranks: Bool) throws {
         let task = try Self.problem.task(iteration: 1, seed: 7)
         let theta = try Self.problem.initialParameters(seed: 7)
-        let es = try Self.evolution.estimate(task, at: theta, iteration: 1)
-        let grouped = try HybridEvolutionStrategy(evolution: Self.evolution, perturbed: ["W_in", "W_rec", "W_out", "b_out"], exact: [])
+        let evolution = EvolutionStrategy(samples: 4, sigma: 0.1, sampling: sampling, rankShaping: ranks, seed: 5, threads: 2)
+        let es = try evolution.estimate(task, at: theta, iteration: 1)
+        let grouped = try HybridEvolutionStrategy(evolution: evolution, perturbed: ["W_in", "W_rec", "W_out", "b_out"], exact: [])
             .estimate(task, at: theta, iteration: 1)
+        #expect(grouped.loss.bitPattern == es.loss.bitPattern)
         #expect(grouped.gradient.map(\.bitPattern) == es.gradient.map(\.bitPattern))
         #expect(grouped.report.forwardSolves == es.report.forwardSolves)
     }
