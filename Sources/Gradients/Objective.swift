@@ -45,6 +45,11 @@ public struct GradientEstimate: Sendable {
     public var gradient: [Double]
     /// What the evaluation cost.
     public var report: GradientReport
+    /// The entries of θ this estimate may update (ascending, disjoint ranges), or `nil` for all.
+    /// Methods that train some parameter groups only (``HybridEvolutionStrategy``: frozen groups,
+    /// the groups off turn in an alternation) leave the others, and their optimizer state, as
+    /// they are.
+    public var updatedEntries: [Range<Int>]?
 
     /// An estimate from its parts.
     public init(loss: Double, gradient: [Double], report: GradientReport) {

@@ -31,18 +31,34 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output directory (default out/compare-TASK).", valueName: "dir"))
     var out: String?
 
+    @Option(help: ArgumentHelp(
+        "Checkpoint each run under DIR/METHOD-seedS every --checkpoint-every iterations and resume from there: re-running the same command continues where it stopped.",
+        valueName: "dir"))
+    var checkpoint: String?
+
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Checkpoint every K iterations (with --checkpoint; default 10).")
+    var checkpointEvery: Int?
+
     @OptionGroup var options: TrainingOptions
 
     func run() throws {
         var options = self.options
         var methodList = methods?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        var runs = self.runs, out = self.out
+        var runs = self.runs, out = self.out, checkpoint = self.checkpoint, every = checkpointEvery
         if let path = options.config {
-            let file = try ConfigurationFile(path: path, allowedKeys: TrainingOptions.keys + ["methods", "runs", "out"])
+            let file = try ConfigurationFile(path: path, allowedKeys: TrainingOptions.keys + ["methods", "runs", "out", "checkpoint", "checkpoint-every"])
             try options.merge(file)
             methodList = try methodList ?? file.list("methods")
             runs = try runs ?? file.integer("runs")
             out = try out ?? file.string("out")
+            checkpoint = try checkpoint ?? file.string("checkpoint")
+            every = try every ?? file.integer("checkpoint-every")
+        }
+        if let every, every < 1 {
+            throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
+        }
+        if every != nil, checkpoint == nil {
+            throw CommandLineError.inapplicable(option: "--checkpoint-every", reason: "give --checkpoint DIR")
         }
         let entry = try TrainingCatalog.entry(named: task)
         let kinds = try (methodList ?? ["bptt", "es"]).map { name throws(CommandLineError) in
@@ -62,14 +78,12 @@ struct CompareCommand: ParsableCommand {
         let optimizer = try options.optimizerChoice(runner)
         let seed = options.seed ?? 0
 
+        try options.rejectMethodOptions(unusedBy: kinds)
         // Validate every method's settings before the first iteration runs.
         var plans: [(kind: GradientMethodKind, settings: GradientMethodSettings, loop: TrainerConfiguration)] = []
         for kind in kinds {
             plans.append((kind, try options.methodSettings(kind, runner: runner, seed: seed),
                           try options.trainerConfiguration(kind, runner: runner, seed: seed)))
-        }
-        if options.samples != nil || options.sigma != nil, !kinds.contains(.es) {
-            throw CommandLineError.inapplicable(option: options.samples != nil ? "--samples" : "--sigma", reason: "no ES method is compared")
         }
         try prepare(directory)
 
@@ -82,8 +96,11 @@ struct CompareCommand: ParsableCommand {
                 settings.seed = runSeed
                 var loop = plan.loop
                 loop.seed = runSeed
+                loop.checkpointInterval = every ?? loop.checkpointInterval
+                let store = checkpoint.map { CheckpointStore(directory: ($0 as NSString).appendingPathComponent("\(plan.kind.rawValue)-seed\(runSeed)")) }
                 let session = TrainingSession(
-                    method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop)
+                    method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
+                    checkpoints: store, resume: store != nil)
                 let progress = TrainingProgress(prefix: "[\(plan.kind.rawValue) run \(run + 1)/\(runCount)] ")
                 do {
                     logs.append(try runner.train(session) { progress.handle($0) })
@@ -95,7 +112,7 @@ struct CompareCommand: ParsableCommand {
                 kind: plan.kind, settings: plan.settings, clip: plan.loop.maxGradientNorm, logs: logs))
         }
         let report = CompareReport(
-            runner: runner, paper: options.paper, seed: seed, optimizer: optimizer, results: results)
+            runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer, results: results)
         let written = try report.write(to: directory)
         FileHandle.standardOutput.write(Data((report.table() + "\nwrote \(written.joined(separator: ", "))\n").utf8))
     }

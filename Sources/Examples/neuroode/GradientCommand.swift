@@ -92,17 +92,28 @@ struct GradientCommand: ParsableCommand {
         help: ArgumentHelp("Choose K so that the stored states fit in BYTES (bptt-checkpointed).", valueName: "bytes"))
     var memoryBudget: Int?
 
-    @Option(parsing: .unconditional, help: "Samples per estimate (es; default 100, even when mirrored).")
+    @Option(parsing: .unconditional, help: "Samples per estimate (es, hybrid; default 100, even when mirrored).")
     var samples: Int?
 
-    @Option(parsing: .unconditional, help: "Perturbation scale σ in parameter units (es; default: the task's, turn-off 1.0, spiral 0.01).")
+    @Option(parsing: .unconditional, help: "Perturbation scale σ in parameter units (es, hybrid; default: the task's, turn-off 1.0, spiral 0.01).")
     var sigma: Double?
 
-    @Option(help: ArgumentHelp("Sampling: mirrored (the paper's) or plain (one unperturbed sample) (es).", valueName: "name"))
+    @Option(help: ArgumentHelp("Sampling: mirrored (the paper's) or plain (one unperturbed sample) (es, hybrid).", valueName: "name"))
     var variant: String?
 
-    @Flag(help: "Centred-rank fitness shaping (es).")
+    @Flag(help: "Centred-rank fitness shaping (es, hybrid).")
     var ranks = false
+
+    @Option(name: .customLong("es-groups"), help: ArgumentHelp(
+        "Parameter groups ES perturbs, in the --alternate cycle's order (es, hybrid; evidence: W_in, W_rec, W_out, b_out).", valueName: "list"))
+    var esGroups: String?
+
+    @Option(name: .customLong("train-groups"), help: ArgumentHelp(
+        "Parameter groups trained at all; the others get a zero gradient.", valueName: "list"))
+    var trainGroups: String?
+
+    @Flag(help: "One --es-groups group per iteration, cycling; here iteration 0, so the first listed (es, hybrid).")
+    var alternate = false
 
     @Option(name: .customLong("fd-step"), parsing: .unconditional, help: "Relative probe step h (fd; default 1e-5).")
     var finiteDifferenceStep: Double?
@@ -119,9 +130,8 @@ struct GradientCommand: ParsableCommand {
         }
         try checkTaskOptions(entry: entry, kind: kind)
         var settings = try methodSettings(kind: kind, entry: entry)
-        let gradientMethod = settings.method()
         // The library's own rules for ES options (σ > 0, even mirrored counts), before any work.
-        try (gradientMethod as? EvolutionStrategy)?.validate()
+        if kind.isEvolutionStrategy { try settings.evolutionStrategy.validate() }
 
         let options = GradientTaskOptions(
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
@@ -129,6 +139,9 @@ struct GradientCommand: ParsableCommand {
             parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         let runner = try entry.makeRunner(options)
+        let groupOptions = GroupOptions(perturbed: GroupOptions.list(esGroups), trained: GroupOptions.list(trainGroups), alternates: alternate)
+        try groupOptions.apply(to: &settings, groups: runner.parameterGroups)
+        let gradientMethod = settings.method()
         // The partial adjoint of a CVODE task runs through CVODES at the forward tolerances (the
         // task applied --rtol/--atol to them), not through a backward integrator.
         settings.runsThroughCVODES = kind == .adjointPartial && runner.integratesWithCVODE
@@ -161,7 +174,7 @@ struct GradientCommand: ParsableCommand {
             (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
             (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
             (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil),
-            (.seed, seed != nil && kind != .es),
+            (.seed, seed != nil && !kind.isEvolutionStrategy),
             (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
@@ -177,14 +190,17 @@ struct GradientCommand: ParsableCommand {
     }
 
     private func methodSettings(kind: GradientMethodKind, entry: GradientTaskEntry) throws(CommandLineError) -> GradientMethodSettings {
-        let owners: [(option: String, given: Bool, method: GradientMethodKind)] = [
-            ("--checkpoint-interval", checkpointInterval != nil, .bpttCheckpointed),
-            ("--memory-budget", memoryBudget != nil, .bpttCheckpointed),
-            ("--samples", samples != nil, .es), ("--sigma", sigma != nil, .es), ("--variant", variant != nil, .es),
-            ("--ranks", ranks, .es), ("--fd-step", finiteDifferenceStep != nil, .fd),
+        let evolution: [GradientMethodKind] = [.es, .hybrid]
+        let owners: [(option: String, given: Bool, methods: [GradientMethodKind])] = [
+            ("--checkpoint-interval", checkpointInterval != nil, [.bpttCheckpointed]),
+            ("--memory-budget", memoryBudget != nil, [.bpttCheckpointed]),
+            ("--samples", samples != nil, evolution), ("--sigma", sigma != nil, evolution), ("--variant", variant != nil, evolution),
+            ("--ranks", ranks, evolution), ("--fd-step", finiteDifferenceStep != nil, [.fd]),
+            ("--es-groups", esGroups != nil, evolution), ("--alternate", alternate, evolution),
         ]
-        if let stray = owners.first(where: { $0.given && $0.method != kind }) {
-            throw .inapplicable(option: stray.option, reason: "it is an option of \(stray.method.rawValue), not \(kind.rawValue)")
+        if let stray = owners.first(where: { $0.given && !$0.methods.contains(kind) }) {
+            let names = stray.methods.map(\.rawValue).joined(separator: " and ")
+            throw .inapplicable(option: stray.option, reason: "it is an option of \(names), not \(kind.rawValue)")
         }
         if backwardIntegrator != nil, !kind.isAdjoint {
             throw .inapplicable(option: "--backward-integrator", reason: "it is an option of the adjoints, not \(kind.rawValue)")

@@ -11,6 +11,10 @@ enum GradientMethodKind: String, CaseIterable, Sendable {
     case adjointFull = "adjoint-full"
     case adjointPartial = "adjoint-partial"
     case es
+    /// ES on some parameter groups, the loss's groups (the readout) by their exact gradient.
+    case hybrid
+    /// The readout-only baseline: the loss's groups by their exact gradient, the rest frozen.
+    case readout
     case fd
 
     var summary: String {
@@ -20,11 +24,15 @@ enum GradientMethodKind: String, CaseIterable, Sendable {
         case .adjointFull: "continuous adjoint, the state integrated backward from y(T): constant memory"
         case .adjointPartial: "continuous adjoint reading the state from the stored forward trajectory"
         case .es: "evolution strategy: gradient of the Gaussian-smoothed loss from forward solves"
+        case .hybrid: "ES on the hidden groups (--es-groups, --alternate), the readout by its exact gradient from the same forward pass"
+        case .readout: "the readout groups (W_out, b_out) alone by their exact gradient, one forward pass; the rest frozen"
         case .fd: "central finite differences, 2 forward solves per parameter"
         }
     }
 
     var isAdjoint: Bool { self == .adjointFull || self == .adjointPartial }
+    /// Whether the method runs an evolution strategy (and reads --samples, --sigma, --variant, --ranks).
+    var isEvolutionStrategy: Bool { self == .es || self == .hybrid }
 }
 
 /// The chosen method with its settings, all validated on the command line.
@@ -56,9 +64,34 @@ struct GradientMethodSettings: Sendable {
     var rankShaping = false
     var seed: UInt64 = 0
     var finiteDifferenceStep = 1e-5
+    /// Set when parameter groups shape the method (hybrid, readout, es with group options):
+    /// see ``GroupOptions``.
+    var grouped = false
+    var perturbedGroups: [String] = []
+    var exactGroups: [String] = []
+    var frozenGroups: [String] = []
+    var alternates = false
+    /// For the methods that are not ES: the groups trained (nil: all), see ``FrozenGroups``.
+    var trainedGroups: [String]?
+
+    /// The ES of these settings.
+    var evolutionStrategy: EvolutionStrategy {
+        EvolutionStrategy(samples: samples, sigma: sigma, sampling: sampling, rankShaping: rankShaping, seed: seed)
+    }
+
+    /// The grouped method of these settings.
+    func groupedMethod() -> HybridEvolutionStrategy {
+        HybridEvolutionStrategy(
+            evolution: evolutionStrategy, perturbed: perturbedGroups, exact: exactGroups, frozen: frozenGroups, alternates: alternates)
+    }
 
     /// The library's method for these settings.
     func method() -> any GradientMethod {
+        if let trainedGroups, !grouped {
+            var unrestricted = self
+            unrestricted.trainedGroups = nil
+            return FrozenGroups(base: unrestricted.method(), trained: trainedGroups)
+        }
         switch kind {
         case .bptt:
             return BackpropagationThroughTime()
@@ -78,7 +111,9 @@ struct GradientMethodSettings: Sendable {
             }
             return AdjointMethod(variant: kind == .adjointFull ? .full : .partial, backwardIntegrator: backward)
         case .es:
-            return EvolutionStrategy(samples: samples, sigma: sigma, sampling: sampling, rankShaping: rankShaping, seed: seed)
+            return grouped ? groupedMethod() : evolutionStrategy
+        case .hybrid, .readout:
+            return groupedMethod()
         case .fd:
             return FiniteDifferences(step: finiteDifferenceStep)
         }
@@ -87,6 +122,10 @@ struct GradientMethodSettings: Sendable {
     /// The settings that shaped the result, as `stats` entries: a reader of the JSON can tell
     /// two runs of the same method apart without the command line.
     var statistics: [(key: String, value: JSONValue)] {
+        methodStatistics + (trainedGroups.map { [("trainGroups", .string($0.joined(separator: ",")))] } ?? [])
+    }
+
+    private var methodStatistics: [(key: String, value: JSONValue)] {
         switch kind {
         case .bptt:
             return [("checkpointing", .string("none"))]
@@ -106,11 +145,21 @@ struct GradientMethodSettings: Sendable {
             }
             return [("backwardIntegrator", .string(backwardIntegrator.rawValue)),
                     ("rtol", .number(relativeTolerance)), ("atol", .number(absoluteTolerance))]
-        case .es:
-            return [("samples", .integer(samples)), ("sigma", .number(sigma)), ("variant", .string(sampling.rawValue)),
-                    ("ranks", .boolean(rankShaping)), ("seed", .unsigned(seed))]
+        case .es, .hybrid:
+            let evolution: [(key: String, value: JSONValue)] = [
+                ("samples", .integer(samples)), ("sigma", .number(sigma)), ("variant", .string(sampling.rawValue)),
+                ("ranks", .boolean(rankShaping)), ("seed", .unsigned(seed))]
+            return evolution + (grouped ? groupStatistics : [])
+        case .readout:
+            return groupStatistics
         case .fd:
             return [("step", .number(finiteDifferenceStep))]
         }
+    }
+
+    /// The groups' roles, as `stats` entries (lists as comma-separated names; empty: none).
+    private var groupStatistics: [(key: String, value: JSONValue)] {
+        [("esGroups", .string(perturbedGroups.joined(separator: ","))), ("exactGroups", .string(exactGroups.joined(separator: ","))),
+         ("frozenGroups", .string(frozenGroups.joined(separator: ","))), ("alternate", .boolean(alternates))]
     }
 }

@@ -274,6 +274,8 @@ struct GradientTaskOptions: Sendable {
 /// command handles every task alike while each method runs specialised on the task.
 struct GradientRunner: Sendable {
     let parameterNames: [String]
+    /// θ's named groups (empty when the names form none), for `--es-groups` and `--train-groups`.
+    let parameterGroups: [ParameterGroup]
     let point: [Double]
     /// The task's settings in words.
     let description: String
@@ -313,6 +315,7 @@ struct GradientRunner: Sendable {
         // The problem checks finiteness and each model's domain, naming the parameter.
         _ = try task.problem(at: point)
         parameterNames = names
+        parameterGroups = (try? ParameterGroup.partition(names: names, lossStart: task.trainedParameters.count)) ?? []
         self.point = point
         self.description = description
         integratesWithCVODE = task.integrator is CVODE

@@ -63,6 +63,7 @@ struct RoberFitCommand: ParsableCommand {
         if options.samples != nil || options.sigma != nil, !kinds.contains(.es) {
             throw CommandLineError.inapplicable(option: options.samples != nil ? "--samples" : "--sigma", reason: "no ES run is trained")
         }
+        try options.rejectMethodOptions(unusedBy: kinds)
 
         var base = options.paper ? RoberFitTraining.Configuration.paper : .small
         base.iterations = try options.positive(options.iterations, "--iterations") ?? base.iterations

@@ -61,9 +61,7 @@ struct TrainCommand: ParsableCommand {
         if let every, every < 1 {
             throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
         }
-        if kind != .es, let stray = options.samples != nil ? "--samples" : options.sigma != nil ? "--sigma" : nil {
-            throw CommandLineError.inapplicable(option: stray, reason: "it is an option of es, not \(kind.rawValue)")
-        }
+        try options.rejectMethodOptions(unusedBy: [kind])
         let runner = try options.problem(entry)
         let optimizer = try options.optimizerChoice(runner)
         let seed = options.seed ?? 0
@@ -85,7 +83,7 @@ struct TrainCommand: ParsableCommand {
             throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
         }
         let report = CompareReport(
-            runner: runner, paper: options.paper, seed: seed, optimizer: optimizer,
+            runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer,
             results: [MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
         do {

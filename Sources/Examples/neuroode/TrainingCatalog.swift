@@ -27,9 +27,16 @@ enum TrainingCatalog {
         TrainingEntry(
             name: "evidence",
             summary: "recurrent Morris–Lecar network (snic; --preset snic-explosive for case B) integrating evidence tokens; trains W_in, W_rec, W_out, b; target test accuracy ≥ 0.95",
-            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss, .preset, .precision],
+            options: [.neurons, .batch, .testTrials, .tokenDuration, .loss, .preset, .setup, .precision],
             make: { options, paper in
                 var configuration = paper ? EvidenceTask.Configuration.paper : .small
+                switch options.setup {
+                case nil, "paper": break  // `--setup paper` arrives as `paper` (TrainingOptions.usesPaperSize)
+                case "authors":
+                    if paper { throw CommandLineError.inapplicable(option: "--paper", reason: "--setup authors already names the size and timing") }
+                    configuration = .authors
+                case let name?: throw CommandLineError.unknownName(kind: "setup", name: name, choices: ["paper", "authors"])
+                }
                 configuration.precision = options.precision ?? configuration.precision
                 configuration.neurons = try options.positive(options.neurons, "--neurons") ?? configuration.neurons
                 configuration.batchSize = try options.positive(options.batch, "--batch") ?? configuration.batchSize
@@ -105,6 +112,8 @@ enum ProblemOption: String, CaseIterable, Sendable {
     case preset
     /// The forward pass's arithmetic (turn-off, evidence): f32 for ES only.
     case precision
+    /// A named size and timing (evidence: paper, authors).
+    case setup
 }
 
 /// A problem with its concrete type erased behind one closure, so the commands treat every
@@ -112,6 +121,8 @@ enum ProblemOption: String, CaseIterable, Sendable {
 struct TrainingRunner {
     let name: String
     let parameterCount: Int
+    /// θ's named groups (empty when the names form none), for `--es-groups` and `--train-groups`.
+    let parameterGroups: [ParameterGroup]
     let target: TrainingTarget
     let testMetric: TestMetric?
     let defaults: TrainingDefaults
@@ -124,6 +135,7 @@ struct TrainingRunner {
     init<Problem: TrainingProblem>(_ problem: Problem) {
         name = problem.name
         parameterCount = problem.parameterNames.count
+        parameterGroups = (try? problem.parameterGroups()) ?? []
         target = problem.target
         testMetric = problem.testMetric
         defaults = problem.defaults

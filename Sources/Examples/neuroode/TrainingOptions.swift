@@ -25,7 +25,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW's decoupled weight decay (adamw; default: the problem's, rober-fit 1e-6, else 1e-2).")
     var weightDecay: Double?
 
-    @Option(parsing: .unconditional, help: "Clip gradients longer than this norm; 0 turns clipping off (default: 10 for bptt and the adjoints, none for es and fd).")
+    @Option(parsing: .unconditional, help: "Clip gradients longer than this norm; 0 turns clipping off (default: 10 for bptt and the adjoints, none for es, hybrid, readout and fd).")
     var clip: Double?
 
     @Option(parsing: .unconditional, help: "ES samples per iteration (default: the problem's).")
@@ -67,8 +67,32 @@ struct TrainingOptions: ParsableArguments {
     var preset: String?
 
     @Option(help: ArgumentHelp(
-        "Arithmetic of the forward pass: f64 (default) or f32, which only es accepts (turn-off, evidence).", valueName: "f32|f64"))
+        "Arithmetic of the forward pass: f64 (default) or f32, which only the forward-only methods es, hybrid and readout accept (turn-off, evidence).", valueName: "f32|f64"))
     var precision: Precision?
+
+    @Option(help: ArgumentHelp(
+        "Named size and timing (evidence): paper (= --paper: 128 neurons, 6 ms tokens, batch 64) or authors (the authors' code: 4 ms tokens, batch 50).",
+        valueName: "name"))
+    var setup: String?
+
+    @Option(help: ArgumentHelp("ES sampling: mirrored (the paper's, default) or plain (one unperturbed sample, the authors' code) (es, hybrid).", valueName: "name"))
+    var variant: String?
+
+    @Flag(help: "Centred-rank fitness shaping of the ES losses (es, hybrid).")
+    var ranks = false
+
+    @Option(name: .customLong("es-groups"), help: ArgumentHelp(
+        "Parameter groups ES perturbs, in the --alternate cycle's order (es: default every trained group; hybrid: default every group but the readout's; evidence: W_in, W_rec, W_out, b_out).",
+        valueName: "list"))
+    var esGroups: String?
+
+    @Option(name: .customLong("train-groups"), help: ArgumentHelp(
+        "Parameter groups trained at all (default every group the method reaches); the others are frozen. A perturbed group left out keeps its turn in the --alternate cycle.",
+        valueName: "list"))
+    var trainGroups: String?
+
+    @Flag(help: "Perturb and update one --es-groups group per iteration, cycling in the listed order (es, hybrid).")
+    var alternate = false
 
     @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
     var config: String?
@@ -76,6 +100,7 @@ struct TrainingOptions: ParsableArguments {
     /// The keys every command's `--config` accepts.
     static let keys: [String] = [
         "iterations", "seed", "paper", "optimizer", "learning-rate", "weight-decay", "clip", "samples", "sigma", "eval-every",
+        "variant", "ranks", "es-groups", "train-groups", "alternate",
     ] + ProblemOption.allCases.map(\.rawValue)
 
     /// Fills every option not given on the command line from the file's entries.
@@ -102,6 +127,12 @@ struct TrainingOptions: ParsableArguments {
         loss = try loss ?? file.string("loss")
         unscaled = try unscaled || (file.boolean("unscaled") ?? false)
         preset = try preset ?? file.string("preset")
+        setup = try setup ?? file.string("setup")
+        variant = try variant ?? file.string("variant")
+        ranks = try ranks || (file.boolean("ranks") ?? false)
+        esGroups = try esGroups ?? file.list("es-groups")?.joined(separator: ",")
+        trainGroups = try trainGroups ?? file.list("train-groups")?.joined(separator: ",")
+        alternate = try alternate || (file.boolean("alternate") ?? false)
         if precision == nil, let name = try file.string("precision") {
             guard let value = Precision(rawValue: name) else { throw file.invalid("precision", "expected f32 or f64") }
             precision = value
@@ -111,15 +142,18 @@ struct TrainingOptions: ParsableArguments {
     /// The problem, after rejecting problem options it does not read.
     func problem(_ entry: TrainingEntry) throws -> TrainingRunner {
         try rejectOptions(notReadBy: entry)
-        return try entry.make(self, paper)
+        return try entry.make(self, usesPaperSize)
     }
+
+    /// `--paper`, or `--setup paper`.
+    var usesPaperSize: Bool { paper || setup == "paper" }
 
     /// Throws for the first problem option given that `entry` does not read.
     func rejectOptions(notReadBy entry: TrainingEntry) throws(CommandLineError) {
         let given: [(ProblemOption, Bool)] = [
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
             (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
-            (.preset, preset != nil), (.precision, precision != nil),
+            (.preset, preset != nil), (.setup, setup != nil), (.precision, precision != nil),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
             throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
@@ -160,17 +194,45 @@ struct TrainingOptions: ParsableArguments {
 
     /// A method's settings: ES's samples and σ from the options or the problem.
     func methodSettings(_ kind: GradientMethodKind, runner: TrainingRunner, seed: UInt64) throws -> GradientMethodSettings {
-        if precision == .f32, kind != .es {
+        if precision == .f32, ![.es, .hybrid, .readout].contains(kind) {
             throw CommandLineError.inapplicable(
-                option: "--precision f32", reason: "\(kind.rawValue) differentiates the float64 forward pass; only es runs in float32")
+                option: "--precision f32", reason: "\(kind.rawValue) differentiates the float64 forward pass; only es, hybrid and readout run in float32")
         }
         var settings = GradientMethodSettings(kind: kind)
         settings.samples = samples ?? runner.defaults.samples
         settings.sigma = sigma ?? runner.defaults.sigma
         settings.seed = seed
         settings.runsThroughCVODES = kind == .adjointPartial && runner.integratesWithCVODE
-        if kind == .es { try (settings.method() as? EvolutionStrategy)?.validate() }
+        if kind.isEvolutionStrategy {
+            if let variant {
+                guard let sampling = EvolutionStrategy.Sampling(rawValue: variant) else {
+                    throw CommandLineError.unknownName(kind: "variant", name: variant, choices: EvolutionStrategy.Sampling.allCases.map(\.rawValue))
+                }
+                settings.sampling = sampling
+            }
+            settings.rankShaping = ranks
+        }
+        try groupOptions.apply(to: &settings, groups: runner.parameterGroups)
+        if kind.isEvolutionStrategy { try settings.evolutionStrategy.validate() }
         return settings
+    }
+
+    /// `--es-groups`, `--train-groups`, `--alternate`.
+    var groupOptions: GroupOptions {
+        GroupOptions(perturbed: GroupOptions.list(esGroups), trained: GroupOptions.list(trainGroups), alternates: alternate)
+    }
+
+    /// Throws for the first ES option given when none of `kinds` reads it.
+    func rejectMethodOptions(unusedBy kinds: [GradientMethodKind]) throws(CommandLineError) {
+        let evolution = kinds.contains(where: \.isEvolutionStrategy)
+        let owners: [(option: String, given: Bool, read: Bool, by: String)] = [
+            ("--samples", samples != nil, evolution, "es and hybrid"), ("--sigma", sigma != nil, evolution, "es and hybrid"),
+            ("--variant", variant != nil, evolution, "es and hybrid"), ("--ranks", ranks, evolution, "es and hybrid"),
+            ("--es-groups", esGroups != nil, evolution, "es and hybrid"), ("--alternate", alternate, evolution, "es and hybrid"),
+        ]
+        if let stray = owners.first(where: { $0.given && !$0.read }) {
+            throw .inapplicable(option: stray.option, reason: "it is an option of \(stray.by), not \(kinds.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     /// The loop's settings for one method and run.
@@ -182,7 +244,9 @@ struct TrainingOptions: ParsableArguments {
         if let clip, !(clip.isFinite && clip >= 0) {
             throw .invalidValue(option: "--clip", value: "\(clip)", reason: "must be finite and not negative (0: no clipping)")
         }
-        let backpropagates = kind != .es && kind != .fd
+        // Clipping guards backpropagation through time; ES, its variants and the readout's
+        // one-step gradient run unclipped unless --clip says otherwise.
+        let backpropagates = kind == .bptt || kind == .bpttCheckpointed || kind.isAdjoint
         let limit = clip.map { $0 == 0 ? nil : $0 } ?? (backpropagates ? 10 : nil)
         return TrainerConfiguration(iterations: count, seed: seed, evaluationInterval: every, maxGradientNorm: limit)
     }

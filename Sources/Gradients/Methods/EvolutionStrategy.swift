@@ -76,8 +76,9 @@ public struct EvolutionStrategy: GradientMethod {
         try estimate(objective: task, at: theta, iteration: iteration)
     }
 
-    /// The estimate for any forward-only objective.
-    public func estimate(objective: some Objective, at theta: [Double], iteration: Int) throws -> GradientEstimate {
+    /// The estimate for any forward-only objective. A caller that has already evaluated the loss at
+    /// θ passes it as `center` and saves that forward solve.
+    public func estimate(objective: some Objective, at theta: [Double], iteration: Int, center known: Double? = nil) throws -> GradientEstimate {
         try validate()
         let clock = DispatchTime.now().uptimeNanoseconds
         let d = theta.count
@@ -100,6 +101,9 @@ public struct EvolutionStrategy: GradientMethod {
                     }
                     let sign: Double = (slot - 1) % perDirection == 0 ? 1 : -1
                     for j in 0..<d { point[j] = theta[j] + sign * sigma * epsilon[j] }
+                } else if let known {
+                    results.store(0, .success(ObjectiveEvaluation(loss: known, rightHandSideEvaluations: 0)))
+                    continue
                 } else {
                     point = theta
                 }
@@ -158,7 +162,7 @@ public struct EvolutionStrategy: GradientMethod {
             for j in 0..<d { gradient[j] *= scale }
         }
         var report = GradientReport()
-        report.forwardSolves = slots
+        report.forwardSolves = known == nil ? slots : slots - 1
         report.failedSamples = failed
         report.rightHandSideEvaluations = results.rightHandSideEvaluations
         report.bytesStored = (threads * 2 + 2) * d * MemoryLayout<Double>.stride

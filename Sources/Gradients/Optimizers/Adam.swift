@@ -15,7 +15,10 @@ public struct Adam: Optimizer {
     public var weightDecay: Double
     private var firstMoment: [Double] = []
     private var secondMoment: [Double] = []
-    private var stepCount = 0
+    /// Updates applied to each entry: its bias correction's t. Entries skipped by a restricted
+    /// update keep theirs, so a group updated every other iteration is corrected by its own count,
+    /// as PyTorch's per-tensor step does.
+    private var stepCounts: [Int] = []
 
     /// Adam (or AdamW when `weightDecay` > 0) with PyTorch's default hyperparameters.
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999,
@@ -34,22 +37,29 @@ public struct Adam: Optimizer {
 
     public var name: String { weightDecay == 0 ? "adam" : "adamw" }
 
-    public mutating func update(_ parameters: inout [Double], gradient: [Double]) {
+    public mutating func update(_ parameters: inout [Double], gradient: [Double], entries: [Range<Int>]) {
         if firstMoment.count != parameters.count {
             firstMoment = Array(repeating: 0, count: parameters.count)
             secondMoment = firstMoment
-            stepCount = 0
+            stepCounts = Array(repeating: 0, count: parameters.count)
         }
-        stepCount += 1
-        let correction1 = 1 - pow(beta1, Double(stepCount))
-        let correction2 = 1 - pow(beta2, Double(stepCount))
-        for i in parameters.indices {
-            let g = gradient[i]
-            firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g
-            secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * g * g
-            let mHat = firstMoment[i] / correction1
-            let vHat = secondMoment[i] / correction2
-            parameters[i] -= learningRate * (mHat / (vHat.squareRoot() + epsilon) + weightDecay * parameters[i])
+        var correctedStep = -1
+        var correction1 = 1.0, correction2 = 1.0
+        for range in entries {
+            for i in range {
+                stepCounts[i] += 1
+                if stepCounts[i] != correctedStep {
+                    correctedStep = stepCounts[i]
+                    correction1 = 1 - pow(beta1, Double(correctedStep))
+                    correction2 = 1 - pow(beta2, Double(correctedStep))
+                }
+                let g = gradient[i]
+                firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g
+                secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * g * g
+                let mHat = firstMoment[i] / correction1
+                let vHat = secondMoment[i] / correction2
+                parameters[i] -= learningRate * (mHat / (vHat.squareRoot() + epsilon) + weightDecay * parameters[i])
+            }
         }
     }
 }

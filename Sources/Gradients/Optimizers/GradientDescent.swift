@@ -15,15 +15,17 @@ public struct GradientDescent: Optimizer {
 
     public var name: String { "sgd" }
 
-    public mutating func update(_ parameters: inout [Double], gradient: [Double]) {
+    public mutating func update(_ parameters: inout [Double], gradient: [Double], entries: [Range<Int>]) {
         if momentum == 0 {
-            for i in parameters.indices { parameters[i] -= learningRate * gradient[i] }
+            for range in entries { for i in range { parameters[i] -= learningRate * gradient[i] } }
             return
         }
         if velocity.count != parameters.count { velocity = Array(repeating: 0, count: parameters.count) }
-        for i in parameters.indices {
-            velocity[i] = momentum * velocity[i] + gradient[i]
-            parameters[i] -= learningRate * velocity[i]
+        for range in entries {
+            for i in range {
+                velocity[i] = momentum * velocity[i] + gradient[i]
+                parameters[i] -= learningRate * velocity[i]
+            }
         }
     }
 }

@@ -9,8 +9,18 @@ public protocol Optimizer: Sendable, Codable {
     var name: String { get }
     /// The step size; training loops lower it after a divergence.
     var learningRate: Double { get set }
-    /// Applies one update to `parameters` in place.
-    mutating func update(_ parameters: inout [Double], gradient: [Double])
+    /// Applies one update to the entries of `parameters` in `entries` (ascending, disjoint
+    /// ranges), in place. The other entries and their optimizer state (moments, step counts) stay
+    /// exactly as they are, as for a PyTorch parameter without a gradient: alternating and frozen
+    /// parameter groups (README "ES variants") rely on this.
+    mutating func update(_ parameters: inout [Double], gradient: [Double], entries: [Range<Int>])
+}
+
+extension Optimizer {
+    /// Applies one update to every entry of `parameters`.
+    public mutating func update(_ parameters: inout [Double], gradient: [Double]) {
+        update(&parameters, gradient: gradient, entries: [parameters.indices])
+    }
 }
 
 /// Wraps an optimizer with gradient-norm clipping and the non-finite guard that RELIABILITY.md
@@ -41,21 +51,23 @@ public struct SafeguardedOptimizer<Base: Optimizer>: Sendable, Codable {
     }
 
     /// Applies one update to `parameters` unless `gradient` has a non-finite entry, clipping its norm
-    /// to ``maxGradientNorm`` first; says which happened.
-    public mutating func step(_ parameters: inout [Double], gradient: [Double]) -> Outcome {
+    /// to ``maxGradientNorm`` first; says which happened. With `entries` only those entries (and
+    /// their optimizer state) are updated and the norm is theirs; `nil` updates every entry.
+    public mutating func step(_ parameters: inout [Double], gradient: [Double], entries: [Range<Int>]? = nil) -> Outcome {
         precondition(gradient.count == parameters.count, "gradient and parameters differ in length")
         if let bad = gradient.firstIndex(where: { !$0.isFinite }) {
             skippedSteps += 1
             return .skippedNonFinite(index: bad)
         }
-        let norm = euclideanNorm(gradient)
+        let updated = entries ?? [parameters.indices]
+        let norm = entries == nil ? euclideanNorm(gradient) : euclideanNorm(updated.flatMap { gradient[$0] })
         var clipped = false
         if let limit = maxGradientNorm, norm > limit {
             let scale = limit / norm
-            base.update(&parameters, gradient: gradient.map { $0 * scale })
+            base.update(&parameters, gradient: gradient.map { $0 * scale }, entries: updated)
             clipped = true
         } else {
-            base.update(&parameters, gradient: gradient)
+            base.update(&parameters, gradient: gradient, entries: updated)
         }
         appliedSteps += 1
         return .applied(norm: norm, clipped: clipped)

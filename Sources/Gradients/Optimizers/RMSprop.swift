@@ -17,12 +17,14 @@ public struct RMSprop: Optimizer {
 
     public var name: String { "rmsprop" }
 
-    public mutating func update(_ parameters: inout [Double], gradient: [Double]) {
+    public mutating func update(_ parameters: inout [Double], gradient: [Double], entries: [Range<Int>]) {
         if meanSquare.count != parameters.count { meanSquare = Array(repeating: 0, count: parameters.count) }
-        for i in parameters.indices {
-            let g = gradient[i]
-            meanSquare[i] = decay * meanSquare[i] + (1 - decay) * g * g
-            parameters[i] -= learningRate * g / (meanSquare[i].squareRoot() + epsilon)
+        for range in entries {
+            for i in range {
+                let g = gradient[i]
+                meanSquare[i] = decay * meanSquare[i] + (1 - decay) * g * g
+                parameters[i] -= learningRate * g / (meanSquare[i].squareRoot() + epsilon)
+            }
         }
     }
 }

@@ -31,11 +31,11 @@ public enum OptimizerChoice: Optimizer {
         }
     }
 
-    public mutating func update(_ parameters: inout [Double], gradient: [Double]) {
+    public mutating func update(_ parameters: inout [Double], gradient: [Double], entries: [Range<Int>]) {
         switch self {
-        case var .adam(base): base.update(&parameters, gradient: gradient); self = .adam(base)
-        case var .sgd(base): base.update(&parameters, gradient: gradient); self = .sgd(base)
-        case var .rmsprop(base): base.update(&parameters, gradient: gradient); self = .rmsprop(base)
+        case var .adam(base): base.update(&parameters, gradient: gradient, entries: entries); self = .adam(base)
+        case var .sgd(base): base.update(&parameters, gradient: gradient, entries: entries); self = .sgd(base)
+        case var .rmsprop(base): base.update(&parameters, gradient: gradient, entries: entries); self = .rmsprop(base)
         }
     }
 }

@@ -159,7 +159,7 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
                 failure = "the loss is not finite (\(estimate.loss))"
             } else if estimate.gradient.count != state.parameters.count {
                 throw ODEError.dimensionMismatch(what: "gradient of \(problem.name)", expected: state.parameters.count, actual: estimate.gradient.count)
-            } else if case let .skippedNonFinite(index) = state.optimizer.step(&state.parameters, gradient: estimate.gradient) {
+            } else if case let .skippedNonFinite(index) = state.optimizer.step(&state.parameters, gradient: estimate.gradient, entries: estimate.updatedEntries) {
                 failure = "gradient entry \(problem.parameterNames[index]) is \(estimate.gradient[index])"
             }
         } catch let error as TrainingError {

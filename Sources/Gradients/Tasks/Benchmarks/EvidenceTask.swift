@@ -71,6 +71,10 @@ public struct EvidenceTask: TrainingProblem {
         /// every 25 iterations.
         public static let paper = Configuration(
             neurons: 128, batchSize: 64, tokenDuration: 6, testTrials: 512, evaluationInterval: 25, iterations: 500, samples: 100)
+        /// The timing of the authors' public code and saved runs: ``paper`` with tokens held 4 ms
+        /// (200 ms in all) and batch 50 (README "ES variants").
+        public static let authors = Configuration(
+            neurons: 128, batchSize: 50, tokenDuration: 4, testTrials: 512, evaluationInterval: 25, iterations: 500, samples: 100)
     }
 
     public let configuration: Configuration
