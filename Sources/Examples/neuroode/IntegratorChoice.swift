@@ -37,6 +37,8 @@ struct IntegratorSettings: Sendable {
     var relativeTolerance: Double
     var absoluteTolerance: Double
     var maxSteps: Int
+    /// The leapfrog's arithmetic (float32 for models with single-precision kernels).
+    var precision: Precision = .f64
 
     /// Solves `problem` with the chosen integrator.
     ///
@@ -48,9 +50,10 @@ struct IntegratorSettings: Sendable {
     ) throws(ODEError) -> Solution {
         switch kind {
         case .leapfrog:
-            try Leapfrog(stepSize: stepSize).solve(problem, output: output, spikes: spikes)
+            try Leapfrog(stepSize: stepSize, precision: precision).solve(problem, output: output, spikes: spikes)
         case .leapfrogPaper:
-            try Leapfrog(stepSize: stepSize, instantaneousVoltage: .stepStart).solve(problem, output: output, spikes: spikes)
+            try Leapfrog(stepSize: stepSize, instantaneousVoltage: .stepStart, precision: precision)
+                .solve(problem, output: output, spikes: spikes)
         case .dopri5:
             try DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance, maxSteps: maxSteps)
                 .solve(problem, output: output, spikes: spikes)

@@ -52,6 +52,10 @@ struct SimulateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Absolute tolerance of an adaptive integrator.")
     var atol: Double?
 
+    @Option(help: ArgumentHelp(
+        "Arithmetic of the leapfrog: f64 (default) or f32 (morris-lecar, ml-network).", valueName: "f32|f64"))
+    var precision: Precision?
+
     @Option(name: .customLong("max-steps"), help: "Step budget of an adaptive integrator.")
     var maxSteps: Int?
 
@@ -183,6 +187,9 @@ struct SimulateCommand: ParsableCommand {
             }
             kind = chosen
         }
+        if let precision, precision != .f64, !kind.isFixedStep {
+            throw .inapplicable(option: "--precision \(precision.rawValue)", reason: "\(kind.rawValue) computes in float64; float32 is a leapfrog option")
+        }
         if kind.isFixedStep {
             for (option, given) in [("--rtol", rtol != nil), ("--atol", atol != nil), ("--max-steps", maxSteps != nil)]
             where given {
@@ -206,7 +213,7 @@ struct SimulateCommand: ParsableCommand {
             kind: kind, stepSize: dt ?? defaults.stepSize,
             relativeTolerance: rtol ?? defaults.relativeTolerance,
             absoluteTolerance: atol ?? defaults.absoluteTolerance,
-            maxSteps: maxSteps ?? defaults.maxSteps)
+            maxSteps: maxSteps ?? defaults.maxSteps, precision: precision ?? .f64)
     }
 
     private func outputSchedule(defaults: SimulationDefaults, endTime: Double) throws(CommandLineError) -> OutputSchedule {
