@@ -36,6 +36,11 @@ struct GradientCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Horizon: turn-off τ in ms (default 3000); rober-integral T (default 4e7).")
     var horizon: Double?
 
+    @Option(help: ArgumentHelp(
+        "Arithmetic of the leapfrog: f64 (default) or f32, for the forward-only methods es, hybrid and readout (turn-off, evidence).",
+        valueName: "f32|f64"))
+    var precision: Precision?
+
     @Option(parsing: .unconditional, help: "Step of a fixed-step forward integrator (turn-off; default 0.1 ms).")
     var dt: Double?
 
@@ -136,6 +141,7 @@ struct GradientCommand: ParsableCommand {
         let options = GradientTaskOptions(
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
             hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch, preset: preset,
+            precision: precision,
             parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         let runner = try entry.makeRunner(options)
@@ -173,7 +179,7 @@ struct GradientCommand: ParsableCommand {
         let given: [(GradientTaskOption, Bool)] = [
             (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
             (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
-            (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil),
+            (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil), (.precision, precision != nil),
             (.seed, seed != nil && !kind.isEvolutionStrategy),
             (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
         ]

@@ -12,7 +12,7 @@ enum GradientTaskCatalog {
         GradientTaskEntry(
             name: "turn-off",
             summary: "one Morris–Lecar neuron (hopf) on its I = 100 limit cycle; loss = mean synaptic output over the horizon; gradient w.r.t. I",
-            options: [.horizon, .dt, .integrator, .tolerances],
+            options: [.horizon, .dt, .integrator, .tolerances, .precision],
             // σ in µA/cm²: wide enough that the smoothed loss averages over the spike-timing
             // wiggles of a long horizon, yet about 4σ from I = 100 down to the cliff near
             // I ≈ 95.5 below which the neuron, started on the I = 100 cycle, falls silent, so the
@@ -39,7 +39,7 @@ enum GradientTaskCatalog {
         GradientTaskEntry(
             name: "evidence",
             summary: "recurrent Morris–Lecar network (snic, or --preset snic-explosive for case B; 128 neurons) on the first training batch (64 trials) of the seeded evidence data; cross-entropy readout; gradient w.r.t. W_in, W_rec, W_out, b_out",
-            options: [.dt, .neurons, .batch, .seed, .preset],
+            options: [.dt, .neurons, .batch, .seed, .preset, .precision],
             // SPEC's σ for the network weights.
             sigma: 0.1,
             makeRunner: evidence),
@@ -68,6 +68,7 @@ enum GradientTaskCatalog {
             }
         } else {
             try options.reject([("--dt", options.stepSize != nil)], reason: "\(kind.rawValue) chooses its own steps (use --rtol/--atol)")
+            try options.reject([("--precision", options.precision != nil)], reason: "\(kind.rawValue) computes in float64; float32 is a leapfrog option")
         }
         let dt = options.stepSize ?? 0.1
         if kind.isFixedStep {
@@ -78,12 +79,12 @@ enum GradientTaskCatalog {
         }
         let span = "horizon \(horizon) ms, "
         switch kind {
-        case .leapfrog:
-            let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt))
-            return try GradientRunner(task, changes: options.parameterChanges, description: span + "leapfrog dt \(dt)")
-        case .leapfrogPaper:
-            let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt, instantaneousVoltage: .stepStart))
-            return try GradientRunner(task, changes: options.parameterChanges, description: span + "leapfrog-paper dt \(dt)")
+        case .leapfrog, .leapfrogPaper:
+            let precision = options.precision ?? .f64
+            let scheme: Leapfrog.InstantaneousVoltage = kind == .leapfrog ? .extrapolatedMidpoint : .stepStart
+            let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt, instantaneousVoltage: scheme, precision: precision))
+            return try GradientRunner(
+                task, changes: options.parameterChanges, description: span + "\(kind.rawValue) dt \(dt) (\(precision.rawValue))")
         case .dopri5:
             let (rtol, atol) = options.tolerances
             let task = try TurnOffTask.make(
@@ -140,6 +141,7 @@ enum GradientTaskCatalog {
         configuration.neurons = options.neurons ?? configuration.neurons
         configuration.batchSize = options.batchSize ?? configuration.batchSize
         configuration.stepSize = options.stepSize ?? configuration.stepSize
+        configuration.precision = options.precision ?? configuration.precision
         if let name = options.preset {
             guard let preset = MorrisLecar.Preset(rawValue: name) else {
                 throw CommandLineError.unknownName(kind: "preset", name: name, choices: MorrisLecar.Preset.allCases.map(\.rawValue))
@@ -155,7 +157,7 @@ enum GradientTaskCatalog {
         return try GradientRunner(
             task, point: try problem.initialParameters(seed: seed), changes: options.parameterChanges,
             description: "N = \(configuration.neurons), batch \(configuration.batchSize), 50 tokens of 6 ms, "
-                + "leapfrog dt \(configuration.stepSize), seed \(seed), preset \(configuration.neuronPreset.rawValue)")
+                + "leapfrog dt \(configuration.stepSize) (\(configuration.precision.rawValue)), seed \(seed), preset \(configuration.neuronPreset.rawValue)")
     }
 
     /// SPEC's spiral task: the MLP's weights at `initialParameters(seed:)` on the minibatch of
@@ -227,6 +229,7 @@ enum GradientTaskOption: String, CaseIterable, Sendable {
     case neurons = "--neurons"
     case batch = "--batch"
     case preset = "--preset"
+    case precision = "--precision"
 }
 
 /// The task options as given on the command line (`nil`: not given), resolved by each entry
@@ -244,6 +247,7 @@ struct GradientTaskOptions: Sendable {
     var neurons: Int?
     var batchSize: Int?
     var preset: String?
+    var precision: Precision?
     var parameterChanges: [(name: String, value: Double)] = []
     /// Whether the method reads `--rtol`/`--atol` itself (the adjoints' backward pass).
     var methodReadsTolerances = false
