@@ -1,7 +1,7 @@
 /*
  * The Morris–Lecar network's element-wise kernels (NeuroODEKernels.h). The float64 versions perform
  * exactly the operations of the Swift reference (MorrisLecarNetwork.swift: NetworkKinetics and
- * VectorExp) in the same order; see README "Performance" for the measured effect of each clone.
+ * its exponential) in the same order; see README "Performance" for the measured effect of each clone.
  */
 #include "NeuroODEKernels.h"
 #include <stdint.h>
@@ -120,6 +120,83 @@ void nk_ml_membrane_f64(const double *restrict v, const double *restrict w, doub
             conductance[j] = c.gL + gCa + gK;
             drive[j] = base + drive[j] + gCa * c.vCa + gK * c.vK;
         }
+    }
+}
+
+NK_CLONES
+void nk_ml_right_hand_side_f64(const double *restrict v, const double *restrict w, double *restrict voltageDerivative,
+                               double *restrict gateDerivative, long neurons, long batch, const double *restrict constant,
+                               const nk_ml_constants *k) {
+    const nk_ml_constants c = *k;
+    for (long i = 0; i < neurons; i++) {
+        const double base = constant[i];
+        const long row = i * batch;
+        for (long j = row; j < row + batch; j++) {
+            const double vj = v[j], wj = w[j];
+            const double gCa = c.gCa * logistic_minus_f64((vj - c.v1) * c.minusTwoOverV2), gK = c.gK * wj;
+            const double g = c.gL + gCa + gK;
+            const double e = base + voltageDerivative[j] + gCa * c.vCa + gK * c.vK;
+            voltageDerivative[j] = (e - g * vj) * c.inverseCapacitance;
+            /* φ cosh z (w∞ − w) with cosh z = (N² + D²)/(2ND) and w∞ = N⁴/(D⁴ + N⁴), over one division. */
+            const double z = (vj - c.v3) * c.halfOverV4;
+            double n, d;
+            exp_fraction_f64(z < -50.0 ? -50.0 : (z > 50.0 ? 50.0 : z), &n, &d);
+            const double n2 = n * n, d2 = d * d;
+            const double n4 = n2 * n2;
+            const double a = d2 * d2 + n4, twoND = 2.0 * n * d;
+            const double q = 1.0 / (a * twoND);
+            const double wInf = n4 * twoND * q;
+            const double coshZ = (n2 + d2) * a * q;
+            gateDerivative[j] = c.phi * coshZ * (wInf - wj);
+        }
+    }
+}
+
+NK_CLONES
+void nk_ml_gate_kinetics_pullback_f64(const double *restrict v, const double *restrict steadyStateCotangent,
+                                      const double *restrict timeConstantCotangent, double *restrict voltageCotangent,
+                                      long count, const nk_ml_constants *k) {
+    const nk_ml_constants c = *k;
+    for (long j = 0; j < count; j++) {
+        /* dw∞/dz = 4N⁴D⁴/a², dτ/dz = 2ND(D² − N²)/(φb²), a = D⁴ + N⁴, b = D² + N², over one division. */
+        const double z = (v[j] - c.v3) * c.halfOverV4;
+        const double inside = z > -50.0 && z < 50.0 ? 1.0 : 0.0;
+        double n, d;
+        exp_fraction_f64(z < -50.0 ? -50.0 : (z > 50.0 ? 50.0 : z), &n, &d);
+        const double n2 = n * n, d2 = d * d;
+        const double n4 = n2 * n2, d4 = d2 * d2;
+        const double a = d4 + n4, b = d2 + n2;
+        const double q = 1.0 / (a * b);
+        const double bq = b * q, aq = a * q;
+        const double wInfSlope = 4.0 * n4 * d4 * bq * bq;
+        const double tauSlope = 2.0 * n * d * (d2 - n2) * aq * aq * c.inversePhi;
+        voltageCotangent[j] += inside * c.halfOverV4 * (steadyStateCotangent[j] * wInfSlope + timeConstantCotangent[j] * tauSlope);
+    }
+}
+
+NK_CLONES
+void nk_ml_membrane_pullback_f64(const double *restrict v, const double *restrict conductanceCotangent,
+                                 const double *restrict driveCotangent, const double *restrict recurrentCotangent,
+                                 double *restrict synapse, double *restrict voltageCotangent, double *restrict gateCotangent,
+                                 long count, double gain, double threshold, double slope, const nk_ml_constants *k) {
+    const nk_ml_constants c = *k;
+    const double minusInverseSlope = -1.0 / slope, inverseSlope = 1.0 / slope, twoOverV2 = -c.minusTwoOverV2;
+    for (long j = 0; j < count; j++) {
+        const double vj = v[j];
+        /* T = D/(D + N) and T′ = DN/(D + N)²/K_p from e^{−(V − V_T)/K_p} = N/D; m∞′ likewise. */
+        double tn, td;
+        exp_fraction_f64((vj - threshold) * minusInverseSlope, &tn, &td);
+        const double ts = 1.0 / (td + tn);
+        const double tValue = td * ts;
+        const double tSlope = td * tn * ts * ts * inverseSlope;
+        synapse[j] = tValue;
+        double mn, md;
+        exp_fraction_f64((vj - c.v1) * c.minusTwoOverV2, &mn, &md);
+        const double ms = 1.0 / (md + mn);
+        const double mSlope = md * mn * ms * ms * twoOverV2;
+        const double g = conductanceCotangent[j], e = driveCotangent[j];
+        voltageCotangent[j] += c.gCa * (g + e * c.vCa) * mSlope + gain * recurrentCotangent[j] * tSlope;
+        gateCotangent[j] += c.gK * (g + e * c.vK);
     }
 }
 

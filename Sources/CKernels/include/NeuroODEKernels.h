@@ -38,6 +38,30 @@ void nk_ml_membrane_f64(const double *v, const double *w, double *conductance, d
 void nk_ml_membrane_f32(const float *v, const float *w, float *conductance, float *drive,
                         long neurons, long batch, const float *constant, const nk_ml_constants *k);
 
+/*
+ * The continuous right-hand side of `neurons` × `batch` compartments (for dopri5 and CVODE):
+ * dV/dt = (constant_i + S + gCa·m∞(V)(VCa − V)… written as (E − G·V)/C, with `voltageDerivative`
+ * entering holding the synaptic current S, and dw/dt = φ cosh z (w∞ − w).
+ */
+void nk_ml_right_hand_side_f64(const double *v, const double *w, double *voltageDerivative, double *gateDerivative,
+                               long neurons, long batch, const double *constant, const nk_ml_constants *k);
+
+/*
+ * Pullbacks of the float64 kernels, for BPTT through the network (MorrisLecarNetwork+Pullbacks.swift):
+ * voltageCotangent += x̄∞·dw∞/dV + τ̄·dτ/dV (zero where the exponent is clamped).
+ */
+void nk_ml_gate_kinetics_pullback_f64(const double *v, const double *steadyStateCotangent, const double *timeConstantCotangent,
+                                      double *voltageCotangent, long count, const nk_ml_constants *k);
+
+/*
+ * The membrane coefficients' element-wise pullback: with Ḡ, Ē and R = W_recᵀĒ given, writes T(V) into
+ * `synapse` and adds V̄ += gCa(Ḡ + Ē·VCa)·m∞′(V) + gain·R·T′(V) and w̄ += gK(Ḡ + Ē·VK).
+ */
+void nk_ml_membrane_pullback_f64(const double *v, const double *conductanceCotangent, const double *driveCotangent,
+                                 const double *recurrentCotangent, double *synapse, double *voltageCotangent,
+                                 double *gateCotangent, long count, double gain, double threshold, double slope,
+                                 const nk_ml_constants *k);
+
 /* One float32 leapfrog gate half-step with V frozen: x ← (x∞·h + (τ − h/2)·x)/(τ + h/2). */
 void nk_ml_gate_step_f32(const float *v, float *gates, long count, float h, const nk_ml_constants *k);
 

@@ -1,3 +1,4 @@
+import CKernels
 import CSundials
 
 /// Exact pullbacks of the network's leapfrog coefficients, so that BPTT differentiates the
@@ -42,12 +43,10 @@ extension MorrisLecarNetwork: ConductanceBasedPullbacks {
         voltageCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
     ) {
         // The gate constants are not parameters of the network: only V̄ receives anything.
-        let k = NetworkKinetics(neuronConstants)
-        let v = voltages.baseAddress!, wInfBar = steadyStateCotangent.baseAddress!
-        let tauBar = timeConstantCotangent.baseAddress!, vBar = voltageCotangent.baseAddress!
-        for j in 0..<compartments {
-            vBar[j] += k.gateKineticsPullback(v[j], steadyStateCotangent: wInfBar[j], timeConstantCotangent: tauBar[j])
-        }
+        var k = NetworkKinetics(neuronConstants).kernelConstants
+        nk_ml_gate_kinetics_pullback_f64(
+            voltages.baseAddress!, steadyStateCotangent.baseAddress!, timeConstantCotangent.baseAddress!,
+            voltageCotangent.baseAddress!, compartments, &k)
     }
 
     public func accumulateMembraneCoefficientsPullback(
@@ -73,25 +72,9 @@ extension MorrisLecarNetwork: ConductanceBasedPullbacks {
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n32, b32, n32, 1,
                     base + recurrentWeightsOffset, n32, eBar, b32, 0, recurrentBar, b32)
 
-        let k = NetworkKinetics(neuronConstants)
-        let minusInverseSlope = -1 / synapse.slope, threshold = synapse.threshold
-        let twoOverV2 = -k.minusTwoOverV2, inverseSlope = 1 / synapse.slope
-        for j in 0..<nb {
-            let vj = v[j]
-            // T and T′ = T(1 − T)/K_p from one fraction e^{−(V−V_T)/K_p} = N/D: T = D/(D+N), T(1−T) = DN/(D+N)².
-            let te = VectorExp.fraction((vj - threshold) * minusInverseSlope)
-            let ts = 1 / (te.denominator + te.numerator)
-            let tValue = te.denominator * ts
-            let tSlope = te.denominator * te.numerator * ts * ts * inverseSlope
-            synaptic[j] = tValue
-            // m∞′ = m∞(1 − m∞)·2/V2 likewise.
-            let me = VectorExp.fraction((vj - k.v1) * k.minusTwoOverV2)
-            let ms = 1 / (me.denominator + me.numerator)
-            let mSlope = me.denominator * me.numerator * ms * ms * twoOverV2
-            let g = gBar[j], e = eBar[j]
-            vBar[j] += k.gCa * (g + e * k.vCa) * mSlope + gain * recurrentBar[j] * tSlope
-            wBar[j] += k.gK * (g + e * k.vK)
-        }
+        var k = NetworkKinetics(neuronConstants).kernelConstants
+        nk_ml_membrane_pullback_f64(
+            v, gBar, eBar, recurrentBar, synaptic, vBar, wBar, nb, gain, synapse.threshold, synapse.slope, &k)
 
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n32, n32, b32, gain,
                     eBar, b32, synaptic, b32, 1, theta + recurrentWeightsOffset, n32)
@@ -154,27 +137,5 @@ extension MorrisLecarNetwork: ConductanceBasedPullbacks {
         parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>
     ) {
         // C is a fixed neuron constant, not a network parameter.
-    }
-}
-
-extension NetworkKinetics {
-    /// x̄∞·dw∞/dV + τ̄·dτ/dV at one voltage, from the same fraction e^z = N/D the forward pass uses.
-    ///
-    /// With z = (V − V3)/(2V4), a = D⁴ + N⁴ and b = D² + N²: dw∞/dz = sech²(2z) = 4N⁴D⁴/a² and
-    /// dτ/dz = −τ·tanh z = 2ND(D² − N²)/(φ b²), both over the one division 1/(ab). Where the forward
-    /// pass clamps z (|z| > 50) the functions are constant and the derivative is zero.
-    @inline(__always)
-    func gateKineticsPullback(_ v: Double, steadyStateCotangent: Double, timeConstantCotangent: Double) -> Double {
-        let z = (v - v3) * halfOverV4
-        let inside: Double = z > -50 && z < 50 ? 1 : 0
-        let (n, d) = gateExponential(v)
-        let n2 = n * n, d2 = d * d
-        let n4 = n2 * n2, d4 = d2 * d2
-        let a = d4 + n4, b = d2 + n2
-        let q = 1 / (a * b)
-        let bq = b * q, aq = a * q
-        let wInfSlope = 4 * n4 * d4 * bq * bq
-        let tauSlope = 2 * n * d * (d2 - n2) * aq * aq * inversePhi
-        return inside * halfOverV4 * (steadyStateCotangent * wInfSlope + timeConstantCotangent * tauSlope)
     }
 }

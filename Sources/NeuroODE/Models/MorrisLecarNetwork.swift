@@ -288,19 +288,9 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         // both are then overwritten in place by the derivatives.
         synapse.writeValues(v, count: nb, into: dw)
         writeNetworkInput(at: t, scratch: dw, parameters: p, into: dv)
-        let k = NetworkKinetics(neuronConstants)
-        for i in 0..<neurons {
-            let constant = constantCurrent(i, p) + k.leakDrive
-            let row = i * batch
-            for j in row..<(row + batch) {
-                let vj = v[j], wj = w[j]
-                let m = k.calciumActivation(vj)
-                let gCa = k.gCa * m, gK = k.gK * wj
-                let g = k.gL + gCa + gK
-                let e = constant + dv[j] + gCa * k.vCa + gK * k.vK
-                dv[j] = (e - g * vj) * k.inverseCapacitance
-                dw[j] = k.gateRate(vj, wj)
-            }
+        var k = NetworkKinetics(neuronConstants).kernelConstants
+        withNeuronConstantCurrents(p, leakDrive: k.leakDrive) { constant in
+            nk_ml_right_hand_side_f64(v, w, dv, dw, neurons, batch, constant, &k)
         }
     }
 
@@ -479,18 +469,19 @@ struct SendableSlots<Element>: @unchecked Sendable {
     func store(_ value: Element, at index: Int) { buffer[index] = value }
 }
 
-// MARK: - Vectorisable kinetics
+// MARK: - Kinetics constants
 
-/// The Morris–Lecar rate functions rewritten for throughput over many compartments: one
-/// exponential per function instead of tanh and cosh, each exponential kept as a fraction
-/// e^x = N/D (``VectorExp``) whose division merges with the rate function's own, so every
-/// function costs a single division.
+/// The Morris–Lecar constants the network's kernels read (NeuroODEKernels.h, which holds the rate
+/// functions themselves: one exponential per function instead of tanh and cosh, each kept as a
+/// fraction e^x = N/D whose division merges with the function's own).
 ///
 /// With u = e^z = N/D, z = (V − V3)/(2V4): w∞ = ½(1 + tanh 2z) = u⁴/(1 + u⁴) = N⁴/(D⁴ + N⁴) and
 /// τ = 1/(φ cosh z) = 2u/(φ(1 + u²)) = 2ND/(φ(D² + N²)); m∞ = ½(1 + tanh x) = 1/(1 + e^{−2x}),
 /// x = (V − V1)/V2, and T likewise are logistic functions D/(D + N). z is clamped to ±50
 /// (|V − V3| > 1700 mV), where tanh 2z is ±1 to double precision, so that N⁶ cannot overflow;
-/// a NaN voltage stays NaN.
+/// a NaN voltage stays NaN. The exponential is a Cody–Waite reduction with the [6/6] Padé
+/// approximant (relative error below 3e−16, Validation/vector_exp_fit.py), without FMA, so results
+/// are the same on every x86-64 and ARM build and for every SIMD width.
 struct NetworkKinetics {
     let inverseCapacitance, gL, gCa, gK, vCa, vK, leakDrive: Double
     let v1, minusTwoOverV2, v3, halfOverV4, phi, inversePhi: Double
@@ -512,37 +503,6 @@ struct NetworkKinetics {
         v3 = c[9]; halfOverV4 = 0.5 / c[10]
         phi = c[11]; inversePhi = 1 / c[11]
     }
-
-    /// 1/(1 + e^{−y}) from the fraction e^{−y} = N/D.
-    @inline(__always)
-    static func logistic(minus y: Double) -> Double {
-        let e = VectorExp.fraction(y)
-        return e.denominator / (e.denominator + e.numerator)
-    }
-
-    @inline(__always)
-    func calciumActivation(_ v: Double) -> Double {
-        Self.logistic(minus: (v - v1) * minusTwoOverV2)
-    }
-
-    @inline(__always)
-    func gateExponential(_ v: Double) -> (numerator: Double, denominator: Double) {
-        let z = (v - v3) * halfOverV4
-        return VectorExp.fraction(z < -50 ? -50 : (z > 50 ? 50 : z))
-    }
-
-    /// dw/dt = φ cosh z (w∞ − w), with cosh z = (N² + D²)/(2ND).
-    @inline(__always)
-    func gateRate(_ v: Double, _ w: Double) -> Double {
-        let (n, d) = gateExponential(v)
-        let n2 = n * n, d2 = d * d
-        let n4 = n2 * n2
-        let a = d2 * d2 + n4, twoND = 2 * n * d
-        let q = 1 / (a * twoND)
-        let wInf = n4 * twoND * q
-        let coshZ = (n2 + d2) * a * q
-        return phi * coshZ * (wInf - w)
-    }
 }
 
 extension SynapticOutput {
@@ -550,42 +510,5 @@ extension SynapticOutput {
     @inline(__always)
     func writeValues(_ v: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Double>) {
         nk_logistic_f64(v, out, count, threshold, -1 / slope)
-    }
-}
-
-/// e^x without a library call, so that loops over compartments vectorise, returned as a fraction
-/// N/D so that callers fold the division into their own: Cody–Waite reduction x = n ln 2 + r,
-/// |r| ≤ ln2/2, the [6/6] Padé approximant e^r ≈ P(r)/P(−r) (truncation below 2e−19; relative
-/// error of the double evaluation below 3e−16, Validation/vector_exp_fit.py), and 2ⁿ assembled
-/// in the exponent bits and folded into N. Plain multiply–add (no FMA), so results are the same
-/// on every x86-64 and ARM build.
-///
-/// x is clamped to [−708, 709], so N/D is finite and normal for every finite x: below −708 it
-/// gives e^−708 ≈ 3e−308 instead of a subnormal or zero, above 709 e^709 instead of infinity.
-/// NaN propagates.
-enum VectorExp {
-    @inline(__always)
-    static func fraction(_ x: Double) -> (numerator: Double, denominator: Double) {
-        let xc = x < -708 ? -708 : (x > 709 ? 709 : x)
-        // Adding 1.5·2⁵² rounds x·log2(e) to an integer n held in the low mantissa bits.
-        let shifter = 6_755_399_441_055_744.0
-        let t = xc * 1.442_695_040_888_963_4 + shifter
-        let n = t - shifter
-        let r = (xc - n * 0.693_147_180_369_123_816_49) - n * 1.908_214_929_270_587_7e-10
-        // P(r) = E(r²) + r·O(r²), P(−r) = E − r·O; P's coefficients are (12−k)!·6!/(12!·k!·(6−k)!).
-        let r2 = r * r
-        let even = ((r2 * (1.0 / 665_280) + 1.0 / 792) * r2 + 5.0 / 44) * r2 + 1
-        let odd = ((r2 * (1.0 / 15_840) + 1.0 / 66) * r2 + 0.5) * r
-        // The low 12 bits of t's pattern hold n (two's complement); shifted into the exponent field
-        // with the bias they give 2ⁿ for n in [−1021, 1023].
-        let scale = Double(bitPattern: (t.bitPattern &+ 1023) &<< 52)
-        return ((even + odd) * scale, even - odd)
-    }
-
-    /// e^x itself (one division).
-    @inline(__always)
-    static func exp(_ x: Double) -> Double {
-        let e = fraction(x)
-        return e.numerator / e.denominator
     }
 }
