@@ -27,6 +27,14 @@ enum ModelCatalog {
             defaults: SimulationDefaults(integrator: .leapfrog, stepSize: 0.01, endTime: 200)
         ) { _ in SimulationRunner(LeakyIntegrateAndFire(refractoryPeriod: 2), spikeSource: .events([0])) },
         ModelEntry(
+            name: "izhikevich",
+            summary: "Izhikevich neuron, state (v, u); parameters a b c d I (I = 10); spikes are its v = 30 mV reset events",
+            presets: Izhikevich.Preset.allCases.map(\.rawValue),
+            defaults: SimulationDefaults(integrator: .dopri5, endTime: 200, relativeTolerance: 1e-8, absoluteTolerance: 1e-10)
+        ) { options throws(CommandLineError) in
+            SimulationRunner(Izhikevich(preset: try options.preset(as: Izhikevich.Preset.self)), spikeSource: .events([0]))
+        },
+        ModelEntry(
             name: "rober",
             summary: "Robertson's stiff chemical kinetics, state (y1, y2, y3); parameters k1 k2 k3",
             defaults: SimulationDefaults(

@@ -6,9 +6,14 @@ import NeuroODE
 /// with jumps λ += ∂Φ/∂y(t_k) at observation times.
 ///
 /// - `full` (backsolve, fNDE): keeps only y(T) and integrates y backward alongside λ. Constant
-///   memory; fails when the forward dynamics are irreversible, which the drift diagnostic shows
+///   memory; wrong when the forward dynamics are irreversible, which the drift diagnostic measures
 ///   (‖y_backward − y_forward‖ at `diagnosticPoints` times; those forward states are kept only for
-///   the diagnostic and not counted as stored).
+///   the diagnostic and not counted as stored). The drift is checked segment by segment: past
+///   ``driftTolerance`` (relative to 1 + ‖y_forward‖), or when the backsolve becomes non-finite,
+///   the estimate fails with ``TrainingError/backsolveDiverged(model:time:drift:tolerance:)``
+///   unless ``allowsDrift`` is set (then the report carries the drift for inspection).
+/// - Neither variant differentiates through events: a system with resets (``EventSystem``) is
+///   refused with ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
 /// - With `recordsRunningGradient`, both variants also report the parameter quadrature
 ///   g(t) = ∫ₜᵀ λᵀ∂f/∂θ ds at the same diagnostic times (``GradientReport/runningGradient``): how
 ///   the gradient builds up along the horizon, and where a drifting backsolve corrupts it. Not
@@ -45,6 +50,13 @@ public struct AdjointMethod: GradientMethod {
     public var cvodesOptions: CVODESAdjoint.Options
     /// Whether to record the running parameter gradient at the diagnostic times.
     public var recordsRunningGradient: Bool
+    /// Full adjoint only: the largest drift ‖y_backward − y_forward‖ / (1 + ‖y_forward‖) accepted at
+    /// a diagnostic time. The default 1e-3 is far above the reconstruction error of a reversible
+    /// system at the backward tolerances used here (≈ 1e-8) and far below a lost trajectory (≈ 1).
+    public var driftTolerance: Double
+    /// Full adjoint only: return the estimate even when the drift exceeds ``driftTolerance`` (its
+    /// gradient is then unreliable; the report's ``GradientReport/drift`` shows where). Off by default.
+    public var allowsDrift: Bool
 
     /// An adjoint estimator.
     ///
@@ -57,15 +69,20 @@ public struct AdjointMethod: GradientMethod {
     ///   - diagnosticPoints: how many evenly spaced times the drift (and running gradient) are reported at.
     ///   - cvodesOptions: settings of the CVODES adjoint path.
     ///   - recordsRunningGradient: whether to report the running parameter gradient.
+    ///   - driftTolerance: the full adjoint's largest accepted relative drift (see ``driftTolerance``).
+    ///   - allowsDrift: return the full adjoint's estimate past `driftTolerance` instead of failing.
     public init(
         variant: Variant, backwardIntegrator: any Integrator, diagnosticPoints: Int = 100,
-        cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options(), recordsRunningGradient: Bool = false
+        cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options(), recordsRunningGradient: Bool = false,
+        driftTolerance: Double = 1e-3, allowsDrift: Bool = false
     ) {
         self.variant = variant
         self.backwardIntegrator = backwardIntegrator
         self.diagnosticPoints = diagnosticPoints
         self.cvodesOptions = cvodesOptions
         self.recordsRunningGradient = recordsRunningGradient
+        self.driftTolerance = driftTolerance
+        self.allowsDrift = allowsDrift
     }
 
     public var name: String { "adjoint-\(variant.rawValue)" }
@@ -73,6 +90,11 @@ public struct AdjointMethod: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
+        // Before any wrapper (which would hide the events) and before any computation.
+        if task.system is any EventSystem { throw TrainingError.eventsUnsupported(model: task.system.name, method: name) }
+        guard driftTolerance.isFinite, driftTolerance > 0 else {
+            throw TrainingError.invalidOption(name: "driftTolerance", value: "\(driftTolerance)", reason: "must be finite and positive")
+        }
         guard let system = task.system as? any VectorJacobianProviding else {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }
@@ -183,12 +205,19 @@ public struct AdjointMethod: GradientMethod {
                 }
                 for (row, time) in segment.times.enumerated() where variant == .full {
                     guard let forwardRow = forward.times.firstIndex(of: time) else { continue }
-                    var squared = 0.0
+                    var squared = 0.0, norm = 0.0
                     for i in 0..<n {
-                        let difference = segment.states[row * segment.dimension + i] - forward.states[forwardRow * n + i]
+                        let reference = forward.states[forwardRow * n + i]
+                        let difference = segment.states[row * segment.dimension + i] - reference
                         squared += difference * difference
+                        norm += reference * reference
                     }
-                    report.drift.append(DriftSample(time: time, distance: squared.squareRoot()))
+                    let distance = squared.squareRoot()
+                    report.drift.append(DriftSample(time: time, distance: distance))
+                    let relative = distance / (1 + norm.squareRoot())
+                    if !allowsDrift, !(relative <= driftTolerance) {
+                        throw TrainingError.backsolveDiverged(model: base.name, time: time, drift: relative, tolerance: driftTolerance)
+                    }
                 }
                 current = boundary.time
             }
@@ -216,6 +245,17 @@ public struct AdjointMethod: GradientMethod {
         }
         let system = BacksolveAdjointSystem(base: base, loss: task.loss, integralsCotangent: integralsCotangent)
         let problem = try ODEProblem(system: system, initialState: state, parameters: parameters, timeSpan: (start, end))
-        return try backwardIntegrator.solve(problem, output: .times(Array(inside)))
+        do {
+            return try backwardIntegrator.solve(problem, output: .times(Array(inside)))
+        } catch {
+            // The backsolve, not the model, blew up: the backward flow of an irreversible system.
+            switch error {
+            case let .nonFiniteState(time, _, _), let .stepSizeTooSmall(time, _), let .stepBudgetExhausted(time, _),
+                 let .solverFailure(_, _, time, _):
+                throw TrainingError.backsolveDiverged(model: base.name, time: time, drift: .infinity, tolerance: driftTolerance)
+            default:
+                throw error
+            }
+        }
     }
 }

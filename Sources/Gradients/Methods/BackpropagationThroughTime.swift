@@ -21,6 +21,9 @@ import NeuroODE
 /// forward solve at θ (with the observation times added to the grid, so observations are states
 /// of the map rather than dense-output interpolants). A system without them runs through
 /// ``FiniteDifferenceVJPSystem`` (central differences of its right-hand side, with a one-time warning).
+/// A system with events (``EventSystem`` resets) is refused with
+/// ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed: these maps do
+/// not differentiate through resets.
 public struct BackpropagationThroughTime: GradientMethod {
     /// Which forward states the reverse sweep keeps; the others are recomputed from a checkpoint.
     public enum Checkpointing: Sendable, Equatable {
@@ -51,6 +54,8 @@ public struct BackpropagationThroughTime: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
+        // Before any wrapper (which would hide the events) and before any computation.
+        if task.system is any EventSystem { throw TrainingError.eventsUnsupported(model: task.system.name, method: name) }
         if task.integrator is DormandPrince, !(task.system is any VectorJacobianProviding) {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }

@@ -84,6 +84,26 @@ extension QuadratureAugmentedSystem: JacobianProviding where Base: JacobianProvi
     }
 }
 
+/// The base's events, judged on and applied to its own state (the quadrature q is never reset), so
+/// that forward-only methods (ES, finite differences) see the same resets with or without q.
+extension QuadratureAugmentedSystem: EventSystem where Base: EventSystem {
+    public var eventCount: Int { base.eventCount }
+
+    public func evaluateEventFunctions(
+        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        into values: UnsafeMutableBufferPointer<Double>
+    ) throws {
+        try base.evaluateEventFunctions(
+            at: t, state: UnsafeBufferPointer(rebasing: state[0..<base.dimension]), parameters: parameters, into: values)
+    }
+
+    public func applyEvent(
+        _ index: Int, at t: Double, state: UnsafeMutableBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>
+    ) {
+        base.applyEvent(index, at: t, state: UnsafeMutableBufferPointer(rebasing: state[0..<base.dimension]), parameters: parameters)
+    }
+}
+
 /// The loss of the augmented task: Q is read from the quadrature state at the end of the span,
 /// presented as one more observation, so Φ and its gradient pass through unchanged.
 public struct QuadratureObservedLoss<Base: TaskLoss>: TaskLoss {
