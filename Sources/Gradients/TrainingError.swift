@@ -31,9 +31,11 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(method) cannot differentiate through the events (state resets) of \(model), so it refuses rather than "
                 + "return a wrong gradient; use a method that handles them (see README, \"Gradients through events\") or es or fd"
         case let .backsolveDiverged(model, time, drift, tolerance):
-            return "the full adjoint's backsolve of \(model) diverged from the forward trajectory: relative drift "
-                + "\(drift) at t = \(time) exceeds the tolerance \(tolerance), so its gradient would be wrong; use "
-                + "adjoint-partial or bptt (or allow the drift explicitly to inspect it)"
+            let what = drift.isFinite
+                ? "relative drift \(drift) at t = \(time) exceeds the tolerance \(tolerance)"
+                : "the backward integration blew up (non-finite or stalled) at t = \(time)"
+            return "the full adjoint's backsolve of \(model) diverged from the forward trajectory: \(what), so its "
+                + "gradient would be wrong; use adjoint-partial or bptt (or allow the drift explicitly to inspect it)"
         }
     }
 }

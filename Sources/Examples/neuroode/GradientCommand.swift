@@ -107,6 +107,9 @@ struct GradientCommand: ParsableCommand {
     @Option(name: .customLong("fd-step"), parsing: .unconditional, help: "Relative probe step h (fd; default 1e-5).")
     var finiteDifferenceStep: Double?
 
+    @Flag(name: .customLong("allow-drift"), help: "Return the full adjoint's gradient even when its backsolve drifts past the tolerance (adjoint-full; flagged in the output).")
+    var allowDrift = false
+
     // MARK: Output
 
     @Option(help: "Output format: text (a summary) or json.")
@@ -143,6 +146,9 @@ struct GradientCommand: ParsableCommand {
             // The input was checked above, so a solver error here is the method's own failure
             // (the full adjoint's backsolve diverging, say): say which method met it.
             throw GradientFailure.methodFailed(method: kind.rawValue, reason: "\(error)")
+        } catch let error as TrainingError {
+            guard case .backsolveDiverged = error else { throw error }
+            throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
         }
         if let index = estimate.gradient.firstIndex(where: { !$0.isFinite }) {
             throw GradientFailure.nonFiniteGradient(
@@ -182,6 +188,7 @@ struct GradientCommand: ParsableCommand {
             ("--memory-budget", memoryBudget != nil, .bpttCheckpointed),
             ("--samples", samples != nil, .es), ("--sigma", sigma != nil, .es), ("--variant", variant != nil, .es),
             ("--ranks", ranks, .es), ("--fd-step", finiteDifferenceStep != nil, .fd),
+            ("--allow-drift", allowDrift, .adjointFull),
         ]
         if let stray = owners.first(where: { $0.given && $0.method != kind }) {
             throw .inapplicable(option: stray.option, reason: "it is an option of \(stray.method.rawValue), not \(kind.rawValue)")
@@ -220,6 +227,7 @@ struct GradientCommand: ParsableCommand {
         settings.samples = samples ?? settings.samples
         settings.sigma = sigma ?? entry.sigma
         settings.rankShaping = ranks
+        settings.allowsDrift = allowDrift
         settings.seed = seed ?? 0
         if let step = finiteDifferenceStep {
             guard step.isFinite, step > 0 else {

@@ -56,6 +56,8 @@ struct GradientMethodSettings: Sendable {
     var rankShaping = false
     var seed: UInt64 = 0
     var finiteDifferenceStep = 1e-5
+    /// `adjoint-full` only: return the gradient past the drift tolerance (flagged in the output).
+    var allowsDrift = false
 
     /// The library's method for these settings.
     func method() -> any GradientMethod {
@@ -76,7 +78,7 @@ struct GradientMethodSettings: Sendable {
             default:
                 DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance)
             }
-            return AdjointMethod(variant: kind == .adjointFull ? .full : .partial, backwardIntegrator: backward)
+            return AdjointMethod(variant: kind == .adjointFull ? .full : .partial, backwardIntegrator: backward, allowsDrift: allowsDrift)
         case .es:
             return EvolutionStrategy(samples: samples, sigma: sigma, sampling: sampling, rankShaping: rankShaping, seed: seed)
         case .fd:
@@ -106,6 +108,7 @@ struct GradientMethodSettings: Sendable {
             }
             return [("backwardIntegrator", .string(backwardIntegrator.rawValue)),
                     ("rtol", .number(relativeTolerance)), ("atol", .number(absoluteTolerance))]
+                + (kind == .adjointFull ? [("allowsDrift", .boolean(allowsDrift))] : [])
         case .es:
             return [("samples", .integer(samples)), ("sigma", .number(sigma)), ("variant", .string(sampling.rawValue)),
                     ("ranks", .boolean(rankShaping)), ("seed", .unsigned(seed))]
