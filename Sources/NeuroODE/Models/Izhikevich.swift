@@ -145,3 +145,26 @@ public struct Izhikevich: ConductanceBasedSystem, EventSystem, JacobianProviding
         g[4] += l0
     }
 }
+
+/// The derivatives of the reset v⁺ = c, u⁺ = u + d at g = v − 30.
+extension Izhikevich: DifferentiableEventSystem {
+    public func accumulateResetPullback(
+        _ index: Int, at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        cotangent lambda: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        stateCotangent[1] += lambda[1]
+        parameterCotangent[2] += lambda[0]
+        parameterCotangent[3] += lambda[1]
+    }
+
+    public func eventFunctionGradient(
+        _ index: Int, at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        stateGradient: UnsafeMutableBufferPointer<Double>, parameterGradient: UnsafeMutableBufferPointer<Double>
+    ) -> Double {
+        stateGradient[0] = 1
+        stateGradient[1] = 0
+        parameterGradient.initialize(repeating: 0)
+        return 0
+    }
+}
