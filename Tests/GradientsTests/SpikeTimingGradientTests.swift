@@ -3,12 +3,16 @@ import Gradients
 import NeuroODE
 import Testing
 
-/// Gradients through resets on the spike-timing task: the partial adjoint with its event jumps
-/// against the LIF closed form and against finite differences (LIF and Izhikevich), ES and FD
+/// Gradients through resets on the spike-timing task: the partial adjoint and BPTT with their event
+/// jumps against the LIF closed form and against finite differences (LIF and Izhikevich), ES and FD
 /// through the same task, and the refusals of the methods that cannot differentiate events.
 @Suite struct SpikeTimingGradientTests {
     static let tight = DormandPrince(relativeTolerance: 1e-11, absoluteTolerance: 1e-11)
     static let backward = DormandPrince(relativeTolerance: 1e-10, absoluteTolerance: 1e-12)
+    /// The methods that differentiate through the resets of a dopri5 forward pass.
+    static let eventMethods: [any GradientMethod] = [
+        AdjointMethod(variant: .partial, backwardIntegrator: backward), BackpropagationThroughTime(),
+    ]
     static let lifNames = ["tau", "EL", "R", "I", "Vth", "Vreset"]
 
     /// The LIF closed form with constant input from V₀ (held fixed): t₁ = τ ln((V∞ − V₀)/(V∞ − Vth)),
@@ -56,9 +60,11 @@ import Testing
         let exact = Self.closedForm(theta, v0: -65, tref: tref, targets: targets)
         let times = try task.spikeTimes(at: theta)
         #expect(Self.close(times, exact.times, 1e-9), "spikes \(times) vs \(exact.times)")
-        let adjoint = try task.estimate(with: AdjointMethod(variant: .partial, backwardIntegrator: Self.backward), at: theta, iteration: 0)
-        #expect(abs(adjoint.loss - exact.loss) <= 1e-8 * exact.loss)
-        #expect(Self.close(adjoint.gradient, exact.gradient, 1e-6), "adjoint \(adjoint.gradient) vs closed form \(exact.gradient)")
+        for method in Self.eventMethods {
+            let estimate = try task.estimate(with: method, at: theta, iteration: 0)
+            #expect(abs(estimate.loss - exact.loss) <= 1e-8 * exact.loss)
+            #expect(Self.close(estimate.gradient, exact.gradient, 1e-6), "\(method.name) \(estimate.gradient) vs closed form \(exact.gradient)")
+        }
         let differences = try task.estimate(with: FiniteDifferences(step: 1e-5), at: theta, iteration: 0)
         #expect(Self.close(differences.gradient, exact.gradient, 1e-4), "fd \(differences.gradient) vs closed form \(exact.gradient)")
     }
@@ -85,9 +91,11 @@ import Testing
         let twoTerms = (fired.times[0] - 12) * (fired.times[0] - 12) + (fired.times[1] - 26) * (fired.times[1] - 26)
         let expectedLoss = (twoTerms + (horizon - 41) * (horizon - 41)) / 3
         let twoSpikeGradient = Self.closedForm(theta, v0: -65, tref: 2, targets: [12, 26]).gradient.map { $0 * 2 / 3 }
-        let adjoint = try task.estimate(with: AdjointMethod(variant: .partial, backwardIntegrator: Self.backward), at: theta, iteration: 0)
-        #expect(abs(adjoint.loss - expectedLoss) <= 1e-8 * expectedLoss)
-        #expect(Self.close(adjoint.gradient, twoSpikeGradient, 1e-6), "\(adjoint.gradient) vs \(twoSpikeGradient)")
+        for method in Self.eventMethods {
+            let estimate = try task.estimate(with: method, at: theta, iteration: 0)
+            #expect(abs(estimate.loss - expectedLoss) <= 1e-8 * expectedLoss)
+            #expect(Self.close(estimate.gradient, twoSpikeGradient, 1e-6), "\(method.name) \(estimate.gradient) vs \(twoSpikeGradient)")
+        }
     }
 
     /// Izhikevich (every preset, θ = a, b, c, d, I; c and d act only through the reset): the
@@ -103,10 +111,12 @@ import Testing
             name: "izhikevich-spike-timing", system: system, horizon: 100, integrator: Self.tight,
             loss: SpikeTimingLoss(targets: targets), training: Izhikevich.parameterNames)
         let theta = system.defaultParameters
-        let adjoint = try task.estimate(with: AdjointMethod(variant: .partial, backwardIntegrator: Self.backward), at: theta, iteration: 0)
         let reference = try task.estimate(with: FiniteDifferences(step: 1e-5), at: theta, iteration: 0)
-        #expect(adjoint.loss == reference.loss)
-        #expect(Self.close(adjoint.gradient, reference.gradient, 1e-4), "\(preset): adjoint \(adjoint.gradient) vs fd \(reference.gradient)")
+        for method in Self.eventMethods {
+            let estimate = try task.estimate(with: method, at: theta, iteration: 0)
+            #expect(estimate.loss == reference.loss)
+            #expect(Self.close(estimate.gradient, reference.gradient, 1e-4), "\(preset) \(method.name): \(estimate.gradient) vs fd \(reference.gradient)")
+        }
     }
 
     /// ES through the task: with θ = (I) alone and many mirrored samples at a small σ its estimate
@@ -126,7 +136,7 @@ import Testing
         let task = try Self.lifTask(tref: 2, targets: [12], integrator: Self.tight)
         let theta = task.trainedParameters.map { task.systemParameters[$0] }
         let refusals: [(any GradientMethod, String)] = [
-            (BackpropagationThroughTime(), "bptt with dopri5"),
+            (BackpropagationThroughTime(checkpointing: .squareRoot), "bptt-checkpointed with dopri5"),
             (AdjointMethod(variant: .full, backwardIntegrator: Self.backward), "adjoint-full with dopri5"),
         ]
         for (method, name) in refusals {
@@ -137,6 +147,13 @@ import Testing
         let leapfrog = try Self.lifTask(tref: 2, targets: [12], integrator: Leapfrog(stepSize: 0.01))
         #expect(throws: TrainingError.eventsUnsupported(model: "lif", method: "adjoint-partial with leapfrog")) {
             try leapfrog.estimate(with: AdjointMethod(variant: .partial, backwardIntegrator: Self.backward), at: theta, iteration: 0)
+        }
+        #expect(throws: TrainingError.eventsUnsupported(model: "lif", method: "bptt with leapfrog")) {
+            try leapfrog.estimate(with: BackpropagationThroughTime(), at: theta, iteration: 0)
+        }
+        let cvode = try Self.lifTask(tref: 2, targets: [12], integrator: CVODE())
+        #expect(throws: TrainingError.eventsUnsupported(model: "lif", method: "bptt with cvode-bdf")) {
+            try cvode.estimate(with: BackpropagationThroughTime(), at: theta, iteration: 0)
         }
         #expect(throws: TrainingError.self) { try SpikeTimingLoss(targets: [3, 2]) }
         #expect(throws: TrainingError.self) { try SpikeTimingLoss(targets: []) }

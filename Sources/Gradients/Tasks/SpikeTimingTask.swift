@@ -6,8 +6,9 @@ import NeuroODE
 ///
 /// The loss depends on event times, which no ``TaskLoss`` can express, so the task has its own
 /// dispatch, ``estimate(with:at:iteration:)``: forward-only methods (ES, finite differences) use it
-/// as an ``Objective``; the partial adjoint runs ``EventAdjoint`` (exact jumps at every reset); every
-/// other method refuses with ``TrainingError/eventsUnsupported(model:method:)``.
+/// as an ``Objective``; the partial adjoint (dopri5 or CVODE forward) and BPTT (dopri5 forward,
+/// every state stored) run ``EventGradient`` (exact jumps at every reset); every other combination
+/// refuses with ``TrainingError/eventsUnsupported(model:method:)``.
 public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobianProviding, Method: Integrator>: Objective {
     /// Name used in messages.
     public let name: String
@@ -80,9 +81,11 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
         return ObjectiveEvaluation(loss: value, rightHandSideEvaluations: solution.statistics.rightHandSideEvaluations)
     }
 
-    /// The loss and gradient at θ by `method`: ES and finite differences through forward solves,
-    /// the partial adjoint through ``EventAdjoint`` (dopri5 or CVODE forward passes only; its
-    /// `backwardIntegrator` integrates between the events). BPTT and the full adjoint refuse.
+    /// The loss and gradient at θ by `method`: ES and finite differences through forward solves;
+    /// the partial adjoint (dopri5 or CVODE forward passes; its `backwardIntegrator` integrates
+    /// between the events) and BPTT without checkpoints (dopri5 forward passes) through
+    /// ``EventGradient``. The full adjoint, BPTT through the leapfrog (whose resets land on its step
+    /// grid, so spike times do not move smoothly with θ) and checkpointed BPTT refuse.
     public func estimate(with method: any GradientMethod, at theta: [Double], iteration: Int) throws -> GradientEstimate {
         switch method {
         case let strategy as EvolutionStrategy:
@@ -90,7 +93,9 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
         case let differences as FiniteDifferences:
             return try differences.estimate(self, at: theta)
         case let adjoint as AdjointMethod where adjoint.variant == .partial && (integrator is DormandPrince || integrator is CVODE):
-            return try EventAdjoint.estimate(self, at: theta, backwardIntegrator: adjoint.backwardIntegrator)
+            return try EventGradient.estimate(self, at: theta, between: .adjoint(adjoint.backwardIntegrator))
+        case let bptt as BackpropagationThroughTime where bptt.checkpointing == .none && integrator is DormandPrince:
+            return try EventGradient.estimate(self, at: theta, between: .dormandPrinceSteps)
         default:
             throw TrainingError.eventsUnsupported(model: system.name, method: "\(method.name) with \(integrator.name)")
         }

@@ -1,13 +1,17 @@
 import Dispatch
 import NeuroODE
 
-/// The partial adjoint through events (README "Gradients through events"; EventProp, Wunderlich &
-/// Pehle 2021, for the LIF case): the continuous adjoint of a trajectory with resets, reading the
-/// state from the stored forward trajectory, one smooth piece between two events at a time.
+/// Gradients through events (README "Gradients through events"; EventProp, Wunderlich & Pehle
+/// 2021, is the LIF case): the adjoint of a trajectory with resets, swept backward one smooth piece
+/// between two events at a time, from the states the forward pass stored.
 ///
-/// Between events λ' = −(∂f/∂y)ᵀλ and θ̄' = −(∂f/∂θ)ᵀλ are integrated backward, exactly as in the
-/// partial adjoint. At an event at t* with reset y⁺ = h(y⁻, θ), event function g and loss weight
-/// ℓ' = ∂L/∂t*, the adjoint jumps by the transposed saltation matrix Sᵀ, plus the loss's own term:
+/// Between events the adjoint λ and the parameter cotangent θ̄ are carried back either by the
+/// continuous adjoint λ' = −(∂f/∂y)ᵀλ, θ̄' = −(∂f/∂θ)ᵀλ with the state read from the stored piece
+/// (``Between/adjoint(_:)``, the partial adjoint), or by backpropagation through the forward's
+/// accepted dopri5 steps on the piece, replayed from its post-reset state (``Between/dormandPrinceSteps``,
+/// BPTT; step sizes are data, as in the plain BPTT through dopri5). At an event at t* with reset
+/// y⁺ = h(y⁻, θ), event function g and loss weight ℓ' = ∂L/∂t*, the adjoint jumps by the
+/// transposed saltation matrix Sᵀ plus the loss's own term:
 ///
 ///     ġ = ∂g/∂y·f⁻ + ∂g/∂t,   μ = (λ⁺·f⁺ − (∂h/∂yᵀλ⁺)·f⁻ − ℓ') / ġ,
 ///     λ⁻ = ∂h/∂yᵀλ⁺ + μ ∂g/∂yᵀ,   θ̄ += ∂h/∂θᵀλ⁺ + μ ∂g/∂θᵀ,
@@ -15,11 +19,22 @@ import NeuroODE
 /// which is λ⁻ = Sᵀλ⁺ − ℓ'∂g/∂yᵀ/ġ with S = ∂h/∂y + (f⁺ − ∂h/∂y·f⁻)∂g/∂y/ġ (the event time moves by
 /// dt* = −(∂g/∂y·δy⁻ + ∂g/∂θ·δθ)/ġ, by the implicit function theorem). The forward integrator must
 /// locate each event inside its step (dopri5 on its dense output, CVODE with its root finder): the
-/// spike times are then smooth in θ and the pre-event state is the one the integrator reset.
-enum EventAdjoint {
-    /// The loss and gradient of `task` at θ; `backwardIntegrator` integrates each piece backward.
+/// spike times are then smooth in θ and the pre-event state is the one the integrator reset. The
+/// event time enters through the continuous event condition in both variants, so BPTT here is the
+/// gradient of the replayed steps between events, not of the dense-output root itself (they differ
+/// at the forward tolerance).
+enum EventGradient {
+    /// How the adjoint is carried across a smooth piece.
+    enum Between {
+        /// The continuous adjoint, integrated backward by this integrator (dopri5 or CVODE).
+        case adjoint(any Integrator)
+        /// Backpropagation through the forward's dopri5 steps on the piece.
+        case dormandPrinceSteps
+    }
+
+    /// The loss and gradient of `task` at θ, carrying the adjoint across each piece as `between` says.
     static func estimate<S: DifferentiableEventSystem & VectorJacobianProviding, M: Integrator>(
-        _ task: SpikeTimingTask<S, M>, at theta: [Double], backwardIntegrator: any Integrator
+        _ task: SpikeTimingTask<S, M>, at theta: [Double], between: Between
     ) throws -> GradientEstimate {
         let clock = DispatchTime.now().uptimeNanoseconds
         let problem = try task.problem(at: theta)
@@ -73,19 +88,60 @@ enum EventAdjoint {
                 : (groups[k - 1].time, postResetState(system, groups[k - 1], forward: forward, parameters: parameters), groups[k - 1].row + 1)
             let times = [startTime] + forward.times[firstRow...group.row]
             let states = startState + forward.states[(firstRow * n)..<((group.row + 1) * n)]
-            let trajectory = try StoredTrajectory(times: times, states: states, system: system, parameters: parameters)
-            report.rightHandSideEvaluations += times.count
-            let piece = InterpolatedAdjointSystem(
-                base: system, loss: StateIntegralLoss(weights: []), integralsCotangent: [], trajectory: trajectory)
-            let backward = try backwardIntegrator.solve(
-                ODEProblem(system: piece, initialState: adjoint, parameters: parameters, timeSpan: (group.time, startTime)),
-                output: .finalState)
-            adjoint = backward.finalState
-            report.rightHandSideEvaluations += backward.statistics.rightHandSideEvaluations
-            report.vectorJacobianProducts += backward.statistics.rightHandSideEvaluations
+            switch between {
+            case let .adjoint(backwardIntegrator):
+                let trajectory = try StoredTrajectory(times: times, states: states, system: system, parameters: parameters)
+                report.rightHandSideEvaluations += times.count
+                let piece = InterpolatedAdjointSystem(
+                    base: system, loss: StateIntegralLoss(weights: []), integralsCotangent: [], trajectory: trajectory)
+                let backward = try backwardIntegrator.solve(
+                    ODEProblem(system: piece, initialState: adjoint, parameters: parameters, timeSpan: (group.time, startTime)),
+                    output: .finalState)
+                adjoint = backward.finalState
+                report.rightHandSideEvaluations += backward.statistics.rightHandSideEvaluations
+                report.vectorJacobianProducts += backward.statistics.rightHandSideEvaluations
+            case .dormandPrinceSteps:
+                let steps = times.count - 1
+                try backpropagate(
+                    DormandPrinceMap(
+                        problem: ODEProblem(system: system, initialState: startState, parameters: parameters, timeSpan: (startTime, group.time)),
+                        grid: times),
+                    adjoint: &adjoint)
+                report.rightHandSideEvaluations += 2 * 6 * steps
+                report.vectorJacobianProducts += 6 * steps
+            }
         }
         report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
         return GradientEstimate(loss: value, gradient: task.trainedParameters.map { adjoint[n + $0] }, report: report)
+    }
+
+    /// Carries [λ | θ̄] back across `map`'s steps: replays them from its initial state, storing
+    /// every state, then pulls λ back step by step (θ̄ accumulating in place).
+    private static func backpropagate<Map: DiscreteForwardMap>(_ map: Map, adjoint: inout [Double]) throws {
+        let n = map.dimension, steps = map.stepCount
+        var states = [Double](repeating: 0, count: (steps + 1) * n)
+        var reported = [Double](repeating: 0, count: n)
+        try states.withUnsafeMutableBufferPointer { (z) throws(ODEError) in
+            try map.initialize(into: UnsafeMutableBufferPointer(rebasing: z[0..<n]))
+            for k in 0..<steps {
+                try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
+                    try map.step(
+                        k, from: UnsafeBufferPointer(rebasing: z[(k * n)..<((k + 1) * n)]),
+                        to: UnsafeMutableBufferPointer(rebasing: z[((k + 1) * n)..<((k + 2) * n)]), reporting: y)
+                }
+            }
+        }
+        try states.withUnsafeBufferPointer { (z) throws(ODEError) in
+            try adjoint.withUnsafeMutableBufferPointer { (all) throws(ODEError) in
+                let lambda = UnsafeMutableBufferPointer(rebasing: all[0..<n])
+                let theta = UnsafeMutableBufferPointer(rebasing: all[n...])
+                for k in stride(from: steps - 1, through: 0, by: -1) {
+                    try map.pullbackStep(
+                        k, from: UnsafeBufferPointer(rebasing: z[(k * n)..<((k + 1) * n)]), cotangent: lambda,
+                        parameterCotangent: theta, seed: { _, _ in })
+                }
+            }
+        }
     }
 
     /// The state right after every event of `group`, applied in order to its stored pre-event state.
