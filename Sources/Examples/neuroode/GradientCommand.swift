@@ -80,6 +80,9 @@ struct GradientCommand: ParsableCommand {
     @Option(help: "Seed of the initialization and the data (spiral, evidence) and of the ES noise (default 0).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("Target spike times t1,…,tK in ms, increasing (spike-timing tasks).", valueName: "list"))
+    var targets: String?
+
     // MARK: Method options
 
     @Option(
@@ -129,6 +132,7 @@ struct GradientCommand: ParsableCommand {
         let options = GradientTaskOptions(
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
             hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch, preset: preset,
+            targets: try targets.map { text throws(CommandLineError) in try ArgumentList.numbers(text, option: "--targets") },
             parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         let runner = try entry.makeRunner(options)
@@ -166,7 +170,7 @@ struct GradientCommand: ParsableCommand {
         let given: [(GradientTaskOption, Bool)] = [
             (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
             (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
-            (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil),
+            (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil), (.targets, targets != nil),
             (.seed, seed != nil && kind != .es),
             (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
         ]
