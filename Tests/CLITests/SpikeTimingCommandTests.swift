@@ -89,6 +89,25 @@ struct SpikeTimingCommandTests {
         }
     }
 
+    /// `simulate lif --param tref=…`: the interspike interval is τ ln 4 + tref (closed form for the
+    /// defaults) within the leapfrog's step-end resets (at most three steps late); tref = 0 drops r.
+    @Test(arguments: [0.0, 5.0])
+    func simulateLIFTakesTheRefractoryPeriod(tref: Double) throws {
+        let result = try CommandLineTool.simulate(
+            ["lif", "--param", "tref=\(tref)", "--t-end", "100", "--dt", "0.01", "--spikes", "--format", "json"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect((object["stateNames"] as? [String]) == (tref == 0 ? ["V"] : ["V", "r"]))
+        let spikes = try #require((object["spikes"] as? [[Double]])?.first)
+        try #require(spikes.count >= 3)
+        let interval = 10 * log(4.0) + tref
+        for (a, b) in zip(spikes, spikes.dropFirst()) {
+            #expect(b - a >= interval - 1e-4 && b - a < interval + 0.03, "interval \(b - a) vs \(interval)")
+        }
+        let bad = try CommandLineTool.simulate(["lif", "--param", "tref=-1"])
+        #expect(bad.status == 64 && bad.errorLines.count == 1 && bad.standardError.contains("tref"))
+    }
+
     /// `simulate izhikevich` with every integrator that has events: the first spikes agree across
     /// leapfrog (Δt = 0.005), dopri5 and CVODE BDF.
     @Test func simulateIzhikevichWithEveryEventIntegrator() throws {
