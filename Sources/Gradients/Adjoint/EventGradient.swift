@@ -32,92 +32,213 @@ enum EventGradient {
         case dormandPrinceSteps
     }
 
-    /// The loss and gradient of `task` at θ, carrying the adjoint across each piece as `between` says.
+    /// The loss and gradient of a spike-timing task at θ, carrying the adjoint across each piece as
+    /// `between` says. Only the events up to the last counted spike matter (later ones cannot move it).
     static func estimate<S: DifferentiableEventSystem & VectorJacobianProviding, M: Integrator>(
         _ task: SpikeTimingTask<S, M>, at theta: [Double], between: Between
     ) throws -> GradientEstimate {
         let clock = DispatchTime.now().uptimeNanoseconds
         let problem = try task.problem(at: theta)
-        let system = task.system, parameters = problem.parameters
-        let n = system.dimension, p = parameters.count
         let forward = try task.integrator.solve(problem, output: .everyStep(1))
         let spikes = task.loss.spikeTimes(forward.events, horizonEnd: task.horizon)
         let value = task.loss.value(spikeTimes: spikes)
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(value) }
         let fired = min(forward.events.filter { $0.index == task.loss.eventIndex }.count, task.loss.count)
         let weights = task.loss.timeCotangents(spikeTimes: spikes, fired: fired)
-
-        var report = GradientReport()
-        report.forwardSolves = 1
-        report.rightHandSideEvaluations = forward.statistics.rightHandSideEvaluations
-        report.bytesStored = (forward.states.count + forward.times.count) * MemoryLayout<Double>.stride
-
-        // The events up to the last counted spike (later ones cannot move it), grouped by time
-        // (simultaneous events share the stored pre-event row) with their loss weights.
-        var groups: [(time: Double, row: Int, events: [(index: Int, weight: Double)])] = []
-        var counted = 0, row = 0
+        var weighted: [(event: Solution.Event, weight: Double)] = []
+        var counted = 0
         for event in forward.events where counted < fired {
             var weight = 0.0
             if event.index == task.loss.eventIndex {
                 weight = weights[counted]
                 counted += 1
             }
+            weighted.append((event, weight))
+        }
+        let pieces = try Pieces(system: task.system, problem: problem, forward: forward, events: weighted, integrator: task.integrator.name)
+        var outcome = try pieces.sweep(
+            end: weighted.last?.event.time ?? problem.startTime, observations: [], between: between)
+        outcome.report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
+        return GradientEstimate(loss: value, gradient: task.trainedParameters.map { outcome.parameterCotangent[$0] }, report: outcome.report)
+    }
+
+    /// The partial adjoint of a training task whose system has events: its loss Φ(Y, θ_L) on the
+    /// states at the observation times (running costs already carried as quadrature state, which the
+    /// resets leave alone), read from the stored pieces; every event before the last observation is
+    /// differentiated, with no loss weight of its own.
+    static func estimate<Base: DifferentiableEventSystem & VectorJacobianProviding, S, M, L>(
+        _ base: Base, task: TrainingTask<S, M, L>, at theta: [Double], backwardIntegrator: any Integrator
+    ) throws -> GradientEstimate {
+        let clock = DispatchTime.now().uptimeNanoseconds
+        precondition(task.loss.integrandCount == 0, "running costs are integrated as quadrature state first")
+        let parts = try task.split(theta)
+        let problem = try ODEProblem(system: base, initialState: task.initialState, parameters: parts.system, timeSpan: task.timeSpan)
+        guard problem.endTime > problem.startTime else {
+            throw ODEError.invalidTimeSpan(start: problem.startTime, end: problem.endTime, reason: "adjoints need a forward span")
+        }
+        let forward = try task.integrator.solve(problem, output: .everyStep(1))
+        let times = task.loss.observationTimes, end = times.last ?? problem.startTime
+        let events = forward.events.filter { $0.time < end }.map { (event: $0, weight: 0.0) }
+        let pieces = try Pieces(system: base, problem: problem, forward: forward, events: events, integrator: task.integrator.name)
+        let n = base.dimension
+        var observed = [Double](repeating: 0, count: times.count * n)
+        try observed.withUnsafeMutableBufferPointer { buffer in
+            for (k, time) in times.enumerated() {
+                try pieces.trajectory(containing: time).interpolate(
+                    at: time, into: UnsafeMutableBufferPointer(rebasing: buffer[(k * n)..<((k + 1) * n)]))
+            }
+        }
+        let seed = task.loss.valueAndGradient(integrals: [], observations: observed, parameters: parts.loss)
+        guard seed.value.isFinite else { throw TrainingError.nonFiniteLoss(seed.value) }
+        let cotangents = times.enumerated().map { k, time in (time: time, cotangent: Array(seed.observations[(k * n)..<((k + 1) * n)])) }
+        var outcome = try pieces.sweep(end: end, observations: cotangents, between: .adjoint(backwardIntegrator))
+        outcome.report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
+        let gradient = task.trainedParameters.map { outcome.parameterCotangent[$0] } + seed.parameters
+        return GradientEstimate(loss: seed.value, gradient: gradient, report: outcome.report)
+    }
+}
+
+/// A forward trajectory cut at its events into smooth pieces: piece k runs from the post-reset
+/// state of event group k − 1 (or y₀) to the pre-reset state of group k, and a last piece runs on
+/// to the end of the solve. Simultaneous events form one group, sharing the stored pre-event row.
+private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProviding> {
+    struct Group {
+        let time: Double
+        let row: Int
+        var events: [(index: Int, weight: Double)]
+    }
+
+    let system: System
+    let parameters: [Double]
+    let groups: [Group]
+    /// Per piece (one more than the groups): its times and row-major states.
+    let times: [[Double]]
+    let states: [[Double]]
+    /// The stored pieces, interpolated by cubic Hermite polynomials.
+    let trajectories: [StoredTrajectory]
+    let forwardEvaluations: Int
+    let bytesStored: Int
+
+    init(
+        system: System, problem: ODEProblem<System>, forward: Solution, events: [(event: Solution.Event, weight: Double)],
+        integrator: String
+    ) throws {
+        self.system = system
+        parameters = problem.parameters
+        let n = system.dimension
+        var groups: [Group] = []
+        var row = 0
+        for (event, weight) in events {
             if let last = groups.last, last.time == event.time {
                 groups[groups.count - 1].events.append((event.index, weight))
                 continue
             }
             while row < forward.times.count, forward.times[row] != event.time { row += 1 }
             guard row < forward.times.count else {
-                throw TrainingError.unsupported("\(task.integrator.name) did not record the state at the event at t = \(event.time)")
+                throw TrainingError.unsupported("\(integrator) did not record the state at the event at t = \(event.time)")
             }
-            groups.append((event.time, row, [(event.index, weight)]))
+            groups.append(Group(time: event.time, row: row, events: [(event.index, weight)]))
         }
-
-        // Backward: [λ | θ̄], jumping at each group and integrating the piece before it.
-        var adjoint = [Double](repeating: 0, count: n + p)
-        var scratch = EventJumpScratch(dimension: n, parameterCount: p)
-        for k in stride(from: groups.count - 1, through: 0, by: -1) {
-            let group = groups[k]
-            let preState = Array(forward.states[(group.row * n)..<((group.row + 1) * n)])
-            try scratch.jump(system, at: group.time, preState: preState, events: group.events, parameters: parameters, adjoint: &adjoint)
-            report.rightHandSideEvaluations += 2 * group.events.count
-
-            // The piece from the previous event's post-reset state (or y0) to this event.
-            let (startTime, startState, firstRow) = k == 0
-                ? (0.0, problem.initialState, 1)
-                : (groups[k - 1].time, postResetState(system, groups[k - 1], forward: forward, parameters: parameters), groups[k - 1].row + 1)
-            let times = [startTime] + forward.times[firstRow...group.row]
-            let states = startState + forward.states[(firstRow * n)..<((group.row + 1) * n)]
-            switch between {
-            case let .adjoint(backwardIntegrator):
-                let trajectory = try StoredTrajectory(times: times, states: states, system: system, parameters: parameters)
-                report.rightHandSideEvaluations += times.count
-                let piece = InterpolatedAdjointSystem(
-                    base: system, loss: StateIntegralLoss(weights: []), integralsCotangent: [], trajectory: trajectory)
-                let backward = try backwardIntegrator.solve(
-                    ODEProblem(system: piece, initialState: adjoint, parameters: parameters, timeSpan: (group.time, startTime)),
-                    output: .finalState)
-                adjoint = backward.finalState
-                report.rightHandSideEvaluations += backward.statistics.rightHandSideEvaluations
-                report.vectorJacobianProducts += backward.statistics.rightHandSideEvaluations
-            case .dormandPrinceSteps:
-                let steps = times.count - 1
-                try backpropagate(
-                    DormandPrinceMap(
-                        problem: ODEProblem(system: system, initialState: startState, parameters: parameters, timeSpan: (startTime, group.time)),
-                        grid: times),
-                    adjoint: &adjoint)
-                report.rightHandSideEvaluations += 2 * 6 * steps
-                report.vectorJacobianProducts += 6 * steps
+        self.groups = groups
+        var times: [[Double]] = [], states: [[Double]] = []
+        var startTime = problem.startTime, startState = problem.initialState, firstRow = 1
+        for group in groups {
+            times.append([startTime] + forward.times[firstRow...group.row])
+            states.append(startState + forward.states[(firstRow * n)..<((group.row + 1) * n)])
+            startTime = group.time
+            startState = Array(forward.states[(group.row * n)..<((group.row + 1) * n)])
+            problem.parameters.withUnsafeBufferPointer { p in
+                startState.withUnsafeMutableBufferPointer { y in
+                    for event in group.events { system.applyEvent(event.index, at: group.time, state: y, parameters: p) }
+                }
             }
+            firstRow = group.row + 1
         }
-        report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
-        return GradientEstimate(loss: value, gradient: task.trainedParameters.map { adjoint[n + $0] }, report: report)
+        let lastRow = forward.times.count - 1
+        times.append([startTime] + (firstRow <= lastRow ? Array(forward.times[firstRow...lastRow]) : [forward.finalTime]))
+        states.append(startState + (firstRow <= lastRow ? Array(forward.states[(firstRow * n)...]) : forward.finalState))
+        self.times = times
+        self.states = states
+        trajectories = try zip(times, states).map { try StoredTrajectory(times: $0, states: $1, system: system, parameters: problem.parameters) }
+        forwardEvaluations = forward.statistics.rightHandSideEvaluations + times.reduce(0) { $0 + $1.count }
+        bytesStored = (forward.states.count + forward.times.count) * MemoryLayout<Double>.stride
     }
 
+    /// The piece whose span contains `t` (the first one, at an event time).
+    func trajectory(containing t: Double) -> StoredTrajectory {
+        trajectories[groups.firstIndex { t <= $0.time } ?? groups.count]
+    }
+
+    /// Sweeps [λ | θ̄] back from `end` (λ = 0 there) to the start: across each piece as `between`
+    /// says, adding each observation's cotangent to λ at its time and jumping at each event group.
+    func sweep(
+        end: Double, observations: [(time: Double, cotangent: [Double])], between: EventGradient.Between
+    ) throws -> (parameterCotangent: [Double], report: GradientReport) {
+        let n = system.dimension, p = parameters.count
+        var report = GradientReport()
+        report.forwardSolves = 1
+        report.rightHandSideEvaluations = forwardEvaluations
+        report.bytesStored = bytesStored
+        var adjoint = [Double](repeating: 0, count: n + p)
+        var scratch = EventJumpScratch(dimension: n, parameterCount: p)
+        var pending = observations.filter { $0.time <= end }
+        var current = end
+        for k in stride(from: groups.count, through: 0, by: -1) {
+            if k < groups.count {
+                let group = groups[k]
+                guard group.time <= end else { continue }
+                let preState = Array(states[k][(states[k].count - n)...])
+                try scratch.jump(system, at: group.time, preState: preState, events: group.events, parameters: parameters, adjoint: &adjoint)
+                report.rightHandSideEvaluations += 2 * group.events.count
+                current = group.time
+            }
+            let startTime = times[k][0]
+            guard startTime < current else { continue }
+            // Stops inside this piece: its observations (latest first), then its start.
+            var stops: [(time: Double, cotangent: [Double]?)] = []
+            while let last = pending.last, last.time > startTime {
+                stops.append((last.time, last.cotangent))
+                pending.removeLast()
+            }
+            stops.append((startTime, nil))
+            switch between {
+            case let .adjoint(backwardIntegrator):
+                let piece = InterpolatedAdjointSystem(
+                    base: system, loss: StateIntegralLoss(weights: []), integralsCotangent: [], trajectory: trajectories[k])
+                for stop in stops {
+                    if stop.time < current {
+                        let backward = try backwardIntegrator.solve(
+                            ODEProblem(system: piece, initialState: adjoint, parameters: parameters, timeSpan: (current, stop.time)),
+                            output: .finalState)
+                        adjoint = backward.finalState
+                        report.rightHandSideEvaluations += backward.statistics.rightHandSideEvaluations
+                        report.vectorJacobianProducts += backward.statistics.rightHandSideEvaluations
+                        current = stop.time
+                    }
+                    if let cotangent = stop.cotangent { for i in 0..<n { adjoint[i] += cotangent[i] } }
+                }
+            case .dormandPrinceSteps:
+                precondition(stops.count == 1, "BPTT through events takes event-time losses only")
+                let grid = times[k].filter { $0 <= current }
+                try EventGradient.backpropagate(
+                    DormandPrinceMap(
+                        problem: ODEProblem(
+                            system: system, initialState: Array(states[k][0..<n]), parameters: parameters, timeSpan: (startTime, current)),
+                        grid: grid),
+                    adjoint: &adjoint)
+                report.rightHandSideEvaluations += 2 * 6 * (grid.count - 1)
+                report.vectorJacobianProducts += 6 * (grid.count - 1)
+                current = startTime
+            }
+        }
+        return (Array(adjoint[n...]), report)
+    }
+}
+
+extension EventGradient {
     /// Carries [λ | θ̄] back across `map`'s steps: replays them from its initial state, storing
     /// every state, then pulls λ back step by step (θ̄ accumulating in place).
-    private static func backpropagate<Map: DiscreteForwardMap>(_ map: Map, adjoint: inout [Double]) throws {
+    static func backpropagate<Map: DiscreteForwardMap>(_ map: Map, adjoint: inout [Double]) throws {
         let n = map.dimension, steps = map.stepCount
         var states = [Double](repeating: 0, count: (steps + 1) * n)
         var reported = [Double](repeating: 0, count: n)
@@ -142,21 +263,6 @@ enum EventGradient {
                 }
             }
         }
-    }
-
-    /// The state right after every event of `group`, applied in order to its stored pre-event state.
-    private static func postResetState<S: EventSystem>(
-        _ system: S, _ group: (time: Double, row: Int, events: [(index: Int, weight: Double)]), forward: Solution,
-        parameters: [Double]
-    ) -> [Double] {
-        let n = system.dimension
-        var state = Array(forward.states[(group.row * n)..<((group.row + 1) * n)])
-        parameters.withUnsafeBufferPointer { p in
-            state.withUnsafeMutableBufferPointer { y in
-                for event in group.events { system.applyEvent(event.index, at: group.time, state: y, parameters: p) }
-            }
-        }
-        return state
     }
 }
 

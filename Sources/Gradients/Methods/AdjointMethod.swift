@@ -12,8 +12,12 @@ import NeuroODE
 ///   ``driftTolerance`` (relative to 1 + ‖y_forward‖), or when the backsolve becomes non-finite,
 ///   the estimate fails with ``TrainingError/backsolveDiverged(model:time:drift:tolerance:)``
 ///   unless ``allowsDrift`` is set (then the report carries the drift for inspection).
-/// - Neither variant differentiates through events: a system with resets (``EventSystem``) is
-///   refused with ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
+/// - Events (``EventSystem`` resets): the partial adjoint of a dopri5 or CVODE forward pass on a
+///   ``DifferentiableEventSystem`` runs through ``EventGradient`` (the stored trajectory cut at the
+///   events, the adjoint jumping by the transposed saltation matrix at each; with CVODE the backward
+///   problem restarts at each event instead of going through CVODES). Every other case (the full
+///   adjoint, a leapfrog forward pass, a model without event derivatives) is refused with
+///   ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
 /// - With `recordsRunningGradient`, both variants also report the parameter quadrature
 ///   g(t) = ∫ₜᵀ λᵀ∂f/∂θ ds at the same diagnostic times (``GradientReport/runningGradient``): how
 ///   the gradient builds up along the horizon, and where a drifting backsolve corrupts it. Not
@@ -93,10 +97,19 @@ public struct AdjointMethod: GradientMethod {
     public func estimate<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
-        // Before any wrapper (which would hide the events) and before any computation.
-        if task.system is any EventSystem { throw TrainingError.eventsUnsupported(model: task.system.name, method: name) }
         guard driftTolerance.isFinite, driftTolerance > 0 else {
             throw TrainingError.invalidOption(name: "driftTolerance", value: "\(driftTolerance)", reason: "must be finite and positive")
+        }
+        // Before any wrapper (which would hide the events) and before any computation.
+        if task.system is any EventSystem {
+            guard variant == .partial, task.integrator is DormandPrince || task.integrator is CVODE,
+                  let system = task.system as? any (DifferentiableEventSystem & VectorJacobianProviding) else {
+                throw TrainingError.eventsUnsupported(model: task.system.name, method: name)
+            }
+            if task.integratesRunningCostAsState {
+                return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
+            }
+            return try EventGradient.estimate(system, task: task, at: theta, backwardIntegrator: backwardIntegrator)
         }
         guard let system = task.system as? any VectorJacobianProviding else {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)

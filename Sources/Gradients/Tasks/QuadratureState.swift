@@ -104,6 +104,33 @@ extension QuadratureAugmentedSystem: EventSystem where Base: EventSystem {
     }
 }
 
+/// The reset and event-function derivatives of the base, on its own state; q passes a reset unchanged.
+extension QuadratureAugmentedSystem: DifferentiableEventSystem where Base: DifferentiableEventSystem {
+    public func accumulateResetPullback(
+        _ index: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        cotangent: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        let n = base.dimension
+        base.accumulateResetPullback(
+            index, at: t, state: UnsafeBufferPointer(rebasing: state[0..<n]), parameters: parameters,
+            cotangent: UnsafeBufferPointer(rebasing: cotangent[0..<n]),
+            stateCotangent: UnsafeMutableBufferPointer(rebasing: stateCotangent[0..<n]), parameterCotangent: parameterCotangent)
+        for i in n..<dimension { stateCotangent[i] += cotangent[i] }
+    }
+
+    public func eventFunctionGradient(
+        _ index: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        stateGradient: UnsafeMutableBufferPointer<Double>, parameterGradient: UnsafeMutableBufferPointer<Double>
+    ) -> Double {
+        let n = base.dimension
+        for i in n..<dimension { stateGradient[i] = 0 }
+        return base.eventFunctionGradient(
+            index, at: t, state: UnsafeBufferPointer(rebasing: state[0..<n]), parameters: parameters,
+            stateGradient: UnsafeMutableBufferPointer(rebasing: stateGradient[0..<n]), parameterGradient: parameterGradient)
+    }
+}
+
 /// The loss of the augmented task: Q is read from the quadrature state at the end of the span,
 /// presented as one more observation, so Φ and its gradient pass through unchanged.
 public struct QuadratureObservedLoss<Base: TaskLoss>: TaskLoss {
