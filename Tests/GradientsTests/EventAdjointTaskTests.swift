@@ -11,6 +11,8 @@ import Testing
     static let tight = DormandPrince(relativeTolerance: 1e-11, absoluteTolerance: 1e-11)
     static let backward = DormandPrince(relativeTolerance: 1e-10, absoluteTolerance: 1e-12)
     static let partial = AdjointMethod(variant: .partial, backwardIntegrator: backward)
+    /// The event-aware methods for a loss on the end of the horizon (running costs).
+    static let eventMethods: [any GradientMethod] = [partial, BackpropagationThroughTime()]
 
     /// ∫₀ᵀ V dt of LIF from V₀ with constant drive, event by event: between resets V relaxes towards
     /// V∞ = EL + RI, so a piece of length d from V_a contributes V∞d + (V_a − V∞)τ(1 − e^{−d/τ});
@@ -42,17 +44,19 @@ import Testing
             name: "lif-integral", system: lif, timeSpan: (0, horizon), integrator: Self.tight,
             loss: StateIntegralLoss(weights: tref > 0 ? [1, 0] : [1]), training: names)
         let theta = lif.defaultParameters
-        let estimate = try Self.partial.estimate(task, at: theta, iteration: 0)
         let exact = Self.closedIntegral(theta, v0: -65, tref: tref, horizon: horizon)
-        #expect(abs(estimate.loss - exact) <= 1e-7 * abs(exact), "∫V dt \(estimate.loss) vs \(exact)")
-        for k in 0..<6 {
+        for method in Self.eventMethods {
+          let estimate = try method.estimate(task, at: theta, iteration: 0)
+          #expect(abs(estimate.loss - exact) <= 1e-7 * abs(exact), "∫V dt \(estimate.loss) vs \(exact)")
+          for k in 0..<6 {
             let h = 1e-6 * max(1, abs(theta[k]))
             var plus = theta, minus = theta
             plus[k] += h
             minus[k] -= h
             let derivative = (Self.closedIntegral(plus, v0: -65, tref: tref, horizon: horizon)
                 - Self.closedIntegral(minus, v0: -65, tref: tref, horizon: horizon)) / (2 * h)
-            #expect(abs(estimate.gradient[k] - derivative) <= 1e-5 * max(abs(derivative), 1), "\(names[k]): \(estimate.gradient[k]) vs \(derivative)")
+            #expect(abs(estimate.gradient[k] - derivative) <= 1e-5 * max(abs(derivative), 1), "\(method.name) \(names[k]): \(estimate.gradient[k]) vs \(derivative)")
+          }
         }
     }
 
@@ -65,16 +69,21 @@ import Testing
             times: [20, 45, 80], targets: [-60, -10, -55, -9, -62, -11], dimension: 2, metric: .meanSquared)
         let integrators: [any Integrator] = [Self.tight, CVODE(method: .bdf, relativeTolerance: 1e-11, absoluteTolerance: 1e-11)]
         for integrator in integrators {
-            try check(integrator, loss: StateIntegralLoss(weights: [1, 0]), theta: theta, tolerance: integrator is CVODE ? 1e-4 : 1e-5)
-            try check(integrator, loss: observed, theta: theta, tolerance: integrator is CVODE ? 1e-4 : 1e-5)
+            try check(integrator, loss: StateIntegralLoss(weights: [1, 0]), theta: theta, tolerance: integrator is CVODE ? 1e-4 : 1e-5, method: Self.partial)
+            try check(integrator, loss: observed, theta: theta, tolerance: integrator is CVODE ? 1e-4 : 1e-5, method: Self.partial)
         }
+        // BPTT through the dopri5 steps: the running cost observes only T.
+        try check(Self.tight, loss: StateIntegralLoss(weights: [1, 0]), theta: theta, tolerance: 1e-5, method: BackpropagationThroughTime())
+        let task = try TrainingTask(
+            name: "izh", system: Izhikevich(), timeSpan: (0, 100), integrator: Self.tight, loss: observed, training: ["I"])
+        #expect(throws: TrainingError.self) { try BackpropagationThroughTime().estimate(task, at: [10.5], iteration: 0) }
     }
 
-    func check<M: Integrator, L: TaskLoss>(_ integrator: M, loss: L, theta: [Double], tolerance: Double) throws {
+    func check<M: Integrator, L: TaskLoss>(_ integrator: M, loss: L, theta: [Double], tolerance: Double, method: any GradientMethod) throws {
         let task = try TrainingTask(
             name: "izh", system: Izhikevich(), timeSpan: (0, 100), integrator: integrator, loss: loss,
             training: Izhikevich.parameterNames)
-        let estimate = try Self.partial.estimate(task, at: theta, iteration: 0)
+        let estimate = try method.estimate(task, at: theta, iteration: 0)
         let reference = try FiniteDifferences(step: 1e-6).estimate(task, at: theta)
         #expect(abs(estimate.loss - reference.loss) <= 1e-7 * abs(reference.loss))
         let largest = reference.gradient.map(abs).max() ?? 1

@@ -165,9 +165,9 @@ import Testing
 @Suite struct EventDerivativeTests {
     static func check<S: DifferentiableEventSystem>(_ system: S, state: [Double], parameters: [Double]) {
         let n = system.dimension, p = parameters.count, h = 1e-6
-        func reset(_ index: Int, _ y: [Double], _ theta: [Double]) -> [Double] {
+        func reset(_ index: Int, _ y: [Double], _ theta: [Double], at t: Double = 1) -> [Double] {
             var out = y
-            theta.withUnsafeBufferPointer { tb in out.withUnsafeMutableBufferPointer { system.applyEvent(index, at: 1, state: $0, parameters: tb) } }
+            theta.withUnsafeBufferPointer { tb in out.withUnsafeMutableBufferPointer { system.applyEvent(index, at: t, state: $0, parameters: tb) } }
             return out
         }
         func g(_ index: Int, _ t: Double, _ y: [Double], _ theta: [Double]) -> Double {
@@ -183,13 +183,13 @@ import Testing
         for index in 0..<system.eventCount {
             var stateBar = [Double](repeating: 0, count: n), parameterBar = [Double](repeating: 0, count: p)
             var gy = [Double](repeating: 0, count: n), gp = [Double](repeating: 0, count: p)
-            var gt = 0.0
+            var gt = 0.0, resetTime = 0.0
             state.withUnsafeBufferPointer { yb in
                 parameters.withUnsafeBufferPointer { pb in
                     lambda.withUnsafeBufferPointer { lb in
                         stateBar.withUnsafeMutableBufferPointer { sb in
                             parameterBar.withUnsafeMutableBufferPointer { gb in
-                                system.accumulateResetPullback(index, at: 1, state: yb, parameters: pb, cotangent: lb, stateCotangent: sb, parameterCotangent: gb)
+                                resetTime = system.accumulateResetPullback(index, at: 1, state: yb, parameters: pb, cotangent: lb, stateCotangent: sb, parameterCotangent: gb)
                             }
                         }
                     }
@@ -214,6 +214,8 @@ import Testing
                 #expect(abs(gp[k] - (g(index, 1, state, plus) - g(index, 1, state, minus)) / (2 * h)) < 1e-6, "\(system.name) event \(index) ∂g/∂θ[\(k)]")
             }
             #expect(abs(gt - (g(index, 1 + h, state, parameters) - g(index, 1 - h, state, parameters)) / (2 * h)) < 1e-6)
+            #expect(abs(resetTime - (dot(reset(index, state, parameters, at: 1 + h)) - dot(reset(index, state, parameters, at: 1 - h))) / (2 * h)) < 1e-6,
+                    "\(system.name) event \(index) λᵀ∂h/∂t")
         }
     }
 

@@ -13,10 +13,10 @@ import NeuroODE
 /// y⁺ = h(y⁻, θ), event function g and loss weight ℓ' = ∂L/∂t*, the adjoint jumps by the
 /// transposed saltation matrix Sᵀ plus the loss's own term:
 ///
-///     ġ = ∂g/∂y·f⁻ + ∂g/∂t,   μ = (λ⁺·f⁺ − (∂h/∂yᵀλ⁺)·f⁻ − ℓ') / ġ,
+///     ġ = ∂g/∂y·f⁻ + ∂g/∂t,   μ = (λ⁺·f⁺ − (∂h/∂yᵀλ⁺)·f⁻ − λ⁺·∂h/∂t − ℓ') / ġ,
 ///     λ⁻ = ∂h/∂yᵀλ⁺ + μ ∂g/∂yᵀ,   θ̄ += ∂h/∂θᵀλ⁺ + μ ∂g/∂θᵀ,
 ///
-/// which is λ⁻ = Sᵀλ⁺ − ℓ'∂g/∂yᵀ/ġ with S = ∂h/∂y + (f⁺ − ∂h/∂y·f⁻)∂g/∂y/ġ (the event time moves by
+/// which is λ⁻ = Sᵀλ⁺ − ℓ'∂g/∂yᵀ/ġ with S = ∂h/∂y + (f⁺ − ∂h/∂y·f⁻ − ∂h/∂t)∂g/∂y/ġ (the event time moves by
 /// dt* = −(∂g/∂y·δy⁻ + ∂g/∂θ·δθ)/ġ, by the implicit function theorem). The forward integrator must
 /// locate each event inside its step (dopri5 on its dense output, CVODE with its root finder): the
 /// spike times are then smooth in θ and the pre-event state is the one the integrator reset. The
@@ -62,12 +62,13 @@ enum EventGradient {
         return GradientEstimate(loss: value, gradient: task.trainedParameters.map { outcome.parameterCotangent[$0] }, report: outcome.report)
     }
 
-    /// The partial adjoint of a training task whose system has events: its loss Φ(Y, θ_L) on the
-    /// states at the observation times (running costs already carried as quadrature state, which the
-    /// resets leave alone), read from the stored pieces; every event before the last observation is
-    /// differentiated, with no loss weight of its own.
+    /// The gradient of a training task whose system has events: its loss Φ(Y, θ_L) on the states at
+    /// the observation times (running costs already carried as quadrature state, which the resets
+    /// leave alone), read from the stored pieces; every event before the last observation is
+    /// differentiated, with no loss weight of its own. BPTT (``Between/dormandPrinceSteps``) takes
+    /// observations at the end of the horizon only.
     static func estimate<Base: DifferentiableEventSystem & VectorJacobianProviding, S, M, L>(
-        _ base: Base, task: TrainingTask<S, M, L>, at theta: [Double], backwardIntegrator: any Integrator
+        _ base: Base, task: TrainingTask<S, M, L>, at theta: [Double], between: Between
     ) throws -> GradientEstimate {
         let clock = DispatchTime.now().uptimeNanoseconds
         precondition(task.loss.integrandCount == 0, "running costs are integrated as quadrature state first")
@@ -91,7 +92,7 @@ enum EventGradient {
         let seed = task.loss.valueAndGradient(integrals: [], observations: observed, parameters: parts.loss)
         guard seed.value.isFinite else { throw TrainingError.nonFiniteLoss(seed.value) }
         let cotangents = times.enumerated().map { k, time in (time: time, cotangent: Array(seed.observations[(k * n)..<((k + 1) * n)])) }
-        var outcome = try pieces.sweep(end: end, observations: cotangents, between: .adjoint(backwardIntegrator))
+        var outcome = try pieces.sweep(end: end, observations: cotangents, between: between)
         outcome.report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
         let gradient = task.trainedParameters.map { outcome.parameterCotangent[$0] } + seed.parameters
         return GradientEstimate(loss: seed.value, gradient: gradient, report: outcome.report)
@@ -218,7 +219,14 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
                     if let cotangent = stop.cotangent { for i in 0..<n { adjoint[i] += cotangent[i] } }
                 }
             case .dormandPrinceSteps:
-                precondition(stops.count == 1, "BPTT through events takes event-time losses only")
+                // Observations only where a piece ends (T, for running costs carried as quadrature).
+                for stop in stops.dropLast() {
+                    guard stop.time == current, let cotangent = stop.cotangent else {
+                        throw TrainingError.unsupported(
+                            "bptt through the events of \(system.name) takes observations only at the end of the horizon (one at t = \(stop.time))")
+                    }
+                    for i in 0..<n { adjoint[i] += cotangent[i] }
+                }
                 let grid = times[k].filter { $0 <= current }
                 try EventGradient.backpropagate(
                     DormandPrinceMap(
@@ -317,15 +325,15 @@ private struct EventJumpScratch {
                 throw TrainingError.unsupported(
                     "event \(event.index) of \(system.name) at t = \(t) grazes its threshold (dg/dt = \(gDot)): its time is not differentiable there")
             }
-            // a = ∂h/∂yᵀλ⁺ (into resetBar), ∂h/∂θᵀλ⁺ straight into θ̄.
+            // a = ∂h/∂yᵀλ⁺ (into resetBar), ∂h/∂θᵀλ⁺ straight into θ̄, and λ⁺ᵀ∂h/∂t.
             for j in 0..<n { resetBar[j] = 0 }
             let lambda = Array(adjoint[0..<n])
-            parameters.withUnsafeBufferPointer { p in
+            let timeTerm = parameters.withUnsafeBufferPointer { p in
                 before.withUnsafeBufferPointer { y in
                     lambda.withUnsafeBufferPointer { l in
                         resetBar.withUnsafeMutableBufferPointer { a in
                             adjoint.withUnsafeMutableBufferPointer { all in
-                                system.accumulateResetPullback(
+                                return system.accumulateResetPullback(
                                     event.index, at: t, state: y, parameters: p, cotangent: l, stateCotangent: a,
                                     parameterCotangent: UnsafeMutableBufferPointer(rebasing: all[n...]))
                             }
@@ -333,7 +341,7 @@ private struct EventJumpScratch {
                     }
                 }
             }
-            var numerator = -event.weight
+            var numerator = -event.weight - timeTerm
             for j in 0..<n { numerator += lambda[j] * fAfter[j] - resetBar[j] * fBefore[j] }
             let mu = numerator / gDot
             for j in 0..<n { adjoint[j] = resetBar[j] + mu * stateGradient[j] }

@@ -109,7 +109,7 @@ public struct AdjointMethod: GradientMethod {
             if task.integratesRunningCostAsState {
                 return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
             }
-            return try EventGradient.estimate(system, task: task, at: theta, backwardIntegrator: backwardIntegrator)
+            return try EventGradient.estimate(system, task: task, at: theta, between: .adjoint(backwardIntegrator))
         }
         guard let system = task.system as? any VectorJacobianProviding else {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)

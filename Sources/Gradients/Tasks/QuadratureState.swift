@@ -110,13 +110,13 @@ extension QuadratureAugmentedSystem: DifferentiableEventSystem where Base: Diffe
         _ index: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
         cotangent: UnsafeBufferPointer<Double>,
         stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
-    ) {
+    ) -> Double {
         let n = base.dimension
-        base.accumulateResetPullback(
+        defer { for i in n..<dimension { stateCotangent[i] += cotangent[i] } }
+        return base.accumulateResetPullback(
             index, at: t, state: UnsafeBufferPointer(rebasing: state[0..<n]), parameters: parameters,
             cotangent: UnsafeBufferPointer(rebasing: cotangent[0..<n]),
             stateCotangent: UnsafeMutableBufferPointer(rebasing: stateCotangent[0..<n]), parameterCotangent: parameterCotangent)
-        for i in n..<dimension { stateCotangent[i] += cotangent[i] }
     }
 
     public func eventFunctionGradient(

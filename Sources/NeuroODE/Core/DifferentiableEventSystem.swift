@@ -4,11 +4,12 @@
 /// the state sensitivity jumps by the saltation matrix (README "Gradients through events").
 public protocol DifferentiableEventSystem: EventSystem {
     /// **Adds** λᵀ ∂h/∂y to `stateCotangent` and λᵀ ∂h/∂θ to `parameterCotangent`, for the reset of
-    /// event `index` applied at time `t` to `state` (the state just before the event).
+    /// event `index` applied at time `t` to `state` (the state just before the event), and returns
+    /// λᵀ ∂h/∂t (nonzero for a reset that writes the event time into the state).
     func accumulateResetPullback(
         _ index: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
         cotangent: UnsafeBufferPointer<Double>,
-        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>)
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>) -> Double
 
     /// **Writes** ∂gᵢ/∂y into `stateGradient` and ∂gᵢ/∂θ into `parameterGradient` for event function
     /// `index` at (t, y), and returns ∂gᵢ/∂t.

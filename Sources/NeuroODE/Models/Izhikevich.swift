@@ -152,10 +152,11 @@ extension Izhikevich: DifferentiableEventSystem {
         _ index: Int, at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
         cotangent lambda: UnsafeBufferPointer<Double>,
         stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
-    ) {
+    ) -> Double {
         stateCotangent[1] += lambda[1]
         parameterCotangent[2] += lambda[0]
         parameterCotangent[3] += lambda[1]
+        return 0
     }
 
     public func eventFunctionGradient(

@@ -187,12 +187,13 @@ extension LeakyIntegrateAndFire: DifferentiableEventSystem {
         _ index: Int, at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
         cotangent lambda: UnsafeBufferPointer<Double>,
         stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
-    ) {
+    ) -> Double {
         if index == 0 {
             parameterCotangent[5] += lambda[0]
         } else {
             stateCotangent[0] += lambda[0]
         }
+        return 0
     }
 
     public func eventFunctionGradient(
