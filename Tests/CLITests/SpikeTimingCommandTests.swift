@@ -126,3 +126,23 @@ struct SpikeTimingCommandTests {
         }
     }
 }
+
+/// `neuroode compare lif-timing` at a few iterations: every event-aware method and ES run, in the
+/// same table as the other tasks.
+@Suite("lif-timing compare")
+struct LIFTimingCompareTests {
+    @Test func comparesTheMethods() throws {
+        let directory = try CommandLineTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try CommandLineTool.run(
+            ["compare", "lif-timing", "--methods", "bptt,adjoint-partial,es", "--iterations", "3", "--out", directory.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("lif-timing: 3 iterations × 1 run") == true, "\(lines.first ?? "")")
+        for method in ["bptt", "adjoint-partial", "es"] {
+            #expect(lines.contains { $0.hasPrefix(method + " ") }, "\(method) row")
+        }
+        let curves = try String(contentsOf: directory.appendingPathComponent("curves.csv"), encoding: .utf8)
+        #expect(curves.split(separator: "\n").count == 1 + 3 * 3)
+    }
+}
