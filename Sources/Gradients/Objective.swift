@@ -89,6 +89,8 @@ public struct DriftSample: Sendable, Codable, Equatable {
     public var time: Double
     /// ‖y_backward(t) − y_forward(t)‖₂ there.
     public var distance: Double
+    /// The distance relative to 1 + ‖y_forward(t)‖₂, the measure ``AdjointMethod/driftTolerance`` bounds.
+    public var relativeDistance: Double
 }
 
 /// The adjoint's parameter quadrature g(t) = ∫ₜᵀ λᵀ∂f/∂θ ds over the trained system parameters at

@@ -9,6 +9,13 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidOption(name: String, value: String, reason: String)
     /// The method cannot be used on this task (BPTT without VJPs, say).
     case unsupported(String)
+    /// The method cannot differentiate through the events (state resets, ``EventSystem``) of the
+    /// model, so it refuses before computing anything rather than return a wrong gradient.
+    case eventsUnsupported(model: String, method: String)
+    /// The full adjoint's backsolve left the forward trajectory: at `time` the reconstructed state
+    /// was `drift` away from the forward one, relative to 1 + ‖y_forward‖ (∞: it became non-finite),
+    /// past `tolerance` (``AdjointMethod/driftTolerance``).
+    case backsolveDiverged(model: String, time: Double, drift: Double, tolerance: Double)
 
     public var description: String {
         switch self {
@@ -20,6 +27,15 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid \(name) = \(value): \(reason)"
         case let .unsupported(reason):
             return reason
+        case let .eventsUnsupported(model, method):
+            return "\(method) cannot differentiate through the events (state resets) of \(model), so it refuses rather than "
+                + "return a wrong gradient; use a method that handles them (see README, \"Gradients through events\") or es or fd"
+        case let .backsolveDiverged(model, time, drift, tolerance):
+            let what = drift.isFinite
+                ? "relative drift \(drift) at t = \(time) exceeds the tolerance \(tolerance)"
+                : "the backward integration blew up (non-finite or stalled) at t = \(time)"
+            return "the full adjoint's backsolve of \(model) diverged from the forward trajectory: \(what), so its "
+                + "gradient would be wrong; use adjoint-partial or bptt (or allow the drift explicitly to inspect it)"
         }
     }
 }

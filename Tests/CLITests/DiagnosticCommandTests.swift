@@ -139,6 +139,12 @@ struct DiagnosticCommandTests {
         #expect(abs(partial.last! - expected) <= 1e-6 * abs(expected), "\(partial.last!) vs \(expected)")
         #expect(abs(full.last! - expected) <= 1e-4 * abs(expected), "\(full.last!) vs \(expected)")
         #expect(try Self.column(table, "drift").allSatisfy { $0 >= 0 && $0 < 1 })
+        #expect(result.standardOutput.contains("full adjoint within its drift tolerance"), "\(result.standardOutput)")
+
+        // Over 200 ms the backsolve loses the cycle but stays finite: the output flags it.
+        let (long, longDirectory) = try Self.run(["drift", "--horizon", "200", "--points", "20"])
+        defer { try? FileManager.default.removeItem(at: longDirectory) }
+        #expect(long.status == 0 && long.standardOutput.contains("DIVERGED: relative drift"), "\(long.standardOutput)")
 
         let bad = try CommandLineTool.run(["drift", "--dt", "0.1"])
         #expect(bad.status == 64 && bad.errorLines.count == 1 && bad.standardError.contains("--dt"))

@@ -145,6 +145,24 @@ struct GradientOutputTests {
         #expect(failed.standardOutput.isEmpty)
         #expect(failed.errorLines.count == 1)
         #expect(failed.errorLines.first?.hasPrefix("error: adjoint-full failed: ") == true, "\(failed.standardError)")
+        #expect(output.stats["diverged"] == .boolean(false))
+    }
+
+    /// Over 100 ms the backsolve leaves the cycle (relative drift past 1e-3 before t = 90) but stays
+    /// finite: the full adjoint fails naming its drift, and `--allow-drift` lets the estimate
+    /// through only flagged as diverged, in the text and in the JSON.
+    @Test func driftPastTheToleranceFailsUnlessAllowed() throws {
+        let task = ["turn-off", "--horizon", "100", "--method", "adjoint-full"]
+        let failed = try CommandLineTool.gradient(task)
+        #expect(failed.status == 1 && failed.errorLines.count == 1)
+        #expect(failed.standardError.contains("diverged from the forward trajectory: relative drift"), "\(failed.standardError)")
+        let allowed = try CommandLineTool.gradient(task + ["--allow-drift"])
+        #expect(allowed.status == 0, "\(allowed.standardError)")
+        #expect(allowed.standardOutput.contains("DIVERGED: the backsolve's relative drift"))
+        let json = try GradientJSON.run(task + ["--allow-drift"])
+        #expect(json.stats["diverged"] == .boolean(true) && json.stats["allowsDrift"] == .boolean(true))
+        let misplaced = try CommandLineTool.gradient(["turn-off", "--horizon", "10", "--allow-drift"])
+        #expect(misplaced.status == 64 && misplaced.standardError.contains("--allow-drift"))
     }
 
     /// rober-integral's partial adjoint runs through CVODES and reproduces SUNDIALS'

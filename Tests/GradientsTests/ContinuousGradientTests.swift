@@ -89,7 +89,8 @@ struct LinearFlow: VectorJacobianProviding {
                 name: "turn-off", system: MorrisLecar(preset: .hopf), timeSpan: (0, horizon),
                 integrator: DormandPrince(relativeTolerance: 1e-8, absoluteTolerance: 1e-10),
                 loss: MeanActivityLoss(horizon: horizon), training: ["I"])
-            let estimate = try AdjointMethod(variant: .full, backwardIntegrator: DormandPrince(relativeTolerance: 1e-8, absoluteTolerance: 1e-10))
+            let estimate = try AdjointMethod(
+                variant: .full, backwardIntegrator: DormandPrince(relativeTolerance: 1e-8, absoluteTolerance: 1e-10), allowsDrift: true)
                 .estimate(task, at: [100], iteration: 0)
             drifts.append(estimate.report.drift.map(\.distance).max()!)
         }

@@ -85,6 +85,9 @@ struct GradientCommand: ParsableCommand {
     @Option(help: "Seed of the initialization and the data (spiral, evidence) and of the ES noise (default 0).")
     var seed: UInt64?
 
+    @Option(help: ArgumentHelp("Target spike times t1,…,tK in ms, increasing (spike-timing tasks).", valueName: "list"))
+    var targets: String?
+
     // MARK: Method options
 
     @Option(
@@ -123,6 +126,9 @@ struct GradientCommand: ParsableCommand {
     @Option(name: .customLong("fd-step"), parsing: .unconditional, help: "Relative probe step h (fd; default 1e-5).")
     var finiteDifferenceStep: Double?
 
+    @Flag(name: .customLong("allow-drift"), help: "Return the full adjoint's gradient even when its backsolve drifts past the tolerance (adjoint-full; flagged in the output).")
+    var allowDrift = false
+
     // MARK: Output
 
     @Option(help: "Output format: text (a summary) or json.")
@@ -142,6 +148,7 @@ struct GradientCommand: ParsableCommand {
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
             hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch, preset: preset,
             precision: precision,
+            targets: try targets.map { text throws(CommandLineError) in try ArgumentList.numbers(text, option: "--targets") },
             parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         let runner = try entry.makeRunner(options)
@@ -162,6 +169,9 @@ struct GradientCommand: ParsableCommand {
             // The input was checked above, so a solver error here is the method's own failure
             // (the full adjoint's backsolve diverging, say): say which method met it.
             throw GradientFailure.methodFailed(method: kind.rawValue, reason: "\(error)")
+        } catch let error as TrainingError {
+            guard case .backsolveDiverged = error else { throw error }
+            throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
         }
         if let index = estimate.gradient.firstIndex(where: { !$0.isFinite }) {
             throw GradientFailure.nonFiniteGradient(
@@ -180,7 +190,7 @@ struct GradientCommand: ParsableCommand {
             (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
             (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
             (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil), (.precision, precision != nil),
-            (.seed, seed != nil && !kind.isEvolutionStrategy),
+            (.targets, targets != nil), (.seed, seed != nil && !kind.isEvolutionStrategy),
             (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
@@ -203,6 +213,7 @@ struct GradientCommand: ParsableCommand {
             ("--samples", samples != nil, evolution), ("--sigma", sigma != nil, evolution), ("--variant", variant != nil, evolution),
             ("--ranks", ranks, evolution), ("--fd-step", finiteDifferenceStep != nil, [.fd]),
             ("--es-groups", esGroups != nil, evolution), ("--alternate", alternate, evolution),
+            ("--allow-drift", allowDrift, [.adjointFull]),
         ]
         if let stray = owners.first(where: { $0.given && !$0.methods.contains(kind) }) {
             let names = stray.methods.map(\.rawValue).joined(separator: " and ")
@@ -242,6 +253,7 @@ struct GradientCommand: ParsableCommand {
         settings.samples = samples ?? settings.samples
         settings.sigma = sigma ?? entry.sigma
         settings.rankShaping = ranks
+        settings.allowsDrift = allowDrift
         settings.seed = seed ?? 0
         if let step = finiteDifferenceStep {
             guard step.isFinite, step > 0 else {

@@ -84,6 +84,8 @@ struct GradientMethodSettings: Sendable {
         HybridEvolutionStrategy(
             evolution: evolutionStrategy, perturbed: perturbedGroups, exact: exactGroups, frozen: frozenGroups, alternates: alternates)
     }
+    /// `adjoint-full` only: return the gradient past the drift tolerance (flagged in the output).
+    var allowsDrift = false
 
     /// The library's method for these settings.
     func method() -> any GradientMethod {
@@ -109,7 +111,7 @@ struct GradientMethodSettings: Sendable {
             default:
                 DormandPrince(relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance)
             }
-            return AdjointMethod(variant: kind == .adjointFull ? .full : .partial, backwardIntegrator: backward)
+            return AdjointMethod(variant: kind == .adjointFull ? .full : .partial, backwardIntegrator: backward, allowsDrift: allowsDrift)
         case .es:
             return grouped ? groupedMethod() : evolutionStrategy
         case .hybrid, .readout:
@@ -145,6 +147,7 @@ struct GradientMethodSettings: Sendable {
             }
             return [("backwardIntegrator", .string(backwardIntegrator.rawValue)),
                     ("rtol", .number(relativeTolerance)), ("atol", .number(absoluteTolerance))]
+                + (kind == .adjointFull ? [("allowsDrift", .boolean(allowsDrift))] : [])
         case .es, .hybrid:
             let evolution: [(key: String, value: JSONValue)] = [
                 ("samples", .integer(samples)), ("sigma", .number(sigma)), ("variant", .string(sampling.rawValue)),

@@ -51,6 +51,12 @@ struct GradientOutput {
         euclideanNorm(estimate.gradient)
     }
 
+    /// The full adjoint's first drift sample past the default tolerance (only `--allow-drift` lets
+    /// such an estimate through), or nil.
+    var divergedDrift: DriftSample? {
+        estimate.report.drift.first { !($0.relativeDistance <= AdjointMethod.defaultDriftTolerance) }
+    }
+
     /// Every counter of the report, `gradientNorm`, and the method's settings. `drift` appears
     /// for the full adjoint only, as `[[t, distance], …]` from the end of the horizon back.
     var statistics: [(key: String, value: JSONValue)] {
@@ -65,6 +71,7 @@ struct GradientOutput {
         ]
         if method.kind == .adjointFull {
             entries.append(("drift", .rows(report.drift.map { [$0.time, $0.distance] })))
+            entries.append(("diverged", .boolean(divergedDrift != nil)))
         }
         entries.append(("gradientNorm", .number(gradientNorm)))
         return entries + method.statistics
@@ -114,6 +121,9 @@ struct GradientOutput {
         }
         if method.kind == .adjointFull, let worst = report.drift.max(by: { $0.distance < $1.distance }) {
             text += "backsolve drift: largest ‖y_backward − y_forward‖ = \(TrajectoryOutput.number(worst.distance)) at t = \(TrajectoryOutput.number(worst.time))\n"
+        }
+        if let diverged = divergedDrift {
+            text += "DIVERGED: the backsolve's relative drift \(TrajectoryOutput.number(diverged.relativeDistance)) at t = \(TrajectoryOutput.number(diverged.time)) exceeds the tolerance (allowed by --allow-drift): this gradient is unreliable\n"
         }
         let settings = method.statistics.map { "\($0.key) \($0.value.plain)" }
         text += "settings: \(settings.joined(separator: ", "))\n"

@@ -43,6 +43,19 @@ enum GradientTaskCatalog {
             // SPEC's σ for the network weights.
             sigma: 0.1,
             makeRunner: evidence),
+        GradientTaskEntry(
+            name: "spike-timing",
+            summary: "one LIF neuron from V = EL (refractory period tref, default 2 ms, set with --param tref=…), constant input; loss = mean over the first K spikes of (t_k − target_k)² against --targets (default 12,26,41 ms; a missing spike counts as firing at the horizon); gradient w.r.t. tau EL R I Vth Vreset",
+            options: [.horizon, .dt, .integrator, .tolerances, .targets],
+            // σ in the parameters' own units (ms, mV, MΩ·cm², µA/cm²): 1 % of I's default 2.
+            sigma: 0.02,
+            makeRunner: lifSpikeTiming),
+        GradientTaskEntry(
+            name: "spike-timing-izhikevich",
+            summary: "one Izhikevich neuron (--preset, default regular-spiking; I = 10) from (−65, −65b); the same spike-time loss (default targets 4,25,70 ms); gradient w.r.t. a b c d I",
+            options: [.horizon, .dt, .integrator, .tolerances, .targets, .preset],
+            sigma: 0.01,
+            makeRunner: izhikevichSpikeTiming),
     ]
 
     static var names: [String] { entries.map(\.name) }
@@ -160,6 +173,85 @@ enum GradientTaskCatalog {
                 + "leapfrog dt \(configuration.stepSize) (\(configuration.precision.rawValue)), seed \(seed), preset \(configuration.neuronPreset.rawValue)")
     }
 
+    /// The spike-timing task on one LIF neuron (README "Gradients through events"); `tref` among the
+    /// `--param` changes sets the refractory period (structural, so not an entry of θ).
+    private static func lifSpikeTiming(_ options: GradientTaskOptions) throws -> GradientRunner {
+        var changes = options.parameterChanges
+        let tref = changes.last(where: { $0.name == "tref" })?.value ?? 2
+        guard tref.isFinite, tref >= 0 else {
+            throw CommandLineError.invalidValue(option: "--param", value: "tref=\(tref)", reason: "the refractory period (ms) must be finite and non-negative")
+        }
+        changes.removeAll { $0.name == "tref" }
+        let targets = options.targets ?? [12, 26, 41]
+        return try spikeTiming(
+            LeakyIntegrateAndFire(refractoryPeriod: tref), options: options, changes: changes, targets: targets,
+            detail: "LIF tref \(tref) ms, ")
+    }
+
+    /// The spike-timing task on one Izhikevich neuron of the chosen preset.
+    private static func izhikevichSpikeTiming(_ options: GradientTaskOptions) throws -> GradientRunner {
+        let name = options.preset ?? Izhikevich.Preset.regularSpiking.rawValue
+        guard let preset = Izhikevich.Preset(rawValue: name) else {
+            throw CommandLineError.unknownName(kind: "preset", name: name, choices: Izhikevich.Preset.allCases.map(\.rawValue))
+        }
+        return try spikeTiming(
+            Izhikevich(preset: preset), options: options, changes: options.parameterChanges, targets: options.targets ?? [4, 25, 70],
+            detail: "Izhikevich \(preset.rawValue), ")
+    }
+
+    /// A spike-timing task on `system` from its default state (V = EL for LIF, at the point's EL),
+    /// trained on every parameter, with the chosen forward integrator (default dopri5).
+    private static func spikeTiming<S: DifferentiableEventSystem & VectorJacobianProviding>(
+        _ system: S, options: GradientTaskOptions, changes: [(name: String, value: Double)], targets: [Double], detail: String
+    ) throws -> GradientRunner {
+        let horizon = options.horizon ?? 100
+        guard horizon.isFinite, horizon > 0 else {
+            throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "the horizon (ms) must be finite and positive")
+        }
+        let loss: SpikeTimingLoss
+        do {
+            loss = try SpikeTimingLoss(targets: targets)
+        } catch {
+            throw CommandLineError.invalidValue(option: "--targets", value: targets.map { "\($0)" }.joined(separator: ","), reason: error.description)
+        }
+        // The start follows the point's parameters (V = EL for LIF), fixed while differentiating.
+        var parameters = system.defaultParameters
+        for change in changes {
+            if let index = system.parameterNames.firstIndex(of: change.name) { parameters[index] = change.value }
+        }
+        let start = system is LeakyIntegrateAndFire ? [parameters[1]] + system.defaultInitialState.dropFirst() : system.defaultInitialState
+        let kind = try options.integratorKind(default: .dopri5)
+        let span = detail + "horizon \(horizon) ms, targets \(targets.map { TrajectoryOutput.number($0) }.joined(separator: ",")), "
+        func runner<M: Integrator>(_ integrator: M, _ description: String) throws -> GradientRunner {
+            let task = try SpikeTimingTask(
+                name: "spike-timing", system: system, initialState: start, horizon: horizon, integrator: integrator, loss: loss,
+                training: system.parameterNames)
+            return try GradientRunner(task, changes: changes, description: span + description)
+        }
+        if kind.isFixedStep {
+            try options.reject([("--rtol", options.relativeTolerance != nil && !options.methodReadsTolerances),
+                                ("--atol", options.absoluteTolerance != nil && !options.methodReadsTolerances)],
+                               reason: "\(kind.rawValue) takes a fixed step (--dt)")
+            let dt = options.stepSize ?? 0.01
+            guard dt.isFinite, dt > 0, dt <= horizon else {
+                throw CommandLineError.invalidValue(option: "--dt", value: "\(dt)", reason: "the step must be finite, positive and no longer than the horizon")
+            }
+            return try runner(
+                Leapfrog(stepSize: dt, instantaneousVoltage: kind == .leapfrogPaper ? .stepStart : .extrapolatedMidpoint),
+                "\(kind.rawValue) dt \(dt)")
+        }
+        try options.reject([("--dt", options.stepSize != nil)], reason: "\(kind.rawValue) chooses its own steps (use --rtol/--atol)")
+        let (rtol, atol) = options.tolerances
+        switch kind {
+        case .cvodeBDF, .cvodeAdams:
+            return try runner(
+                CVODE(method: kind == .cvodeBDF ? .bdf : .adams, relativeTolerance: rtol, absoluteTolerance: atol),
+                "\(kind.rawValue) rtol \(rtol) atol \(atol)")
+        default:
+            return try runner(DormandPrince(relativeTolerance: rtol, absoluteTolerance: atol), "dopri5 rtol \(rtol) atol \(atol)")
+        }
+    }
+
     /// SPEC's spiral task: the MLP's weights at `initialParameters(seed:)` on the minibatch of
     /// windows drawn with the same seed (iteration 0); forward dopri5 at rtol = atol = 1e-4.
     private static func spiral(_ options: GradientTaskOptions) throws -> GradientRunner {
@@ -230,6 +322,8 @@ enum GradientTaskOption: String, CaseIterable, Sendable {
     case batch = "--batch"
     case preset = "--preset"
     case precision = "--precision"
+    /// `--targets` of the spike-timing tasks.
+    case targets = "--targets"
 }
 
 /// The task options as given on the command line (`nil`: not given), resolved by each entry
@@ -248,6 +342,7 @@ struct GradientTaskOptions: Sendable {
     var batchSize: Int?
     var preset: String?
     var precision: Precision?
+    var targets: [Double]?
     var parameterChanges: [(name: String, value: Double)] = []
     /// Whether the method reads `--rtol`/`--atol` itself (the adjoints' backward pass).
     var methodReadsTolerances = false
@@ -324,6 +419,29 @@ struct GradientRunner: Sendable {
         self.description = description
         integratesWithCVODE = task.integrator is CVODE
         evaluate = { method, theta in try method.estimate(task, at: theta, iteration: 0) }
+    }
+
+    /// A spike-timing task at its current trained parameters with `changes` applied by name; the
+    /// methods go through the task's own dispatch (``SpikeTimingTask/estimate(with:at:iteration:)``).
+    init<System, Method>(
+        _ task: SpikeTimingTask<System, Method>, changes: [(name: String, value: Double)], description: String
+    ) throws {
+        let names = task.parameterNames
+        var point = task.trainedParameters.map { task.systemParameters[$0] }
+        for change in changes {
+            guard let index = names.firstIndex(of: change.name) else {
+                throw CommandLineError.unknownName(kind: "parameter", name: change.name, owner: task.name, choices: names + ["tref"])
+            }
+            point[index] = change.value
+        }
+        _ = try task.problem(at: point)
+        parameterNames = names
+        parameterGroups = (try? ParameterGroup.partition(names: names, lossStart: names.count)) ?? []
+        self.point = point
+        self.description = description
+        // Its partial adjoint reads the stored trajectory, whatever the forward integrator.
+        integratesWithCVODE = false
+        evaluate = { method, theta in try task.estimate(with: method, at: theta, iteration: 0) }
     }
 
     func estimate(with method: any GradientMethod) throws -> GradientEstimate {

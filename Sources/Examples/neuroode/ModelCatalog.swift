@@ -23,9 +23,24 @@ enum ModelCatalog {
         ) { _ in SimulationRunner(HodgkinHuxley()) },
         ModelEntry(
             name: "lif",
-            summary: "leaky integrate-and-fire with a 2 ms refractory period, state (V, r); parameters tau EL R I Vth Vreset; spikes are its threshold events",
+            summary: "leaky integrate-and-fire with a refractory period (--param tref=…, default 2 ms; 0 drops r), state (V, r); parameters tau EL R I Vth Vreset; spikes are its threshold events",
+            structuralParameters: ["tref"],
             defaults: SimulationDefaults(integrator: .leapfrog, stepSize: 0.01, endTime: 200)
-        ) { _ in SimulationRunner(LeakyIntegrateAndFire(refractoryPeriod: 2), spikeSource: .events([0])) },
+        ) { options throws(CommandLineError) in
+            let tref = options.structural["tref"] ?? 2
+            guard tref.isFinite, tref >= 0 else {
+                throw .invalidValue(option: "--param", value: "tref=\(tref)", reason: "the refractory period (ms) must be finite and non-negative")
+            }
+            return SimulationRunner(LeakyIntegrateAndFire(refractoryPeriod: tref), spikeSource: .events([0]))
+        },
+        ModelEntry(
+            name: "izhikevich",
+            summary: "Izhikevich neuron, state (v, u); parameters a b c d I (I = 10); spikes are its v = 30 mV reset events",
+            presets: Izhikevich.Preset.allCases.map(\.rawValue),
+            defaults: SimulationDefaults(integrator: .dopri5, endTime: 200, relativeTolerance: 1e-8, absoluteTolerance: 1e-10)
+        ) { options throws(CommandLineError) in
+            SimulationRunner(Izhikevich(preset: try options.preset(as: Izhikevich.Preset.self)), spikeSource: .events([0]))
+        },
         ModelEntry(
             name: "rober",
             summary: "Robertson's stiff chemical kinetics, state (y1, y2, y3); parameters k1 k2 k3",
@@ -70,6 +85,9 @@ struct ModelEntry: Sendable {
     /// Defaults for `--neurons`, `--batch` and `--seed`; `nil` for a single-neuron model, which
     /// then rejects those options.
     let network: NetworkDefaults?
+    /// `--param` names that choose the model's structure (LIF's `tref` sets its dimension) rather
+    /// than an entry of the parameter vector: they reach ``makeRunner`` in ``ModelOptions/structural``.
+    let structuralParameters: [String]
     let defaults: SimulationDefaults
     /// Builds the system for the chosen preset (already checked against ``presets``) and network
     /// size.
@@ -77,13 +95,14 @@ struct ModelEntry: Sendable {
 
     init(
         name: String, summary: String, presets: [String] = [], network: NetworkDefaults? = nil,
-        defaults: SimulationDefaults,
+        structuralParameters: [String] = [], defaults: SimulationDefaults,
         makeRunner: @escaping @Sendable (ModelOptions) throws(CommandLineError) -> SimulationRunner
     ) {
         self.name = name
         self.summary = summary
         self.presets = presets
         self.network = network
+        self.structuralParameters = structuralParameters
         self.defaults = defaults
         self.makeRunner = makeRunner
     }
@@ -149,6 +168,8 @@ struct ModelOptions: Sendable {
     var neurons: Int
     var batch: Int
     var seed: UInt64
+    /// Values of the entry's ``ModelEntry/structuralParameters`` given with `--param`.
+    var structural: [String: Double] = [:]
 
     /// The preset as the model's own enumeration.
     func preset<Preset: RawRepresentable & CaseIterable>(as type: Preset.Type, default fallback: Preset? = nil) throws(CommandLineError) -> Preset

@@ -88,7 +88,12 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let entry = try ModelCatalog.entry(named: model)
-        let runner = try entry.makeRunner(try modelOptions(for: entry))
+        let assignments = try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") }
+        var options = try modelOptions(for: entry)
+        for assignment in assignments where entry.structuralParameters.contains(assignment.name) {
+            options.structural[assignment.name] = assignment.value
+        }
+        let runner = try entry.makeRunner(options)
         let defaults = entry.defaults
         let settings = try integratorSettings(defaults: defaults)
         let endTime = endTime ?? defaults.endTime
@@ -118,7 +123,7 @@ struct SimulateCommand: ParsableCommand {
 
         let request = SimulationRequest(
             initialState: try initialState.map { text throws(CommandLineError) in try ArgumentList.numbers(text, option: "--y0") },
-            parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
+            parameterChanges: assignments.filter { !entry.structuralParameters.contains($0.name) },
             endTime: endTime,
             integrator: settings,
             output: try outputSchedule(defaults: defaults, endTime: endTime),

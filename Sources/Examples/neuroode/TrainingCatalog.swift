@@ -80,6 +80,11 @@ enum TrainingCatalog {
                 configuration.scaled = !options.unscaled
                 return TrainingRunner(try RoberFitTraining(configuration: configuration))
             }),
+        TrainingEntry(
+            name: "lif-timing",
+            summary: "LIF layer (3 neurons; --paper 10) driven by fixed input spike trains through learnable weights must fire at a teacher's spike times (2 per neuron); dopri5, resets differentiated; target loss < 0.25 ms²",
+            options: [],
+            make: { _, paper in TrainingRunner(try LIFTimingTraining(configuration: paper ? .paper : .small)) }),
     ]
 
     static var names: [String] { entries.map(\.name) }

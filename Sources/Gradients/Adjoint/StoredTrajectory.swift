@@ -10,17 +10,23 @@ struct StoredTrajectory: Sendable {
 
     /// Stores `solution` (every step) and evaluates f at each stored point.
     init<S: ODESystem>(solution: Solution, system: S, parameters: [Double]) throws {
-        dimension = solution.dimension
-        times = solution.times
-        states = solution.states
+        try self.init(times: solution.times, states: solution.states, system: system, parameters: parameters)
+    }
+
+    /// Stores the states (row-major, one per time) and evaluates f at each: one smooth piece of a
+    /// trajectory (between two events, say).
+    init<S: ODESystem>(times: [Double], states: [Double], system: S, parameters: [Double]) throws {
+        dimension = system.dimension
+        self.times = times
+        self.states = states
         var slopes = [Double](repeating: 0, count: states.count)
         let n = dimension
         try states.withUnsafeBufferPointer { y in
             try parameters.withUnsafeBufferPointer { p in
                 try slopes.withUnsafeMutableBufferPointer { f in
-                    for i in 0..<solution.times.count {
+                    for i in 0..<times.count {
                         try system.rightHandSide(
-                            solution.times[i], UnsafeBufferPointer(rebasing: y[(i * n)..<((i + 1) * n)]), p,
+                            times[i], UnsafeBufferPointer(rebasing: y[(i * n)..<((i + 1) * n)]), p,
                             UnsafeMutableBufferPointer(rebasing: f[(i * n)..<((i + 1) * n)]))
                     }
                 }

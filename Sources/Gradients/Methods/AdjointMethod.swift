@@ -6,9 +6,18 @@ import NeuroODE
 /// with jumps λ += ∂Φ/∂y(t_k) at observation times.
 ///
 /// - `full` (backsolve, fNDE): keeps only y(T) and integrates y backward alongside λ. Constant
-///   memory; fails when the forward dynamics are irreversible, which the drift diagnostic shows
+///   memory; wrong when the forward dynamics are irreversible, which the drift diagnostic measures
 ///   (‖y_backward − y_forward‖ at `diagnosticPoints` times; those forward states are kept only for
-///   the diagnostic and not counted as stored).
+///   the diagnostic and not counted as stored). The drift is checked segment by segment: past
+///   ``driftTolerance`` (relative to 1 + ‖y_forward‖), or when the backsolve becomes non-finite,
+///   the estimate fails with ``TrainingError/backsolveDiverged(model:time:drift:tolerance:)``
+///   unless ``allowsDrift`` is set (then the report carries the drift for inspection).
+/// - Events (``EventSystem`` resets): the partial adjoint of a dopri5 or CVODE forward pass on a
+///   ``DifferentiableEventSystem`` runs through ``EventGradient`` (the stored trajectory cut at the
+///   events, the adjoint jumping by the transposed saltation matrix at each; with CVODE the backward
+///   problem restarts at each event instead of going through CVODES). Every other case (the full
+///   adjoint, a leapfrog forward pass, a model without event derivatives) is refused with
+///   ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
 /// - With `recordsRunningGradient`, both variants also report the parameter quadrature
 ///   g(t) = ∫ₜᵀ λᵀ∂f/∂θ ds at the same diagnostic times (``GradientReport/runningGradient``): how
 ///   the gradient builds up along the horizon, and where a drifting backsolve corrupts it. Not
@@ -45,6 +54,16 @@ public struct AdjointMethod: GradientMethod {
     public var cvodesOptions: CVODESAdjoint.Options
     /// Whether to record the running parameter gradient at the diagnostic times.
     public var recordsRunningGradient: Bool
+    /// The default ``driftTolerance``: far above the reconstruction error of a reversible system at
+    /// the usual backward tolerances (≈ 1e-8), and far below a lost trajectory (≈ 1). On Van der Pol
+    /// the gradient's relative error was about 2 × the relative drift (GradientRefusalTests).
+    public static let defaultDriftTolerance = 1e-3
+    /// Full adjoint only: the largest drift ‖y_backward − y_forward‖ / (1 + ‖y_forward‖) accepted at
+    /// a diagnostic time (``defaultDriftTolerance`` unless set).
+    public var driftTolerance: Double
+    /// Full adjoint only: return the estimate even when the drift exceeds ``driftTolerance`` (its
+    /// gradient is then unreliable; the report's ``GradientReport/drift`` shows where). Off by default.
+    public var allowsDrift: Bool
 
     /// An adjoint estimator.
     ///
@@ -57,15 +76,20 @@ public struct AdjointMethod: GradientMethod {
     ///   - diagnosticPoints: how many evenly spaced times the drift (and running gradient) are reported at.
     ///   - cvodesOptions: settings of the CVODES adjoint path.
     ///   - recordsRunningGradient: whether to report the running parameter gradient.
+    ///   - driftTolerance: the full adjoint's largest accepted relative drift (see ``driftTolerance``).
+    ///   - allowsDrift: return the full adjoint's estimate past `driftTolerance` instead of failing.
     public init(
         variant: Variant, backwardIntegrator: any Integrator, diagnosticPoints: Int = 100,
-        cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options(), recordsRunningGradient: Bool = false
+        cvodesOptions: CVODESAdjoint.Options = CVODESAdjoint.Options(), recordsRunningGradient: Bool = false,
+        driftTolerance: Double = defaultDriftTolerance, allowsDrift: Bool = false
     ) {
         self.variant = variant
         self.backwardIntegrator = backwardIntegrator
         self.diagnosticPoints = diagnosticPoints
         self.cvodesOptions = cvodesOptions
         self.recordsRunningGradient = recordsRunningGradient
+        self.driftTolerance = driftTolerance
+        self.allowsDrift = allowsDrift
     }
 
     public var name: String { "adjoint-\(variant.rawValue)" }
@@ -74,6 +98,20 @@ public struct AdjointMethod: GradientMethod {
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
         try task.requireDoublePrecision(by: name)
+        guard driftTolerance.isFinite, driftTolerance > 0 else {
+            throw TrainingError.invalidOption(name: "driftTolerance", value: "\(driftTolerance)", reason: "must be finite and positive")
+        }
+        // Before any wrapper (which would hide the events) and before any computation.
+        if task.system is any EventSystem {
+            guard variant == .partial, task.integrator is DormandPrince || task.integrator is CVODE,
+                  let system = task.system as? any (DifferentiableEventSystem & VectorJacobianProviding) else {
+                throw TrainingError.eventsUnsupported(model: task.system.name, method: name)
+            }
+            if task.integratesRunningCostAsState {
+                return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
+            }
+            return try EventGradient.estimate(system, task: task, at: theta, between: .adjoint(backwardIntegrator))
+        }
         guard let system = task.system as? any VectorJacobianProviding else {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }
@@ -184,12 +222,18 @@ public struct AdjointMethod: GradientMethod {
                 }
                 for (row, time) in segment.times.enumerated() where variant == .full {
                     guard let forwardRow = forward.times.firstIndex(of: time) else { continue }
-                    var squared = 0.0
+                    var squared = 0.0, norm = 0.0
                     for i in 0..<n {
-                        let difference = segment.states[row * segment.dimension + i] - forward.states[forwardRow * n + i]
+                        let reference = forward.states[forwardRow * n + i]
+                        let difference = segment.states[row * segment.dimension + i] - reference
                         squared += difference * difference
+                        norm += reference * reference
                     }
-                    report.drift.append(DriftSample(time: time, distance: squared.squareRoot()))
+                    let distance = squared.squareRoot(), relative = distance / (1 + norm.squareRoot())
+                    report.drift.append(DriftSample(time: time, distance: distance, relativeDistance: relative))
+                    if !allowsDrift, !(relative <= driftTolerance) {
+                        throw TrainingError.backsolveDiverged(model: base.name, time: time, drift: relative, tolerance: driftTolerance)
+                    }
                 }
                 current = boundary.time
             }
@@ -217,6 +261,17 @@ public struct AdjointMethod: GradientMethod {
         }
         let system = BacksolveAdjointSystem(base: base, loss: task.loss, integralsCotangent: integralsCotangent)
         let problem = try ODEProblem(system: system, initialState: state, parameters: parameters, timeSpan: (start, end))
-        return try backwardIntegrator.solve(problem, output: .times(Array(inside)))
+        do {
+            return try backwardIntegrator.solve(problem, output: .times(Array(inside)))
+        } catch {
+            // The backsolve, not the model, blew up: the backward flow of an irreversible system.
+            switch error {
+            case let .nonFiniteState(time, _, _), let .stepSizeTooSmall(time, _), let .stepBudgetExhausted(time, _),
+                 let .solverFailure(_, _, time, _):
+                throw TrainingError.backsolveDiverged(model: base.name, time: time, drift: .infinity, tolerance: driftTolerance)
+            default:
+                throw error
+            }
+        }
     }
 }

@@ -21,6 +21,11 @@ import NeuroODE
 /// forward solve at θ (with the observation times added to the grid, so observations are states
 /// of the map rather than dense-output interpolants). A system without them runs through
 /// ``FiniteDifferenceVJPSystem`` (central differences of its right-hand side, with a one-time warning).
+/// A system with events (``EventSystem`` resets) goes through ``EventGradient`` (the accepted
+/// dopri5 steps between events, the transposed saltation matrix at each) when it is a
+/// ``DifferentiableEventSystem`` integrated by dopri5, every state is stored and the loss observes
+/// only the end of the horizon (running costs become quadrature state); otherwise it is refused
+/// with ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
 public struct BackpropagationThroughTime: GradientMethod {
     /// Which forward states the reverse sweep keeps; the others are recomputed from a checkpoint.
     public enum Checkpointing: Sendable, Equatable {
@@ -52,6 +57,18 @@ public struct BackpropagationThroughTime: GradientMethod {
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
         try task.requireDoublePrecision(by: name)
+        // Before any wrapper (which would hide the events) and before any computation.
+        if task.system is any EventSystem {
+            guard checkpointing == .none, task.integrator is DormandPrince,
+                  task.loss.observationTimes.allSatisfy({ $0 == task.timeSpan.end }),
+                  let system = task.system as? any (DifferentiableEventSystem & VectorJacobianProviding) else {
+                throw TrainingError.eventsUnsupported(model: task.system.name, method: "\(name) with \(task.integrator.name)")
+            }
+            if task.integratesRunningCostAsState {
+                return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
+            }
+            return try EventGradient.estimate(system, task: task, at: theta, between: .dormandPrinceSteps)
+        }
         if task.integrator is DormandPrince, !(task.system is any VectorJacobianProviding) {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }

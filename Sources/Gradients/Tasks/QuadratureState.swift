@@ -84,6 +84,53 @@ extension QuadratureAugmentedSystem: JacobianProviding where Base: JacobianProvi
     }
 }
 
+/// The base's events, judged on and applied to its own state (the quadrature q is never reset), so
+/// that forward-only methods (ES, finite differences) see the same resets with or without q.
+extension QuadratureAugmentedSystem: EventSystem where Base: EventSystem {
+    public var eventCount: Int { base.eventCount }
+
+    public func evaluateEventFunctions(
+        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        into values: UnsafeMutableBufferPointer<Double>
+    ) throws {
+        try base.evaluateEventFunctions(
+            at: t, state: UnsafeBufferPointer(rebasing: state[0..<base.dimension]), parameters: parameters, into: values)
+    }
+
+    public func applyEvent(
+        _ index: Int, at t: Double, state: UnsafeMutableBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>
+    ) {
+        base.applyEvent(index, at: t, state: UnsafeMutableBufferPointer(rebasing: state[0..<base.dimension]), parameters: parameters)
+    }
+}
+
+/// The reset and event-function derivatives of the base, on its own state; q passes a reset unchanged.
+extension QuadratureAugmentedSystem: DifferentiableEventSystem where Base: DifferentiableEventSystem {
+    public func accumulateResetPullback(
+        _ index: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        cotangent: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) -> Double {
+        let n = base.dimension
+        defer { for i in n..<dimension { stateCotangent[i] += cotangent[i] } }
+        return base.accumulateResetPullback(
+            index, at: t, state: UnsafeBufferPointer(rebasing: state[0..<n]), parameters: parameters,
+            cotangent: UnsafeBufferPointer(rebasing: cotangent[0..<n]),
+            stateCotangent: UnsafeMutableBufferPointer(rebasing: stateCotangent[0..<n]), parameterCotangent: parameterCotangent)
+    }
+
+    public func eventFunctionGradient(
+        _ index: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        stateGradient: UnsafeMutableBufferPointer<Double>, parameterGradient: UnsafeMutableBufferPointer<Double>
+    ) -> Double {
+        let n = base.dimension
+        for i in n..<dimension { stateGradient[i] = 0 }
+        return base.eventFunctionGradient(
+            index, at: t, state: UnsafeBufferPointer(rebasing: state[0..<n]), parameters: parameters,
+            stateGradient: UnsafeMutableBufferPointer(rebasing: stateGradient[0..<n]), parameterGradient: parameterGradient)
+    }
+}
+
 /// The loss of the augmented task: Q is read from the quadrature state at the end of the span,
 /// presented as one more observation, so Φ and its gradient pass through unchanged.
 public struct QuadratureObservedLoss<Base: TaskLoss>: TaskLoss {

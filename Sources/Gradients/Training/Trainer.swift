@@ -164,8 +164,8 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
             }
         } catch let error as TrainingError {
             switch error {
-            case .nonFiniteLoss, .tooManyFailedSamples: failure = error.description
-            case .invalidOption, .unsupported: throw error
+            case .nonFiniteLoss, .tooManyFailedSamples, .backsolveDiverged: failure = error.description
+            case .invalidOption, .unsupported, .eventsUnsupported: throw error
             }
         } catch let error as ODEError {
             failure = "the simulation failed: \(error)"

@@ -10,17 +10,20 @@
 /// happened (so the interval then carries an O(Δt) error). Spike times are the times of event 0.
 ///
 /// **Refractory period.** With `refractoryPeriod` t_ref > 0 the state gains a second entry r, the
-/// refractory time left. While r > 0, dV/dt = 0 and dr/dt = −1; otherwise dr/dt = 0. Two events:
-/// (0) V − Vth crosses 0 upward: V = Vreset and r = t_ref; (1) −r crosses 0 upward, i.e. r runs
-/// out: r = 0, which also removes the overshoot of a fixed step that ends past the end of the
-/// period (V is then released one step late: an O(Δt) error). Keeping r in the state (rather
+/// refractory time left, or the marker r = −1 ms outside the period. While refractory (r > −½),
+/// dV/dt = 0 and dr/dt = −1; otherwise dr/dt = 0. Two events: (0) V − Vth crosses 0 upward:
+/// V = Vreset and r = t_ref; (1) −r crosses 0 upward, i.e. r runs out: r = −1, which also removes
+/// the overshoot of a fixed step that ends past the end of the period (V is then released one step
+/// late: an O(Δt) error). The marker keeps the two modes apart at the event itself: a root finder
+/// stops with r a rounding error either side of 0, still inside the period (r > −½), so f there is
+/// the left limit that an event's saltation matrix needs. Keeping r in the state (rather
 /// than a "last spike time" inside the model) keeps the right-hand side a pure function of (t, y),
 /// which every integrator, checkpoint and adjoint relies on. The period is a structural choice
 /// (it sets the dimension), so it is a stored property, not an entry of the parameter vector.
 ///
 /// **Conductance form** (for the leapfrog): C = τ and, outside the refractory period, G = 1,
-/// E = EL + R·I. While r > 0 both are set to 0, which holds V exactly. The clock r is integrated
-/// as a second linear "compartment" with G = 0 and E = −τ (so dr/dt = −1) while r > 0, E = 0
+/// E = EL + R·I. While refractory both are set to 0, which holds V exactly. The clock r is integrated
+/// as a second linear "compartment" with G = 0 and E = −τ (so dr/dt = −1) while refractory, E = 0
 /// otherwise: the trapezoid step is then exact for r as well. That is why ``voltageCount`` counts
 /// r; ``voltageIndices`` lists only V, the one membrane potential. LIF has no instantaneous terms,
 /// so the leapfrog's default ``Leapfrog/InstantaneousVoltage/stepStart`` is the variant to use:
@@ -54,8 +57,8 @@ public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, Jacobi
     public var stateNames: [String] { hasRefractoryPeriod ? ["V", "r"] : ["V"] }
     public var voltageIndices: [Int] { [0] }
     public var voltageCount: Int { dimension }
-    /// At rest (V = EL), not refractory.
-    public var defaultInitialState: [Double] { hasRefractoryPeriod ? [defaultParameters[1], 0] : [defaultParameters[1]] }
+    /// At rest (V = EL), not refractory (r = −1, the marker).
+    public var defaultInitialState: [Double] { hasRefractoryPeriod ? [defaultParameters[1], -1] : [defaultParameters[1]] }
 
     /// Requires a finite, non-negative refractory period, τ > 0 and Vreset < Vth; throws
     /// ``ODEError/invalidParameter(name:value:reason:)`` naming the first bad one.
@@ -69,10 +72,11 @@ public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, Jacobi
         }
     }
 
-    /// Whether the state is inside the refractory period.
+    /// Whether the state is inside the refractory period: r > −½, between t_ref and the marker −1
+    /// (see the type overview).
     @inline(__always)
     private func isRefractory(_ y: UnsafeBufferPointer<Double>) -> Bool {
-        hasRefractoryPeriod && y[1] > 0
+        hasRefractoryPeriod && y[1] > -0.5
     }
 
     // MARK: Right-hand side
@@ -140,13 +144,13 @@ public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, Jacobi
             y[0] = p[5]
             if hasRefractoryPeriod { y[1] = refractoryPeriod }
         default:
-            y[1] = 0
+            y[1] = -1
         }
     }
 
     // MARK: Derivatives
 
-    /// The Jacobian of the flow between events (piecewise constant: the switch at r = 0 is an
+    /// The Jacobian of the flow between events (piecewise constant: the switch at r = −½ is an
     /// event, not part of f).
     public func evaluateJacobian(
         at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
@@ -172,5 +176,38 @@ public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, Jacobi
         g[1] += lvt
         g[2] += lvt * p[3]
         g[3] += lvt * p[2]
+    }
+}
+
+/// The derivatives of the two events. Event 0 (g = V − Vth) overwrites the state with
+/// (Vreset, t_ref): ∂h/∂y = 0 and ∂V⁺/∂Vreset = 1 (t_ref is structural, not a parameter). Event 1
+/// (g = −r) sets r to the marker −1 and keeps V.
+extension LeakyIntegrateAndFire: DifferentiableEventSystem {
+    public func accumulateResetPullback(
+        _ index: Int, at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        cotangent lambda: UnsafeBufferPointer<Double>,
+        stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) -> Double {
+        if index == 0 {
+            parameterCotangent[5] += lambda[0]
+        } else {
+            stateCotangent[0] += lambda[0]
+        }
+        return 0
+    }
+
+    public func eventFunctionGradient(
+        _ index: Int, at t: Double, state y: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        stateGradient: UnsafeMutableBufferPointer<Double>, parameterGradient: UnsafeMutableBufferPointer<Double>
+    ) -> Double {
+        stateGradient.initialize(repeating: 0)
+        parameterGradient.initialize(repeating: 0)
+        if index == 0 {
+            stateGradient[0] = 1
+            parameterGradient[4] = -1
+        } else {
+            stateGradient[1] = -1
+        }
+        return 0
     }
 }
