@@ -1,60 +1,10 @@
 /*
- * The Morris–Lecar network's element-wise kernels (NeuroODEKernels.h). The float64 versions perform
- * exactly the operations of the Swift reference (MorrisLecarNetwork.swift: NetworkKinetics and
- * its exponential) in the same order; see README "Performance" for the measured effect of each clone.
+ * The Morris–Lecar network's element-wise kernels (NeuroODEKernels.h); the rate functions are
+ * written with one exponential each (MorrisLecarNetwork.swift, NetworkKinetics). See README
+ * "Performance" for what each CPU level's clone gives.
  */
 #include "NeuroODEKernels.h"
-#include <stdint.h>
-#include <string.h>
-
-#pragma STDC FP_CONTRACT OFF
-
-#if defined(__x86_64__) && defined(__clang__)
-#define NK_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define NK_CLONES
-#endif
-#define NK_INLINE static inline __attribute__((always_inline))
-
-/* ---------- e^x as a fraction N/D (README "Performance": Padé on a Cody–Waite reduction) ---------- */
-
-/* float64: x clamped to [−708, 709]; [6/6] Padé, relative error below 3e−16. */
-NK_INLINE void exp_fraction_f64(double x, double *numerator, double *denominator) {
-    const double xc = x < -708.0 ? -708.0 : (x > 709.0 ? 709.0 : x);
-    const double shifter = 6755399441055744.0; /* 1.5·2⁵²: adding it rounds to an integer */
-    const double t = xc * 1.4426950408889634 + shifter;
-    const double n = t - shifter;
-    const double r = (xc - n * 0.69314718036912381649) - n * 1.9082149292705877e-10;
-    const double r2 = r * r;
-    const double even = ((r2 * (1.0 / 665280.0) + 1.0 / 792.0) * r2 + 5.0 / 44.0) * r2 + 1.0;
-    const double odd = ((r2 * (1.0 / 15840.0) + 1.0 / 66.0) * r2 + 0.5) * r;
-    uint64_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    bits = (bits + 1023u) << 52;
-    double scale;
-    memcpy(&scale, &bits, sizeof scale);
-    *numerator = (even + odd) * scale;
-    *denominator = even - odd;
-}
-
-/* float32: x clamped to [−87, 88]; [3/3] Padé, truncation below 1e−8 relative on |r| ≤ ln2/2. */
-NK_INLINE void exp_fraction_f32(float x, float *numerator, float *denominator) {
-    const float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-    const float shifter = 12582912.0f; /* 1.5·2²³ */
-    const float t = xc * 1.44269504f + shifter;
-    const float n = t - shifter;
-    const float r = (xc - n * 0.693145751953125f) - n * 1.428606765330187e-06f;
-    const float r2 = r * r;
-    const float even = r2 * (1.0f / 10.0f) + 1.0f;
-    const float odd = (r2 * (1.0f / 120.0f) + 0.5f) * r;
-    uint32_t bits;
-    memcpy(&bits, &t, sizeof bits);
-    bits = (bits + 127u) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    *numerator = (even + odd) * scale;
-    *denominator = even - odd;
-}
+#include "ExpFraction.h"
 
 /* 1/(1 + e^{−y}) from e^{−y} = N/D. */
 NK_INLINE double logistic_minus_f64(double y) {
@@ -68,12 +18,18 @@ NK_INLINE float logistic_minus_f32(float y) {
     return d / (d + n);
 }
 
+/* u = e^z = N/D for the gate, z = (V − V3)/(2V4) clamped to ±50 (tanh 2z is ±1 to double precision
+ * beyond, and N⁶ cannot overflow). */
+NK_INLINE void gate_exponential_f64(double v, const nk_ml_constants *c, double *n, double *d) {
+    const double z = (v - c->v3) * c->halfOverV4;
+    exp_fraction_f64(z < -50.0 ? -50.0 : (z > 50.0 ? 50.0 : z), n, d);
+}
+
 /* w∞ and τ from u = e^z = N/D, z = (V − V3)/(2V4) clamped (±50 in float64, ±9 in float32, where
  * tanh 2z is ±1 to the precision): w∞ = N⁴/(D⁴ + N⁴), τ = 2ND/(φ(D² + N²)). */
 NK_INLINE void gate_kinetics_f64(double v, const nk_ml_constants *k, double *wInf, double *tau) {
-    const double z0 = (v - k->v3) * k->halfOverV4;
     double n, d;
-    exp_fraction_f64(z0 < -50.0 ? -50.0 : (z0 > 50.0 ? 50.0 : z0), &n, &d);
+    gate_exponential_f64(v, k, &n, &d);
     const double n2 = n * n, d2 = d * d;
     const double n4 = n2 * n2;
     const double a = d2 * d2 + n4, b = d2 + n2;
@@ -138,9 +94,8 @@ void nk_ml_right_hand_side_f64(const double *restrict v, const double *restrict 
             const double e = base + voltageDerivative[j] + gCa * c.vCa + gK * c.vK;
             voltageDerivative[j] = (e - g * vj) * c.inverseCapacitance;
             /* φ cosh z (w∞ − w) with cosh z = (N² + D²)/(2ND) and w∞ = N⁴/(D⁴ + N⁴), over one division. */
-            const double z = (vj - c.v3) * c.halfOverV4;
             double n, d;
-            exp_fraction_f64(z < -50.0 ? -50.0 : (z > 50.0 ? 50.0 : z), &n, &d);
+            gate_exponential_f64(vj, &c, &n, &d);
             const double n2 = n * n, d2 = d * d;
             const double n4 = n2 * n2;
             const double a = d2 * d2 + n4, twoND = 2.0 * n * d;
@@ -162,7 +117,7 @@ void nk_ml_gate_kinetics_pullback_f64(const double *restrict v, const double *re
         const double z = (v[j] - c.v3) * c.halfOverV4;
         const double inside = z > -50.0 && z < 50.0 ? 1.0 : 0.0;
         double n, d;
-        exp_fraction_f64(z < -50.0 ? -50.0 : (z > 50.0 ? 50.0 : z), &n, &d);
+        gate_exponential_f64(v[j], &c, &n, &d);
         const double n2 = n * n, d2 = d * d;
         const double n4 = n2 * n2, d4 = d2 * d2;
         const double a = d4 + n4, b = d2 + n2;
@@ -203,32 +158,10 @@ void nk_ml_membrane_pullback_f64(const double *restrict v, const double *restric
 /* ---------------------------------------------- float32 ---------------------------------------------- */
 
 NK_CLONES
-void nk_logistic_f32(const float *restrict v, float *restrict out, long count, float threshold, float minusInverseSlope) {
-    for (long j = 0; j < count; j++) out[j] = logistic_minus_f32((v[j] - threshold) * minusInverseSlope);
-}
-
-NK_CLONES
 void nk_ml_gate_kinetics_f32(const float *restrict v, float *restrict steadyState, float *restrict timeConstant,
                              long count, const nk_ml_constants *k) {
     const nk_ml_constants c = *k;
     for (long j = 0; j < count; j++) gate_kinetics_f32(v[j], &c, steadyState + j, timeConstant + j);
-}
-
-NK_CLONES
-void nk_ml_membrane_f32(const float *restrict v, const float *restrict w, float *restrict conductance,
-                        float *restrict drive, long neurons, long batch, const float *restrict constant,
-                        const nk_ml_constants *k) {
-    const float gL = (float)k->gL, gCaMax = (float)k->gCa, gKMax = (float)k->gK, vCa = (float)k->vCa, vK = (float)k->vK;
-    const float v1 = (float)k->v1, m2v2 = (float)k->minusTwoOverV2;
-    for (long i = 0; i < neurons; i++) {
-        const float base = constant[i];
-        const long row = i * batch;
-        for (long j = row; j < row + batch; j++) {
-            const float gCa = gCaMax * logistic_minus_f32((v[j] - v1) * m2v2), gK = gKMax * w[j];
-            conductance[j] = gL + gCa + gK;
-            drive[j] = base + drive[j] + gCa * vCa + gK * vK;
-        }
-    }
 }
 
 NK_CLONES
@@ -278,8 +211,3 @@ int nk_ml_voltage_step_f32(float *restrict v, const float *restrict midV, const 
     return (int)(flags >> 31);
 }
 
-NK_CLONES
-void nk_accumulate_logistic_f32(const float *restrict v, float *restrict out, long count, float threshold,
-                                float minusInverseSlope, float weight) {
-    for (long j = 0; j < count; j++) out[j] += weight * logistic_minus_f32((v[j] - threshold) * minusInverseSlope);
-}

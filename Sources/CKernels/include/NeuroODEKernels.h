@@ -22,7 +22,6 @@ typedef struct {
 
 /* T(V) = 1/(1 + exp(−(V − threshold)·inverseSlope)) for `count` voltages. */
 void nk_logistic_f64(const double *v, double *out, long count, double threshold, double minusInverseSlope);
-void nk_logistic_f32(const float *v, float *out, long count, float threshold, float minusInverseSlope);
 
 /* w∞(V) and τ(V) = 1/(φ cosh((V − V3)/(2V4))) for `count` voltages. */
 void nk_ml_gate_kinetics_f64(const double *v, double *steadyState, double *timeConstant, long count, const nk_ml_constants *k);
@@ -35,8 +34,6 @@ void nk_ml_gate_kinetics_f32(const float *v, float *steadyState, float *timeCons
  */
 void nk_ml_membrane_f64(const double *v, const double *w, double *conductance, double *drive,
                         long neurons, long batch, const double *constant, const nk_ml_constants *k);
-void nk_ml_membrane_f32(const float *v, const float *w, float *conductance, float *drive,
-                        long neurons, long batch, const float *constant, const nk_ml_constants *k);
 
 /*
  * The continuous right-hand side of `neurons` × `batch` compartments (for dopri5 and CVODE):
@@ -80,10 +77,6 @@ void nk_ml_midpoint_f32(const float *v, float *lastV, float *midV, float *synaps
 int nk_ml_voltage_step_f32(float *v, const float *midV, const float *gates, const float *drive,
                            long neurons, long batch, const float *constant, float h, float capacitance,
                            const nk_ml_constants *k);
-
-/* out += weight·T(V) for `count` voltages (a quadrature of the synaptic output), float32. */
-void nk_accumulate_logistic_f32(const float *v, float *out, long count, float threshold,
-                                float minusInverseSlope, float weight);
 
 /*
  * tanh for `count` values, in place allowed (out == x). From e^{2x} = N/D as (N − D)/(N + D), and as
