@@ -42,8 +42,8 @@ extension MorrisLecarNetwork {
     }
 }
 
-/// Array-in, array-out wrappers over the buffer-based protocol methods (network tests only).
-extension ConductanceBasedSystem {
+/// Array-in, array-out wrapper of the right-hand side (network and neural-ODE tests).
+extension ODESystem {
     func networkTestRightHandSide(_ t: Double, _ y: [Double], _ p: [Double]) throws -> [Double] {
         var out = [Double](repeating: 0, count: dimension)
         try y.withUnsafeBufferPointer { yy in
@@ -53,7 +53,10 @@ extension ConductanceBasedSystem {
         }
         return out
     }
+}
 
+/// Array-in, array-out wrappers over the conductance-based protocol methods (network tests only).
+extension ConductanceBasedSystem {
     func networkTestMembrane(_ t: Double, _ v: [Double], _ w: [Double], _ p: [Double]) throws -> (g: [Double], e: [Double]) {
         var g = [Double](repeating: 0, count: v.count), e = g
         try v.withUnsafeBufferPointer { vv in

@@ -22,9 +22,9 @@ struct NeuralODEBatchTests {
         let base = Self.systems[index], copies = 7, n = base.dimension
         let batched = BatchedSystem(base, batchSize: copies)
         let y = Self.values(n * copies, 0.3), p = base.initialParameters(seed: 4)
-        let together = try batched.testRightHandSide(0, y, p)
+        let together = try batched.networkTestRightHandSide(0, y, p)
         for b in 0..<copies {
-            let alone = try base.testRightHandSide(0, Array(y[(b * n)..<((b + 1) * n)]), p)
+            let alone = try base.networkTestRightHandSide(0, Array(y[(b * n)..<((b + 1) * n)]), p)
             for i in 0..<n {
                 #expect(abs(together[b * n + i] - alone[i]) <= 1e-14 * max(1, abs(alone[i])), "copy \(b), component \(i)")
             }
@@ -62,19 +62,6 @@ struct NeuralODEBatchTests {
                 for k in 0..<1000 { precondition(outer[k] == Double(worker * 10_000 + k), "outer buffer overwritten") }
             }
         }
-    }
-}
-
-extension ODESystem {
-    /// Array wrapper of ``ODESystem/evaluateRightHandSide(at:state:parameters:into:)``.
-    func testRightHandSide(_ t: Double, _ y: [Double], _ p: [Double]) throws -> [Double] {
-        var out = [Double](repeating: 0, count: dimension)
-        try y.withUnsafeBufferPointer { yy in
-            try p.withUnsafeBufferPointer { pp in
-                try out.withUnsafeMutableBufferPointer { try evaluateRightHandSide(at: t, state: yy, parameters: pp, into: $0) }
-            }
-        }
-        return out
     }
 }
 
