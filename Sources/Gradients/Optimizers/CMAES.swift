@@ -194,6 +194,14 @@ public struct CMAES: Sendable {
         state = next
     }
 
+    /// Rejects the current generation (too many failures): σ halves and the generation counter
+    /// advances so the next samples are fresh; the mean, paths and covariance are unchanged.
+    public func reject(_ state: inout CMAESState) {
+        state.stepSize *= 0.5
+        state.generation += 1
+        state.evaluations += state.strategy.populationSize
+    }
+
     /// Indices sorted by loss, best first; non-finite losses last, ties by index.
     static func ranking(_ losses: [Double]) -> [Int] {
         losses.indices.sorted { a, b in
