@@ -3,11 +3,33 @@ import Gradients
 
 /// One method's logs over every run of a comparison.
 struct MethodResult {
-    let kind: GradientMethodKind
-    let settings: GradientMethodSettings
+    /// The method's command-line name.
+    let name: String
+    /// The settings that shaped it, for the summary.
+    let statistics: [(key: String, value: JSONValue)]
     let clip: Double?
     /// One log per run, each one row per iteration.
     let logs: [[TrainingRecord]]
+    /// θ at the end of each run.
+    var finalParameters: [[Double]] = []
+
+    /// A gradient method's result.
+    init(kind: GradientMethodKind, settings: GradientMethodSettings, clip: Double?, logs: [[TrainingRecord]], finalParameters: [[Double]] = []) {
+        name = kind.rawValue
+        statistics = settings.statistics
+        self.clip = clip
+        self.logs = logs
+        self.finalParameters = finalParameters
+    }
+
+    /// A population method's result (CMA-ES: no gradient, so no clipping).
+    init(name: String, statistics: [(key: String, value: JSONValue)], logs: [[TrainingRecord]], finalParameters: [[Double]]) {
+        self.name = name
+        self.statistics = statistics
+        clip = nil
+        self.logs = logs
+        self.finalParameters = finalParameters
+    }
 }
 
 /// Mean, standard deviation (n − 1; 0 for one value), minimum and maximum of some runs' values.
@@ -71,7 +93,7 @@ struct CompareReport {
             for (run, log) in result.logs.enumerated() {
                 for record in log {
                     let fields = [
-                        result.kind.rawValue, "\(run)", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
+                        result.name, "\(run)", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
                         TrajectoryOutput.number(record.loss), record.testMetric.map(TrajectoryOutput.number) ?? "",
                         TrajectoryOutput.number(record.gradientNorm), TrajectoryOutput.number(record.learningRate),
                         "\(record.bytesStored)", record.peakBytes.map { "\($0)" } ?? "", csvField(record.event ?? ""),
@@ -139,9 +161,9 @@ struct CompareReport {
         text += "  \"methods\": [\n"
         text += results.map { result in
             let runs = result.logs.map(statistics)
-            let settings = result.settings.statistics.map { "\(string($0.key)): \($0.value.json)" }.joined(separator: ", ")
+            let settings = result.statistics.map { "\(string($0.key)): \($0.value.json)" }.joined(separator: ", ")
             var fields = [
-                "\"method\": \(string(result.kind.rawValue))",
+                "\"method\": \(string(result.name))",
                 "\"settings\": {\(settings)}",
                 "\"maxGradientNorm\": \(optional(result.clip, number))",
                 "\"finalLoss\": \(spread(runs.map(\.finalLoss)))",
@@ -182,7 +204,7 @@ struct CompareReport {
         for result in results {
             let runs = result.logs.map(statistics)
             func show(_ values: [Double?]) -> String { Spread(values.compactMap { $0 }).map(\.text) ?? "–" }
-            var row = [result.kind.rawValue, show(runs.map(\.finalLoss)), show(runs.map(\.bestLoss))]
+            var row = [result.name, show(runs.map(\.finalLoss)), show(runs.map(\.bestLoss))]
             if metricName != nil { row += [show(runs.map(\.finalMetric)), show(runs.map(\.bestMetric))] }
             let reached = runs.filter { $0.iterationsToTarget != nil }
             row += [

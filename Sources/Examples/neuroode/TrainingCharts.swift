@@ -43,7 +43,7 @@ struct TrainingCharts {
             }
             let runs = result.logs.count
             series.append(LineChart.Series(
-                label: runs > 1 ? "\(result.kind.rawValue) (mean, min–max of \(runs))" : result.kind.rawValue,
+                label: runs > 1 ? "\(result.name) (mean, min–max of \(runs))" : result.name,
                 x: x, y: mean, band: runs > 1 ? (low, high) : nil))
         }
         let higherIsBetter = name != "loss" && (report.runner.testMetric?.higherIsBetter ?? false)

@@ -58,6 +58,9 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Loss: ce (cross-entropy, default) or l2 (to the one-hot label, as the paper states) (evidence).", valueName: "name"))
     var loss: String?
 
+    @Option(parsing: .unconditional, help: "Inputs N of the plastic neuron (oja; default 5, --paper 39).")
+    var inputs: Int?
+
     @Flag(help: "Turn the output scaling off: dy/dt = NN(y) instead of NN(y) ⊙ yscale / 1e5 (rober-fit).")
     var unscaled = false
 
@@ -98,6 +101,7 @@ struct TrainingOptions: ParsableArguments {
         loss = try loss ?? file.string("loss")
         unscaled = try unscaled || (file.boolean("unscaled") ?? false)
         preset = try preset ?? file.string("preset")
+        inputs = try inputs ?? file.integer("inputs")
     }
 
     /// The problem, after rejecting problem options it does not read.
@@ -111,7 +115,7 @@ struct TrainingOptions: ParsableArguments {
         let given: [(ProblemOption, Bool)] = [
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
             (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
-            (.preset, preset != nil),
+            (.preset, preset != nil), (.inputs, inputs != nil),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
             throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
