@@ -58,8 +58,10 @@ public struct CMAESTrainer<Problem: TrainingProblem>: Sendable {
             let task = try problem.task(iteration: iteration, seed: configuration.seed)
             let candidates = cmaes.population(of: state)
             let evaluated = cmaes.evaluate(task, candidates + [state.mean])
-            record.loss = evaluated.losses[candidates.count]
-            if !record.loss.isFinite { notes.append("the loss at the mean failed") }
+            // A failed evaluation comes back as +∞ (ranked worst); the log records it as NaN.
+            let meanLoss = evaluated.losses[candidates.count]
+            record.loss = meanLoss.isFinite ? meanLoss : .nan
+            if !meanLoss.isFinite { notes.append("the loss at the mean failed") }
             do {
                 try cmaes.update(&state, losses: Array(evaluated.losses.prefix(candidates.count)))
                 rejected = 0
