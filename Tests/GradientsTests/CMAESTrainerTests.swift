@@ -5,12 +5,11 @@ import NeuroODE
 
 @Suite struct CMAESTrainerTests {
     /// The Oja task at toy size: N = 2, 150 samples, η = 0.1 (a few hundred microseconds per inner run).
-    func problem(initialScale: Double = 0.1) throws -> OjaTraining {
+    func problem(eta: Double = 0.1) throws -> OjaTraining {
         var configuration = OjaTraining.Configuration.small
         configuration.inputs = 2
         configuration.sampleCount = 150
-        configuration.eta = 0.1
-        configuration.initialScale = initialScale
+        configuration.eta = eta
         return try OjaTraining(configuration: configuration)
     }
 
@@ -37,8 +36,8 @@ import NeuroODE
     }
 
     @Test func rejectedGenerationsHalveTheStepSizeThenStop() throws {
-        // Coefficients of size 10³: every inner run overflows, wherever CMA-ES samples.
-        let problem = try problem(initialScale: 1e3)
+        // η = 10⁶: every sampled rule (coefficients of size σ ≥ 0.006) overflows its inner run.
+        let problem = try problem(eta: 1e6)
         let configuration = TrainerConfiguration(iterations: 50, seed: 0, failuresBeforeRollback: 2, maximumRollbacks: 1)
         var skipped = 0
         #expect(throws: TrainerError.self) {

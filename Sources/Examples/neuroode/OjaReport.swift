@@ -7,7 +7,7 @@ import NeuroODE
 /// - `rules.csv`: every run's learned rule A, its distance to Oja's rule up to the family's
 ///   symmetries (``OjaTraining/distanceToOja(_:)``) and its final meta-loss;
 /// - `landscape.csv` and `landscape.svg`: the meta-loss along the line from the run's random
-///   initial rule A₀ (α = 0) to Oja's rule (α = 1), averaged over four inner runs, as in
+///   rule A₀ ~ N(0, 0.1²) (α = 0; ``OjaTraining/randomRule(seed:)``) to Oja's rule (α = 1), averaged over four inner runs, as in
 ///   Confavreux et al. (2020), Fig. S1B; α where an inner run fails (an unstable rule) is marked;
 /// - a table: per method, the runs that reached Oja's rule (distance < 0.3) and the distances.
 struct OjaReport {
@@ -17,7 +17,7 @@ struct OjaReport {
 
     func write(to directory: String) throws -> (files: [String], text: String) {
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        let landscape = try problem.landscape(from: problem.initialParameters(seed: seed), seed: seed)
+        let landscape = try problem.landscape(from: problem.randomRule(seed: seed), seed: seed)
         let files = [
             (path("rules.csv"), rulesCSV()),
             (path("landscape.csv"), landscapeCSV(landscape)),

@@ -12,8 +12,9 @@ import NeuroODE
 /// seeded random rotation (fixed by `covarianceSeed`, so every iteration and method sees the same
 /// Σ), λ₁ = 1 and λ₂ … λ_N evenly from 0.5 down to 0.1: a gap of 0.5, so Oja's rule aligns w
 /// within η·0.5·T ≈ 10 time constants. **θ** = A (η is not trained: a positive factor on A trades
-/// against it). **Start**: A ~ N(0, `initialScale`²) per coefficient, seeded (the paper's random
-/// initial rule, Fig. S1).
+/// against it). **Start**: the origin A = 0, as in the paper (Confavreux et al. 2020, supplement:
+/// the origin is a stable rule for every N, while a random rule often is not); the landscape's
+/// random rule A₀ ~ N(0, `initialScale`²) per coefficient (their Fig. S1) is ``randomRule(seed:)``.
 ///
 /// The held-out metric `oja_distance` is ``distanceToOja(_:)``, the distance of A to Oja's rule
 /// up to the family's symmetries; the target is that distance below 0.3 (A within ~17° of Oja's
@@ -31,7 +32,7 @@ public struct OjaTraining: TrainingProblem {
         public var eta: Double
         /// Seed of Σ's eigenbasis.
         public var covarianceSeed: UInt64
-        /// Standard deviation of the random initial rule's coefficients.
+        /// Standard deviation of the coefficients of ``OjaTraining/randomRule(seed:)``.
         public var initialScale: Double
         /// Default number of outer iterations (CMA-ES generations).
         public var iterations: Int
@@ -144,7 +145,12 @@ public struct OjaTraining: TrainingProblem {
     /// A_000 … A_222.
     public var parameterNames: [String] { Array(PlasticRateNetwork.parameterNamesOfRule) }
 
-    public func initialParameters(seed: UInt64) -> [Double] {
+    /// The origin, whatever the seed (the seed still varies the data and the methods' noise).
+    public func initialParameters(seed: UInt64) -> [Double] { [Double](repeating: 0, count: 27) }
+
+    /// A random rule A₀ ~ N(0, `initialScale`²) per coefficient, seeded: the start of the
+    /// meta-loss landscape's line (the paper's Fig. S1).
+    public func randomRule(seed: UInt64) -> [Double] {
         var generator = SeededGenerator(seed: seed, stream: 0x1_417)
         return (0..<27).map { _ in configuration.initialScale * generator.nextGaussian() }
     }
