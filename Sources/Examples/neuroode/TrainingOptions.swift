@@ -7,7 +7,7 @@ import NeuroODE
 /// problem's. Every one may also come from `--config FILE.json` under its long name without the
 /// dashes; a flag on the command line wins over the file.
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000, rober-fit 2000; --paper 200, 500, 2000, 5000).")
+    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000, rober-fit 2000, oja 150; --paper 200, 500, 2000, 5000, 400).")
     var iterations: Int?
 
     @Option(help: "Seed of the initialization, the minibatches and the ES noise; run r uses seed + r (default 0).")
@@ -19,7 +19,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Optimizer: adam, adamw, sgd, rmsprop (default: the problem's; adamw for rober-fit, else adam).", valueName: "name"))
     var optimizer: String?
 
-    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Learning rate (default: the problem's; turn-off 0.1, evidence 5e-3, spiral 1e-3, rober-fit 5e-3).")
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Learning rate (default: the problem's; turn-off 0.1, evidence 5e-3, spiral 1e-3, rober-fit 5e-3, oja 0.05).")
     var learningRate: Double?
 
     @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW's decoupled weight decay (adamw; default: the problem's, rober-fit 1e-6, else 1e-2).")
@@ -31,7 +31,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "ES samples per iteration (default: the problem's).")
     var samples: Int?
 
-    @Option(parsing: .unconditional, help: "ES perturbation scale σ (default: turn-off 1.0, evidence 0.1, spiral 0.01, rober-fit 0.01).")
+    @Option(parsing: .unconditional, help: "ES perturbation scale σ, and CMA-ES's initial step size σ₀ (default: turn-off 1.0, evidence 0.1, spiral 0.01, rober-fit 0.01, oja 0.1).")
     var sigma: Double?
 
     @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Evaluate the held-out metric every K iterations (default: the problem's).")
