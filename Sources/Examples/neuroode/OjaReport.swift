@@ -66,13 +66,13 @@ struct OjaReport {
 
     func table(_ landscape: [(alpha: Double, loss: Double?)]) -> String {
         var lines = ["oja, N = \(problem.configuration.inputs): distance of the learned rule to Oja's (up to scale and sign flips; 0 = Oja, target < 0.3)"]
-        var rows = [["method", "runs at Oja", "distance (mean)", "min", "max", "largest coefficients of the best run"]]
+        var rows = [["method", "runs at Oja", "distance (mean)", "min", "max", "largest coefficients of the best run (÷ the largest)"]]
         for result in results {
             let distances = result.finalParameters.map(OjaTraining.distanceToOja)
             guard let best = distances.indices.min(by: { distances[$0] < distances[$1] }) else { continue }
             let rule = result.finalParameters[best]
-            let scale = rule.map(abs).max() ?? 1
-            let largest = rule.indices.sorted { abs(rule[$0]) > abs(rule[$1]) }.prefix(3)
+            let scale = rule.map(abs).max() ?? 0
+            let largest = scale == 0 ? ["all zero"] : rule.indices.sorted { abs(rule[$0]) > abs(rule[$1]) }.prefix(3)
                 .map { "\(PlasticRateNetwork.parameterNamesOfRule[$0]) \(String(format: "%+.2f", rule[$0] / scale))" }
             rows.append([
                 result.name, "\(distances.filter { $0 < problem.target.threshold }.count)/\(distances.count)",
