@@ -55,3 +55,30 @@ struct OjaCommandTests {
         }
     }
 }
+
+extension OjaCommandTests {
+    /// A run that diverges is a result: its iterations are kept, the stop is reported, the other
+    /// methods still run. ES with σ = 50 samples only rules that blow up at the first step.
+    @Test func aDivergingRunIsReportedAndTheOthersGoOn() throws {
+        let directory = try CommandLineTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try CommandLineTool.run(
+            ["compare", "oja", "--inputs", "2", "--methods", "es,bptt", "--sigma", "50", "--samples", "4", "--iterations", "20",
+             "--out", directory.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.hasPrefix("oja: 20 iterations × 1 run"))
+        // 3 failures per rollback, 5 rollbacks, and the 18th failure stops it: 17 logged iterations.
+        #expect(result.standardOutput.contains("es run 1 stopped after 17 iterations: training diverged at iteration 18"))
+        #expect(result.standardError.contains("[es run 1/1] stopped: training diverged"))
+        let curves = try CompareCommandTests.rows(directory.appendingPathComponent("curves.csv").path)
+        #expect(curves.filter { $0["method"] == "es" }.count == 17)
+        #expect(curves.filter { $0["method"] == "bptt" }.count == 20)
+        let rules = try CompareCommandTests.rows(directory.appendingPathComponent("rules.csv").path)
+        #expect(rules.map { $0["method"]! } == ["bptt"])
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("summary.json"))) as? [String: Any])
+        let methods = try #require(summary["methods"] as? [[String: Any]])
+        #expect((methods[0]["stoppedRuns"] as? [[String: Any]])?.first?["run"] as? Int == 0)
+        #expect((methods[1]["stoppedRuns"] as? [Any])?.isEmpty == true)
+    }
+}

@@ -85,10 +85,17 @@ struct CompareCommand: ParsableCommand {
         var written: [String] = []
         for plan in plans {
             var logs: [[TrainingRecord]] = []
-            var finals: [[Double]] = []
+            var finals: [[Double]?] = []
+            var failures: [String?] = []
             for run in 0..<runCount {
                 let runSeed = seed &+ UInt64(run)
                 let progress = TrainingProgress(prefix: "[\(plan.name) run \(run + 1)/\(runCount)] ")
+                // The log as it grows, so a run that diverges keeps the iterations it ran.
+                var collected: [TrainingRecord] = []
+                let onEvent: (TrainingEvent) -> Void = { event in
+                    if case let .iteration(record, _, _, _) = event { collected.append(record) }
+                    progress.handle(event)
+                }
                 do {
                     switch plan {
                     case let .gradient(_, settings, loop):
@@ -97,30 +104,40 @@ struct CompareCommand: ParsableCommand {
                         loop.seed = runSeed
                         let session = TrainingSession(
                             method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop)
-                        let outcome = try runner.trainReturningParameters(session) { progress.handle($0) }
+                        let outcome = try runner.trainReturningParameters(session, onEvent: onEvent)
                         logs.append(outcome.log)
                         finals.append(outcome.parameters)
                     case let .cmaes(cmaes, loop):
                         var cmaes = cmaes, loop = loop
                         cmaes.seed = runSeed
                         loop.seed = runSeed
-                        let outcome = try runner.evolve(cmaes, configuration: loop) { progress.handle($0) }
+                        let outcome = try runner.evolve(cmaes, configuration: loop, onEvent: onEvent)
                         logs.append(outcome.log)
                         finals.append(outcome.state.mean)
                         written.append(try CMAESStateFile(method: plan.name, run: run, names: runner.parameterNames, state: outcome.state)
                             .write(to: directory))
                     }
+                    failures.append(nil)
                 } catch let error as TrainerError {
-                    throw GradientFailure.methodFailed(method: plan.name, reason: error.description)
+                    // A run that diverges is a result of the comparison: its log so far is kept,
+                    // the stop reported, and the other runs go on.
+                    guard case .diverged = error, !collected.isEmpty else {
+                        throw GradientFailure.methodFailed(method: plan.name, reason: error.description)
+                    }
+                    FileHandle.standardError.write(Data("[\(plan.name) run \(run + 1)/\(runCount)] stopped: \(error.description)\n".utf8))
+                    logs.append(collected)
+                    finals.append(nil)
+                    failures.append(error.description)
                 }
             }
             switch plan {
             case let .gradient(kind, settings, loop):
-                results.append(MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: logs, finalParameters: finals))
+                results.append(MethodResult(
+                    kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: logs, finalParameters: finals, failures: failures))
             case let .cmaes(cmaes, _):
                 results.append(MethodResult(
                     name: plan.name, statistics: CompareMethod.statistics(cmaes, parameters: runner.parameterCount), logs: logs,
-                    finalParameters: finals))
+                    finalParameters: finals, failures: failures))
             }
         }
         let report = CompareReport(

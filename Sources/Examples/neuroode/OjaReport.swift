@@ -36,7 +36,8 @@ struct OjaReport {
     func rulesCSV() -> String {
         var text = "method,run,oja_distance,final_loss," + PlasticRateNetwork.parameterNamesOfRule.joined(separator: ",") + "\n"
         for result in results {
-            for (run, rule) in result.finalParameters.enumerated() {
+            for (run, final) in result.finalParameters.enumerated() {
+                guard let rule = final else { continue }  // the run stopped early
                 let loss = result.logs[run].last(where: { $0.loss.isFinite })?.loss ?? .nan
                 text += "\(result.name),\(run),\(OjaTraining.distanceToOja(rule)),\(loss),"
                     + rule.map { "\($0)" }.joined(separator: ",") + "\n"
@@ -68,9 +69,13 @@ struct OjaReport {
         var lines = ["oja, N = \(problem.configuration.inputs): distance of the learned rule to Oja's (up to scale and sign flips; 0 = Oja, target < 0.3)"]
         var rows = [["method", "runs at Oja", "distance (mean)", "min", "max", "largest coefficients of the best run (÷ the largest)"]]
         for result in results {
-            let distances = result.finalParameters.map(OjaTraining.distanceToOja)
-            guard let best = distances.indices.min(by: { distances[$0] < distances[$1] }) else { continue }
-            let rule = result.finalParameters[best]
+            let finished = result.finalParameters.compactMap { $0 }
+            let distances = finished.map(OjaTraining.distanceToOja)
+            guard let best = distances.indices.min(by: { distances[$0] < distances[$1] }) else {
+                rows.append([result.name, "0/0 (every run stopped)", "–", "–", "–", "–"])
+                continue
+            }
+            let rule = finished[best]
             let scale = rule.map(abs).max() ?? 0
             let largest = scale == 0 ? ["all zero"] : rule.indices.sorted { abs(rule[$0]) > abs(rule[$1]) }.prefix(3)
                 .map { "\(PlasticRateNetwork.parameterNamesOfRule[$0]) \(String(format: "%+.2f", rule[$0] / scale))" }
