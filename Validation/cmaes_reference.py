@@ -8,7 +8,8 @@ Measured with cma 4.5.0:
   sphere     x0 = 1:  20/20, evaluations median 1640, min 1430, max 1750
   ellipsoid  x0 = 1:  20/20, median 5880, min 5390, max 6480   (f = sum 10^(6 (i-1)/(n-1)) x_i^2)
   rosenbrock x0 = 0:  19/20, median 6200, min 5300, max 7070
-  sep-CMA ellipsoid:  see the last line this script prints
+  sep-CMA ellipsoid:  20/20, median 3215, min 2970, max 3390
+  sep-CMA sphere, n = 100, x0 = 1 (10 seeds): 12053-12886 evaluations (the last case below)
 """
 import warnings
 
