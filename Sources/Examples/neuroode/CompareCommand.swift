@@ -12,7 +12,9 @@ struct CompareCommand: ParsableCommand {
         discussion: """
             Tasks:
             \(TrainingCatalog.entries.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
-            Methods: \(GradientMethodKind.allCases.map(\.rawValue).joined(separator: ", ")).
+            Methods: \(CompareMethod.names.joined(separator: ", ")) (cmaes and sep-cmaes are optimizers \
+            of their own: one CMA-ES generation per iteration, --sigma their initial step size; each \
+            run's learned covariance goes to DIR/METHOD-runR-state.json).
             Writes DIR/curves.csv, DIR/summary.json and SVG plots of loss (and the held-out metric) \
             against iteration and wall time; prints progress on standard error and a table on \
             standard output. Invalid input exits with status 64 and one line on standard error.
@@ -61,15 +63,10 @@ struct CompareCommand: ParsableCommand {
             throw CommandLineError.inapplicable(option: "--checkpoint-every", reason: "give --checkpoint DIR")
         }
         let entry = try TrainingCatalog.entry(named: task)
-        let kinds = try (methodList ?? ["bptt", "es"]).map { name throws(CommandLineError) in
-            guard let kind = GradientMethodKind(rawValue: name) else {
-                throw .unknownName(kind: "method", name: name, choices: GradientMethodKind.allCases.map(\.rawValue))
-            }
-            return kind
-        }
-        guard !kinds.isEmpty else { throw CommandLineError.invalidValue(option: "--methods", value: "", reason: "name at least one method") }
-        if let duplicate = kinds.first(where: { kind in kinds.filter { $0 == kind }.count > 1 }) {
-            throw CommandLineError.invalidValue(option: "--methods", value: duplicate.rawValue, reason: "listed twice")
+        let methods = try (methodList ?? ["bptt", "es"]).map { name throws(CommandLineError) in try CompareMethod(name: name) }
+        guard !methods.isEmpty else { throw CommandLineError.invalidValue(option: "--methods", value: "", reason: "name at least one method") }
+        if let duplicate = methods.first(where: { method in methods.filter { $0 == method }.count > 1 }) {
+            throw CommandLineError.invalidValue(option: "--methods", value: duplicate.name, reason: "listed twice")
         }
         let runCount = runs ?? 1
         guard runCount >= 1 else { throw CommandLineError.invalidValue(option: "--runs", value: "\(runCount)", reason: "must be at least 1") }
@@ -78,43 +75,114 @@ struct CompareCommand: ParsableCommand {
         let optimizer = try options.optimizerChoice(runner)
         let seed = options.seed ?? 0
 
-        try options.rejectMethodOptions(unusedBy: kinds)
+        let kinds = methods.compactMap { method -> GradientMethodKind? in
+            if case let .gradient(kind) = method { return kind }
+            return nil
+        }
+        try options.rejectMethodOptions(unusedBy: kinds, sigmaReadElsewhere: methods.contains(where: \.readsSigma))
         // Validate every method's settings before the first iteration runs.
-        var plans: [(kind: GradientMethodKind, settings: GradientMethodSettings, loop: TrainerConfiguration)] = []
-        for kind in kinds {
-            plans.append((kind, try options.methodSettings(kind, runner: runner, seed: seed),
-                          try options.trainerConfiguration(kind, runner: runner, seed: seed)))
+        var plans: [Plan] = []
+        for method in methods {
+            switch method {
+            case let .gradient(kind):
+                plans.append(.gradient(kind, try options.methodSettings(kind, runner: runner, seed: seed),
+                                       try options.trainerConfiguration(kind, runner: runner, seed: seed)))
+            case let .cmaes(covariance):
+                let cmaes = CMAES(covariance: covariance, initialStepSize: options.sigma ?? runner.defaults.sigma, seed: seed)
+                _ = try cmaes.strategy(dimension: runner.parameterCount)
+                // No gradient, so no clipping: the loop settings of a forward-only method.
+                plans.append(.cmaes(cmaes, try options.trainerConfiguration(.es, runner: runner, seed: seed)))
+            }
         }
         try prepare(directory)
 
         var results: [MethodResult] = []
+        var written: [String] = []
         for plan in plans {
             var logs: [[TrainingRecord]] = []
+            var finals: [[Double]?] = []
+            var failures: [String?] = []
             for run in 0..<runCount {
                 let runSeed = seed &+ UInt64(run)
-                var settings = plan.settings
-                settings.seed = runSeed
-                var loop = plan.loop
-                loop.seed = runSeed
-                loop.checkpointInterval = every ?? loop.checkpointInterval
-                let store = checkpoint.map { CheckpointStore(directory: ($0 as NSString).appendingPathComponent("\(plan.kind.rawValue)-seed\(runSeed)")) }
-                let session = TrainingSession(
-                    method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
-                    checkpoints: store, resume: store != nil)
-                let progress = TrainingProgress(prefix: "[\(plan.kind.rawValue) run \(run + 1)/\(runCount)] ")
+                let progress = TrainingProgress(prefix: "[\(plan.name) run \(run + 1)/\(runCount)] ")
+                // The log as it grows, so a run that diverges keeps the iterations it ran.
+                var collected: [TrainingRecord] = []
+                let onEvent: (TrainingEvent) -> Void = { event in
+                    if case let .iteration(record, _, _, _) = event { collected.append(record) }
+                    progress.handle(event)
+                }
                 do {
-                    logs.append(try runner.train(session) { progress.handle($0) })
+                    switch plan {
+                    case let .gradient(kind, settings, loop):
+                        var settings = settings, loop = loop
+                        settings.seed = runSeed
+                        loop.seed = runSeed
+                        loop.checkpointInterval = every ?? loop.checkpointInterval
+                        let store = checkpoint.map {
+                            CheckpointStore(directory: ($0 as NSString).appendingPathComponent("\(kind.rawValue)-seed\(runSeed)"))
+                        }
+                        let session = TrainingSession(
+                            method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
+                            checkpoints: store, resume: store != nil)
+                        let outcome = try runner.trainReturningParameters(session, onEvent: onEvent)
+                        logs.append(outcome.log)
+                        finals.append(outcome.parameters)
+                    case let .cmaes(cmaes, loop):
+                        var cmaes = cmaes, loop = loop
+                        cmaes.seed = runSeed
+                        loop.seed = runSeed
+                        let outcome = try runner.evolve(cmaes, configuration: loop, onEvent: onEvent)
+                        logs.append(outcome.log)
+                        finals.append(outcome.state.mean)
+                        written.append(try CMAESStateFile(method: plan.name, run: run, names: runner.parameterNames, state: outcome.state)
+                            .write(to: directory))
+                    }
+                    failures.append(nil)
                 } catch let error as TrainerError {
-                    throw GradientFailure.methodFailed(method: plan.kind.rawValue, reason: error.description)
+                    // A run that diverges is a result of the comparison: its log so far is kept,
+                    // the stop reported, and the other runs go on.
+                    guard case .diverged = error, !collected.isEmpty else {
+                        throw GradientFailure.methodFailed(method: plan.name, reason: error.description)
+                    }
+                    FileHandle.standardError.write(Data("[\(plan.name) run \(run + 1)/\(runCount)] stopped: \(error.description)\n".utf8))
+                    logs.append(collected)
+                    finals.append(nil)
+                    failures.append(error.description)
                 }
             }
-            results.append(MethodResult(
-                kind: plan.kind, settings: plan.settings, clip: plan.loop.maxGradientNorm, logs: logs))
+            switch plan {
+            case let .gradient(kind, settings, loop):
+                results.append(MethodResult(
+                    kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: logs, finalParameters: finals, failures: failures))
+            case let .cmaes(cmaes, _):
+                results.append(MethodResult(
+                    name: plan.name, statistics: CompareMethod.statistics(cmaes, parameters: runner.parameterCount), logs: logs,
+                    finalParameters: finals, failures: failures))
+            }
         }
         let report = CompareReport(
             runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer, results: results)
-        let written = try report.write(to: directory)
-        FileHandle.standardOutput.write(Data((report.table() + "\nwrote \(written.joined(separator: ", "))\n").utf8))
+        written = try report.write(to: directory) + written
+        var text = report.table()
+        if let analysis = runner.analysis {
+            let extra = try analysis(results, seed, directory)
+            written += extra.files
+            text += "\n" + extra.text
+        }
+        FileHandle.standardOutput.write(Data((text + "\nwrote \(written.joined(separator: ", "))\n").utf8))
+    }
+
+    /// One method's validated settings.
+    private enum Plan {
+        case gradient(GradientMethodKind, GradientMethodSettings, TrainerConfiguration)
+        case cmaes(CMAES, TrainerConfiguration)
+
+        var name: String {
+            switch self {
+            case let .gradient(kind, _, _): kind.rawValue
+            case let .cmaes(cmaes, _): cmaes.name
+            }
+        }
     }
 
     private func prepare(_ directory: String) throws(CommandLineError) {

@@ -3,11 +3,45 @@ import Gradients
 
 /// One method's logs over every run of a comparison.
 struct MethodResult {
-    let kind: GradientMethodKind
-    let settings: GradientMethodSettings
+    /// The method's command-line name.
+    let name: String
+    /// The settings that shaped it, for the summary.
+    let statistics: [(key: String, value: JSONValue)]
     let clip: Double?
     /// One log per run, each one row per iteration.
     let logs: [[TrainingRecord]]
+    /// θ at the end of each run (nil: the run stopped early).
+    var finalParameters: [[Double]?] = []
+    /// Why each run stopped early (nil: it completed); empty when every run completed.
+    var failures: [String?] = []
+
+    /// A gradient method's result.
+    init(
+        kind: GradientMethodKind, settings: GradientMethodSettings, clip: Double?, logs: [[TrainingRecord]],
+        finalParameters: [[Double]?] = [], failures: [String?] = []
+    ) {
+        name = kind.rawValue
+        statistics = settings.statistics
+        self.clip = clip
+        self.logs = logs
+        self.finalParameters = finalParameters
+        self.failures = failures
+    }
+
+    /// A population method's result (CMA-ES: no gradient, so no clipping).
+    init(name: String, statistics: [(key: String, value: JSONValue)], logs: [[TrainingRecord]], finalParameters: [[Double]?], failures: [String?]) {
+        self.name = name
+        self.statistics = statistics
+        clip = nil
+        self.logs = logs
+        self.finalParameters = finalParameters
+        self.failures = failures
+    }
+
+    /// (run, reason) of every run that stopped early.
+    var stoppedRuns: [(run: Int, reason: String)] {
+        failures.enumerated().compactMap { run, reason in reason.map { (run, $0) } }
+    }
 }
 
 /// Mean, standard deviation (n − 1; 0 for one value), minimum and maximum of some runs' values.
@@ -71,7 +105,7 @@ struct CompareReport {
             for (run, log) in result.logs.enumerated() {
                 for record in log {
                     let fields = [
-                        result.kind.rawValue, "\(run)", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
+                        result.name, "\(run)", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
                         TrajectoryOutput.number(record.loss), record.testMetric.map(TrajectoryOutput.number) ?? "",
                         TrajectoryOutput.number(record.gradientNorm), TrajectoryOutput.number(record.learningRate),
                         "\(record.bytesStored)", record.peakBytes.map { "\($0)" } ?? "", csvField(record.event ?? ""),
@@ -132,16 +166,16 @@ struct CompareReport {
         text += "  \"parameters\": \(runner.parameterCount),\n"
         text += "  \"seed\": \(seed),\n"
         text += "  \"runs\": \(results.first?.logs.count ?? 0),\n"
-        text += "  \"iterations\": \(results.first?.logs.first?.count ?? 0),\n"
+        text += "  \"iterations\": \(results.flatMap(\.logs).map(\.count).max() ?? 0),\n"
         text += "  \"optimizer\": {\"name\": \(string(optimizer.name)), \"learningRate\": \(number(optimizer.learningRate))},\n"
         text += "  \"testMetric\": \(optional(metricName, string)),\n"
         text += "  \"target\": {\"quantity\": \(string(target.quantity == .loss ? "loss" : metricName ?? "testMetric")), \"threshold\": \(number(target.threshold)), \"higherIsBetter\": \(target.higherIsBetter)},\n"
         text += "  \"methods\": [\n"
         text += results.map { result in
             let runs = result.logs.map(statistics)
-            let settings = result.settings.statistics.map { "\(string($0.key)): \($0.value.json)" }.joined(separator: ", ")
+            let settings = result.statistics.map { "\(string($0.key)): \($0.value.json)" }.joined(separator: ", ")
             var fields = [
-                "\"method\": \(string(result.kind.rawValue))",
+                "\"method\": \(string(result.name))",
                 "\"settings\": {\(settings)}",
                 "\"maxGradientNorm\": \(optional(result.clip, number))",
                 "\"finalLoss\": \(spread(runs.map(\.finalLoss)))",
@@ -160,6 +194,7 @@ struct CompareReport {
                 "\"bytesStored\": \(runs.map(\.bytesStored).max() ?? 0)",
                 "\"skippedIterations\": \(runs.map(\.skipped).reduce(0, +))",
                 "\"rollbacks\": \(runs.map(\.rollbacks).reduce(0, +))",
+                "\"stoppedRuns\": [\(result.stoppedRuns.map { "{\"run\": \($0.run), \"reason\": \(string($0.reason))}" }.joined(separator: ", "))]",
             ]
             return "    {" + fields.joined(separator: ", ") + "}"
         }.joined(separator: ",\n")
@@ -171,7 +206,7 @@ struct CompareReport {
 
     func table() -> String {
         let runCount = results.first?.logs.count ?? 0
-        let iterations = results.first?.logs.first?.count ?? 0
+        let iterations = results.flatMap(\.logs).map(\.count).max() ?? 0
         let target = runner.target
         let quantity = target.quantity == .loss ? "loss" : metricName ?? "test metric"
         var lines = ["\(runner.name)\(paper ? " (paper)" : ""): \(iterations) iterations × \(runCount) run\(runCount == 1 ? "" : "s"), seed \(seed), \(optimizer.name) lr \(format(optimizer.learningRate)); target \(quantity) \(target.higherIsBetter ? "≥" : "<") \(format(target.threshold))"]
@@ -182,7 +217,7 @@ struct CompareReport {
         for result in results {
             let runs = result.logs.map(statistics)
             func show(_ values: [Double?]) -> String { Spread(values.compactMap { $0 }).map(\.text) ?? "–" }
-            var row = [result.kind.rawValue, show(runs.map(\.finalLoss)), show(runs.map(\.bestLoss))]
+            var row = [result.name, show(runs.map(\.finalLoss)), show(runs.map(\.bestLoss))]
             if metricName != nil { row += [show(runs.map(\.finalMetric)), show(runs.map(\.bestMetric))] }
             let reached = runs.filter { $0.iterationsToTarget != nil }
             row += [
@@ -199,6 +234,11 @@ struct CompareReport {
         for row in rows {
             lines.append(zip(row, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces))
+        }
+        for result in results {
+            for stop in result.stoppedRuns {
+                lines.append("\(result.name) run \(stop.run + 1) stopped after \(result.logs[stop.run].count) iterations: \(stop.reason)")
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -52,6 +52,10 @@ struct TrainCommand: ParsableCommand {
         }
         let entry = try TrainingCatalog.entry(named: task)
         let name = method ?? GradientMethodKind.bptt.rawValue
+        if case .cmaes? = try? CompareMethod(name: name) {
+            throw CommandLineError.invalidValue(
+                option: "--method", value: name, reason: "CMA-ES is an optimizer of its own; run it with compare (train checkpoints the gradient methods)")
+        }
         guard let kind = GradientMethodKind(rawValue: name) else {
             throw CommandLineError.unknownName(kind: "method", name: name, choices: GradientMethodKind.allCases.map(\.rawValue))
         }

@@ -85,6 +85,21 @@ enum TrainingCatalog {
             summary: "LIF layer (3 neurons; --paper 10) driven by fixed input spike trains through learnable weights must fire at a teacher's spike times (2 per neuron); dopri5, resets differentiated; target loss < 0.25 ms²",
             options: [],
             make: { _, paper in TrainingRunner(try LIFTimingTraining(configuration: paper ? .paper : .small)) }),
+        TrainingEntry(
+            name: "oja",
+            summary: "rediscover Oja's rule: learn the 27 coefficients of a plastic linear neuron's rule so its weights end at the unit PC1 of its inputs; target oja_distance < 0.3",
+            options: [.inputs],
+            make: { options, paper in
+                var configuration = paper ? OjaTraining.Configuration.paper : .small
+                configuration.inputs = try options.positive(options.inputs, "--inputs") ?? configuration.inputs
+                guard configuration.inputs >= 2 else {
+                    throw CommandLineError.invalidValue(option: "--inputs", value: "\(configuration.inputs)", reason: "the Oja task needs at least 2 inputs")
+                }
+                let problem = try OjaTraining(configuration: configuration)
+                return TrainingRunner(problem, analysis: { results, seed, directory in
+                    try OjaReport(problem: problem, results: results, seed: seed).write(to: directory)
+                })
+            }),
     ]
 
     static var names: [String] { entries.map(\.name) }
@@ -113,6 +128,8 @@ enum ProblemOption: String, CaseIterable, Sendable {
     case tokenDuration = "token-ms"
     case loss
     case unscaled
+    /// N, the plastic neuron's inputs (oja).
+    case inputs
     /// The network's Morris–Lecar preset (evidence: snic for case A, snic-explosive for case B).
     case preset
     /// The forward pass's arithmetic (turn-off, evidence): f32 for ES only.
@@ -135,9 +152,14 @@ struct TrainingRunner {
     let integratesWithCVODE: Bool
     /// The problem's configuration as JSON, for result files.
     let configurationJSON: String
-    private let trainer: (TrainingSession, (TrainingEvent) -> Void) throws -> [TrainingRecord]
+    /// Names of θ's entries.
+    let parameterNames: [String]
+    /// Problem-specific results written after `compare` (nil: none).
+    let analysis: ProblemAnalysis?
+    private let trainer: (TrainingSession, (TrainingEvent) -> Void) throws -> (log: [TrainingRecord], parameters: [Double])
+    private let evolver: (CMAES, TrainerConfiguration, (TrainingEvent) -> Void) throws -> CMAESRun
 
-    init<Problem: TrainingProblem>(_ problem: Problem) {
+    init<Problem: TrainingProblem>(_ problem: Problem, analysis: ProblemAnalysis? = nil) {
         name = problem.name
         parameterCount = problem.parameterNames.count
         parameterGroups = (try? problem.parameterGroups()) ?? []
@@ -148,18 +170,38 @@ struct TrainingRunner {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         configurationJSON = (try? encoder.encode(problem.configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        parameterNames = problem.parameterNames
+        self.analysis = analysis
         trainer = { session, onEvent in
             let trainer = Trainer(
                 problem: problem, method: session.method, methodSettings: session.methodSettings,
                 optimizer: session.optimizer, configuration: session.configuration, checkpoints: session.checkpoints)
-            return try trainer.run(resume: session.resume, onEvent: onEvent).log
+            let state = try trainer.run(resume: session.resume, onEvent: onEvent)
+            return (state.log, state.parameters)
+        }
+        evolver = { cmaes, configuration, onEvent in
+            try CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration).run(onEvent: onEvent)
         }
     }
 
     func train(_ session: TrainingSession, onEvent: (TrainingEvent) -> Void) throws -> [TrainingRecord] {
+        try trainer(session, onEvent).log
+    }
+
+    /// The log and the final θ of a gradient-method run.
+    func trainReturningParameters(_ session: TrainingSession, onEvent: (TrainingEvent) -> Void) throws -> (log: [TrainingRecord], parameters: [Double]) {
         try trainer(session, onEvent)
     }
+
+    /// A CMA-ES run (one generation per iteration) on the problem.
+    func evolve(_ cmaes: CMAES, configuration: TrainerConfiguration, onEvent: (TrainingEvent) -> Void) throws -> CMAESRun {
+        try evolver(cmaes, configuration, onEvent)
+    }
 }
+
+/// Files and a text block a problem adds to `compare`'s output from every method's final θ
+/// (the Oja task: distances to Oja's rule and the meta-loss landscape).
+typealias ProblemAnalysis = @Sendable (_ results: [MethodResult], _ seed: UInt64, _ directory: String) throws -> (files: [String], text: String)
 
 /// One training run's method, optimizer and loop settings.
 struct TrainingSession {

@@ -24,13 +24,15 @@ struct TrainingCharts {
         var series: [LineChart.Series] = []
         var allPositive = true
         for result in report.results {
-            let length = result.logs.map(\.count).min() ?? 0
+            // Runs that stopped early drop out of the mean from where they stopped.
+            let length = result.logs.map(\.count).max() ?? 0
             var x: [Double] = [], mean: [Double] = [], low: [Double] = [], high: [Double] = []
             for i in 0..<length {
-                let values = result.logs.compactMap { quantity($0[i]) }
-                guard values.count == result.logs.count else { continue }
+                let present = result.logs.filter { i < $0.count }
+                let values = present.compactMap { quantity($0[i]) }
+                guard values.count == present.count else { continue }
                 let finite = values.filter(\.isFinite)
-                let times = result.logs.map { $0[i].wallTime }
+                let times = present.map { $0[i].wallTime }
                 x.append(byTime ? times.reduce(0, +) / Double(times.count) : Double(i + 1))
                 if finite.isEmpty {
                     mean.append(.nan); low.append(.nan); high.append(.nan)
@@ -43,7 +45,7 @@ struct TrainingCharts {
             }
             let runs = result.logs.count
             series.append(LineChart.Series(
-                label: runs > 1 ? "\(result.kind.rawValue) (mean, min–max of \(runs))" : result.kind.rawValue,
+                label: runs > 1 ? "\(result.name) (mean, min–max of \(runs))" : result.name,
                 x: x, y: mean, band: runs > 1 ? (low, high) : nil))
         }
         let higherIsBetter = name != "loss" && (report.runner.testMetric?.higherIsBetter ?? false)

@@ -7,7 +7,7 @@ import NeuroODE
 /// problem's. Every one may also come from `--config FILE.json` under its long name without the
 /// dashes; a flag on the command line wins over the file.
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000, rober-fit 2000; --paper 200, 500, 2000, 5000).")
+    @Option(parsing: .unconditional, help: "Iterations (default: the problem's; turn-off 100, evidence 100, spiral 1000, rober-fit 2000, oja 150; --paper 200, 500, 2000, 5000, 400).")
     var iterations: Int?
 
     @Option(help: "Seed of the initialization, the minibatches and the ES noise; run r uses seed + r (default 0).")
@@ -19,7 +19,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Optimizer: adam, adamw, sgd, rmsprop (default: the problem's; adamw for rober-fit, else adam).", valueName: "name"))
     var optimizer: String?
 
-    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Learning rate (default: the problem's; turn-off 0.1, evidence 5e-3, spiral 1e-3, rober-fit 5e-3).")
+    @Option(name: .customLong("learning-rate"), parsing: .unconditional, help: "Learning rate (default: the problem's; turn-off 0.1, evidence 5e-3, spiral 1e-3, rober-fit 5e-3, oja 0.05).")
     var learningRate: Double?
 
     @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "AdamW's decoupled weight decay (adamw; default: the problem's, rober-fit 1e-6, else 1e-2).")
@@ -31,7 +31,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "ES samples per iteration (default: the problem's).")
     var samples: Int?
 
-    @Option(parsing: .unconditional, help: "ES perturbation scale σ (default: turn-off 1.0, evidence 0.1, spiral 0.01, rober-fit 0.01).")
+    @Option(parsing: .unconditional, help: "ES perturbation scale σ, and CMA-ES's initial step size σ₀ (default: turn-off 1.0, evidence 0.1, spiral 0.01, rober-fit 0.01, oja 0.1).")
     var sigma: Double?
 
     @Option(name: .customLong("eval-every"), parsing: .unconditional, help: "Evaluate the held-out metric every K iterations (default: the problem's).")
@@ -57,6 +57,9 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Loss: ce (cross-entropy, default) or l2 (to the one-hot label, as the paper states) (evidence).", valueName: "name"))
     var loss: String?
+
+    @Option(parsing: .unconditional, help: "Inputs N of the plastic neuron (oja; default 5, --paper 39).")
+    var inputs: Int?
 
     @Flag(help: "Turn the output scaling off: dy/dt = NN(y) instead of NN(y) ⊙ yscale / 1e5 (rober-fit).")
     var unscaled = false
@@ -137,6 +140,7 @@ struct TrainingOptions: ParsableArguments {
             guard let value = Precision(rawValue: name) else { throw file.invalid("precision", "expected f32 or f64") }
             precision = value
         }
+        inputs = try inputs ?? file.integer("inputs")
     }
 
     /// The problem, after rejecting problem options it does not read.
@@ -153,7 +157,7 @@ struct TrainingOptions: ParsableArguments {
         let given: [(ProblemOption, Bool)] = [
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
             (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
-            (.preset, preset != nil), (.setup, setup != nil), (.precision, precision != nil),
+            (.preset, preset != nil), (.setup, setup != nil), (.precision, precision != nil), (.inputs, inputs != nil),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
             throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
@@ -223,10 +227,11 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// Throws for the first ES option given when none of `kinds` reads it.
-    func rejectMethodOptions(unusedBy kinds: [GradientMethodKind]) throws(CommandLineError) {
+    func rejectMethodOptions(unusedBy kinds: [GradientMethodKind], sigmaReadElsewhere: Bool = false) throws(CommandLineError) {
         let evolution = kinds.contains(where: \.isEvolutionStrategy)
         let owners: [(option: String, given: Bool, read: Bool, by: String)] = [
-            ("--samples", samples != nil, evolution, "es and hybrid"), ("--sigma", sigma != nil, evolution, "es and hybrid"),
+            ("--samples", samples != nil, evolution, "es and hybrid"),
+            ("--sigma", sigma != nil, evolution || sigmaReadElsewhere, "es, hybrid, cmaes and sep-cmaes"),
             ("--variant", variant != nil, evolution, "es and hybrid"), ("--ranks", ranks, evolution, "es and hybrid"),
             ("--es-groups", esGroups != nil, evolution, "es and hybrid"), ("--alternate", alternate, evolution, "es and hybrid"),
         ]

@@ -105,7 +105,7 @@ public struct NetworkBenchmark: Sendable {
     /// The synaptic input of every part (the W_rec·T product and the input term), `steps` times,
     /// in parallel as the simulation runs them.
     private func timeMatrixProducts(_ network: MorrisLecarNetwork) throws(ODEError) -> Double {
-        let parts = try network.splitBatch(into: Swift.max(1, Swift.min(threads, batchSize)))
+        let parts = try network.splitBatch(into: Swift.max(1, Swift.min(threads, network.maximumParts)))
         let steps = self.steps
         let start = DispatchTime.now().uptimeNanoseconds
         DispatchQueue.concurrentPerform(iterations: parts.count) { k in
