@@ -59,6 +59,7 @@ def main():
                 break
     except OSError:
         pass
+    record["gemmSize"] = n
     record["simd"] = [f for f in ("sse2", "avx", "avx2", "fma", "avx512f") if f in flags]
     for label, threads in (("1Thread", "1"), ("AllCores", str(os.cpu_count()))):
         env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads)

@@ -130,13 +130,20 @@ def main():
     parser.add_argument("--workloads", default="forward,es,bptt,checkpointed")
     parser.add_argument("--compile", action="store_true", help="also time the forward with torch.compile(step)")
     args = parser.parse_args()
-    s = common.sizes(args.quick)
-    workloads = args.workloads.split(",")
     check = check_forward()
     base = dict(tool="pytorch", version=torch.__version__, machine=common.machine(),
                 threads=torch.get_num_threads(), check_max_abs_dv_f64=check["f64"])
-    n, b = s["neurons"], s["batch"]
+    # A first pass at toy sizes, its lines discarded, so that PyTorch's one-time costs (lazy
+    # imports, thread-pool start, kernel selection) stay out of the measurements.
+    toy = dict(common.sizes(True), neurons=4, batch=2, steps=20, samples=2, bptt_steps=20, checkpoint_steps=20,
+               segment=10, repeats=1)
+    measure(args, toy, base, emit=lambda record: None)
+    measure(args, common.sizes(args.quick), base, emit=common.emit)
 
+
+def measure(args, s, base, emit):
+    workloads = args.workloads.split(",")
+    n, b = s["neurons"], s["batch"]
     for precision in args.precision.split(","):
         dtype = DTYPES[precision]
         steps = s["steps"]
@@ -155,10 +162,10 @@ def main():
                         warm = time.perf_counter() - start
                         seconds, runs, (v, _) = common.median_time(lambda: m.forward(m.theta), s["repeats"])
                 except Exception as error:  # torch.compile needs a working toolchain; report, don't hide
-                    common.emit(dict(base, workload="network-forward", precision=precision, status="failed",
+                    emit(dict(base, workload="network-forward", precision=precision, status="failed",
                                      error=str(error).splitlines()[0][:300], settings=dict(variant=variant)))
                     continue
-                common.emit(dict(base, workload="network-forward", precision=precision, seconds=seconds,
+                emit(dict(base, workload="network-forward", precision=precision, seconds=seconds,
                                  neuronStepsPerSecond=n * b * steps / seconds, firstRunSeconds=warm, runs=runs,
                                  finalMeanV=float(v.mean()),
                                  settings=dict(neurons=n, batch=b, steps=steps, dt=0.1, variant=variant)))
@@ -178,9 +185,9 @@ def main():
                     grad = {k: torch.tensordot(diff, e, dims=1) / (sigma * samples) for k, e in eps.items()}
                     return losses[0], grad
 
-            seconds, runs, (center, g) = common.median_time(es_iteration, 1 if not args.quick else 2)
+            seconds, runs, (center, g) = common.median_time(es_iteration, 1 if s["samples"] >= 50 else 2)
             norm = float(torch.sqrt(sum((a.double() ** 2).sum() for a in g.values())))
-            common.emit(dict(base, workload="es-iteration", precision=precision, seconds=seconds,
+            emit(dict(base, workload="es-iteration", precision=precision, seconds=seconds,
                              secondsPerIteration=seconds, runs=runs, loss=float(center), gradientNorm=norm,
                              neuronStepsPerSecond=n * b * steps * (samples + 1) / seconds,
                              settings=dict(neurons=n, batch=b, steps=steps, samples=samples, sigma=sigma,
@@ -201,7 +208,7 @@ def main():
 
             seconds, (value, g), peak, added = common.measure_peak(gradient)
             norm = float(torch.sqrt(sum((a.double() ** 2).sum() for a in g.values())))
-            common.emit(dict(base, workload=workload, precision=precision, seconds=seconds, peakBytes=peak,
+            emit(dict(base, workload=workload, precision=precision, seconds=seconds, peakBytes=peak,
                              addedBytes=added, loss=float(value), gradientNorm=norm,
                              settings=dict(neurons=n, batch=b, steps=steps_g,
                                            variant="autograd" if segment is None else f"checkpoint-every-{segment}")))
