@@ -84,6 +84,9 @@ step() {
   echo "   $((SECONDS - start)) s" >&2
 }
 
+# The suite's own self-test (the network port against NeuroODE's output, the wrapper, the report).
+step selftest sh -c '"$0" "$1" >&2' "$py" "$peers/test_peers.py"
+
 # The machine's limits; OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (set on some hosts for old OpenBLAS
 # builds) would slow the GEMM probe, so they are unset for it alone.
 wants probe && step probe env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$peers/probe.py" "${flag[@]}"

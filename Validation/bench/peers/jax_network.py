@@ -121,7 +121,10 @@ def check_forward():
         errors[name] = common.assert_close(f"jax {name}", v, v_ref, 1e-9 if name == "f64" else 2e-2)
         common.assert_close(f"jax {name} gates", w, w_ref, 1e-9 if name == "f64" else 1e-3)
     model = Model(net, common.CHECK["steps"], common.CHECK["dt"], jnp.float64)
-    grad = jax.jit(jax.grad(model.loss))(model.theta)
+    value, grad = jax.jit(jax.value_and_grad(model.loss))(model.theta)
+    reference = common.reference_loss(net, common.CHECK["steps"])
+    if not abs(float(value) - reference) <= 1e-10:
+        raise SystemExit(f"jax loss {float(value)} differs from the reference {reference}")
     for key, index in (("w_rec", (0, 1)), ("w_in", (2, 7)), ("w_out", (1, 3))):
         h = 1e-5
         plus, minus = common.Network(**vars(net)), common.Network(**vars(net))
@@ -133,7 +136,7 @@ def check_forward():
         got = float(grad[key][index])
         if not abs(got - fd) <= 1e-6 * max(1.0, abs(fd)) + 1e-7:
             raise SystemExit(f"jax gradient check failed for {key}{index}: {got} vs finite difference {fd}")
-    common.log(f"jax forward check: max |ΔV| f64 {errors['f64']:.1e} mV, f32 {errors['f32']:.1e} mV; gradient matches FD")
+    common.log(f"jax forward check: max |ΔV| f64 {errors['f64']:.1e} mV, f32 {errors['f32']:.1e} mV; loss and gradient match")
     return errors
 
 

@@ -211,6 +211,7 @@ def plot(records, directory: pathlib.Path):
         ax.set_yticks(range(len(values)), labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xscale("log")
+        ax.set_xlim(min(values) / 3, max(values) * 3)
         ax.set_xlabel(unit, fontsize=8)
         ax.set_title(title, fontsize=9)
         for i, v in enumerate(values):
