@@ -95,13 +95,14 @@ if wants neuroode; then
   run() { local workload="$1" precision="$2"; shift 2
           step "neuroode $workload $precision" "$py" "$peers/run_neuroode.py" "$workload" "$precision" -- "$neuroode" bench "$@"; }
   if [ "$quick" = 1 ]; then
-    small=(--neurons 16 --batch 8 --steps 100 --repeats 1)
+    # The peers' --quick sizes (common.sizes), so that the losses can be compared here too.
+    small=(--neurons 16 --batch 8)
     for p in f32 f64; do
-      run network-forward "$p" simulate --precision "$p" --format json "${small[@]}"
-      run es-iteration "$p" es --samples 4 --steps 100 --precision "$p" --format json
+      run network-forward "$p" simulate --precision "$p" --format json "${small[@]}" --steps 100 --repeats 1
+      run es-iteration "$p" es --samples 4 --steps 100 --precision "$p" --format json "${small[@]}"
     done
-    run bptt f64 bptt --steps 100 --format json
-    run bptt-checkpointed f64 bptt --steps 200 --checkpointed --format json
+    run bptt f64 bptt --steps 100 --format json "${small[@]}"
+    run bptt-checkpointed f64 bptt --steps 200 --checkpointed --format json "${small[@]}"
     run spiral-H50 f64 spiral --hidden 50 --iterations 3 --format json
     run rober f64 rober --repetitions 5 --format json
   else

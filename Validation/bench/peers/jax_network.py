@@ -91,6 +91,8 @@ class Model:
         if remat == "step":
             (_, _, _, q), _ = jax.lax.scan(jax.checkpoint(step), carry, self.xs)
         elif remat == "segment":
+            if self.steps % segment:
+                raise ValueError(f"--remat segment needs steps ({self.steps}) divisible by the segment ({segment})")
             blocks = self.steps // segment
             xs = jax.tree_util.tree_map(lambda a: a.reshape((blocks, segment) + a.shape[1:]), self.xs)
 

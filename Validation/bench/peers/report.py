@@ -113,6 +113,19 @@ def sizes_line(records):
     return "; ".join(parts) + "." if parts else ""
 
 
+def loss_lines(records):
+    """L(θ) at the seeded θ as each tool computed it: the same function of the same numbers, so
+    these agree to rounding (float64) or to float32's accuracy."""
+    lines = []
+    for workload, title, _ in WORKLOADS[1:4]:
+        values = [f"{r['tool']} {r.get('precision', '')} {r['loss']:.{7 if r.get('precision') == 'f32' else 10}g}"
+                  for r in records
+                  if r.get("workload") == workload and ok(r) and isinstance(r.get("loss"), (int, float))]
+        if values:
+            lines.append(f"- {title}: " + ", ".join(dict.fromkeys(values)))
+    return ["Loss at the seeded θ (a check that every tool computes the same function):", ""] + lines + [""] if lines else []
+
+
 def fmt_time(value, unit):
     if value is None:
         return "—"
@@ -153,7 +166,7 @@ def table(records, probe):
             if not peers and mine is None:
                 continue
             missing = [r for r in records if r.get("tool") == "neuroode" and r.get("workload") == workload
-                       and r.get("precision") == precision and not ok(r)]
+                       and r.get("precision") in (precision, "f64") and not ok(r)]
             mine_text = fmt_time(seconds(mine), unit) if mine else ("missing" if missing else "—")
             if mine and mine.get("precision") != precision:
                 mine_text += f" ({mine['precision']})"
@@ -242,6 +255,7 @@ def main():
     missing = [f"{r.get('tool')} {r.get('workload')} {r.get('precision', '')}: {r.get('error', '')}"
                for r in measurements if not ok(r)]
     text = [machine_line(probe, meta), "", sizes_line(measurements), "", table(measurements, probe), ""]
+    text += loss_lines(measurements)
     if missing:
         text += ["Not measured (the command or script failed):", ""] + [f"- {m}" for m in missing] + [""]
     text += ["Memory is the resident memory the measured call added (VmHWM − RSS before). "

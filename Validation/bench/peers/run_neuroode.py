@@ -49,6 +49,17 @@ def find(document, keys):
     return None
 
 
+def number(value):
+    """A setting as a number where it is one ("128" → 128, "0.1" → 0.1), else unchanged."""
+    if isinstance(value, str):
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                continue
+    return value
+
+
 def main():
     if "--" not in sys.argv or sys.argv.index("--") != 3:
         raise SystemExit(__doc__)
@@ -86,6 +97,8 @@ def main():
         found = find(document, (key,))
         if found is not None:
             record[key] = found[1]
+    if isinstance(document, dict) and isinstance(document.get("settings"), dict):
+        record["settings"] = {k: number(v) for k, v in document["settings"].items()}
     record["status"] = "ok"
     record["result"] = document
     common.emit(record)

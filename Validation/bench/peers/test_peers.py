@@ -70,9 +70,13 @@ def run_wrapper(workload, command):
 
 
 def test_wrapper_reads_times_and_records_failures():
-    doc = {"benchmark": "es", "result": {"secondsPerIteration": 12.5, "peakBytes": 1000, "loss": 1.05}}
+    # The shape `neuroode bench … --format json` prints: settings as strings, numbers under measurements.
+    doc = {"tool": "neuroode", "benchmark": "es", "precision": "f32", "threads": 2,
+           "settings": {"neurons": "16", "dt": "0.1", "samples": "4"},
+           "measurements": {"seconds": 12.5, "secondsPerIteration": 12.5, "peakBytes": 1000, "loss": 1.05}}
     r = run_wrapper("es-iteration", [sys.executable, "-c", f"print({json.dumps(json.dumps(doc))})"])
     assert r["status"] == "ok" and r["seconds"] == 12.5 and r["peakBytes"] == 1000 and r["loss"] == 1.05
+    assert r["settings"] == {"neurons": 16, "dt": 0.1, "samples": 4} and r["timeField"] == "secondsPerIteration"
     r = run_wrapper("spiral-H50", [sys.executable, "-c", "print('{\"millisecondsPerIteration\": 3.0, \"seconds\": 9}')"])
     assert r["seconds"] == 0.003 and r["timeField"] == "millisecondsPerIteration"
     r = run_wrapper("rober", [sys.executable, "-c", "import sys; sys.exit('error: Unknown option --format')"])
