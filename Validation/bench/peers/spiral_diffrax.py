@@ -8,6 +8,7 @@ reported as compileSeconds. Windows are solved with `vmap` (per-window step cont
 batched state (one shared step control), `--batching`.
 
     python spiral_diffrax.py [--quick] [--hidden 50,1000] [--precision f32,f64] [--batching vmap,state]
+                             [--solver tsit5|dopri5] [--iterations N]
 """
 import argparse
 import time
@@ -63,7 +64,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--hidden", default=None, help="default 50,1000 (50 with --quick: each compile is seconds)")
     parser.add_argument("--precision", default=None, help="default f32,f64 (f32 with --quick)")
-    parser.add_argument("--batching", default="vmap")
+    parser.add_argument("--batching", default=None, help="default vmap,state (vmap with --quick); the report takes the faster")
     parser.add_argument("--solver", default="tsit5", choices=sorted(SOLVERS))
     parser.add_argument("--iterations", type=int, default=None)
     args = parser.parse_args()
@@ -79,7 +80,7 @@ def main():
         y0s = [jnp.asarray(data[starts], dtype) for starts in batches]
         truths = [jnp.asarray(data[starts[:, None] + windows], dtype) for starts in batches]
         for hidden in (int(h) for h in (args.hidden or ("50" if args.quick else "50,1000")).split(",")):
-            for batching in args.batching.split(","):
+            for batching in (args.batching or ("vmap" if args.quick else "vmap,state")).split(","):
                 optimizer = optax.adam(common.SPIRAL_LR)
                 p = {k: jnp.asarray(v, dtype) for k, v in common.spiral_init(hidden).items()}
                 state = optimizer.init(p)
