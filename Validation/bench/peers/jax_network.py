@@ -6,11 +6,9 @@ Prints one JSON line per measurement (Validation/bench/peers/README.md).
     python jax_network.py [--quick] [--precision f32,f64] [--workloads forward,es,bptt,checkpointed]
 """
 import argparse
-import os
 import time
 
-os.environ.setdefault("XLA_FLAGS", "")
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)  # float64 available; every array's dtype is explicit
 import jax.numpy as jnp  # noqa: E402

@@ -13,7 +13,6 @@ import numpy as np
 
 import common
 import report
-import run_neuroode
 
 HERE = pathlib.Path(__file__).resolve().parent
 

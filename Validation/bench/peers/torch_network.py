@@ -10,7 +10,6 @@ Prints one JSON line per measurement (Validation/bench/peers/README.md).
 import argparse
 import time
 
-import numpy as np
 import torch
 import torch.utils.checkpoint
 
