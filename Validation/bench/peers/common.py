@@ -173,6 +173,19 @@ def seeded_network(neurons: int, inputs: int, batch: int, seed: int, token_durat
         labels=np.arange(batch) % CLASSES)
 
 
+def simulate_network(s: dict) -> Network:
+    """The network of `neuroode bench simulate` (NetworkBenchmark): tokens of 6 ms, as many as the
+    span needs (50 over 3000 steps)."""
+    segments = max(1, math.ceil(s["steps"] * 0.1 / 6.0))
+    return seeded_network(s["neurons"], s["inputs"], s["batch"], s["seed"], 6.0, segments=segments)
+
+
+def gradient_network(s: dict, steps: int) -> Network:
+    """The network of `neuroode bench es|bptt` (NetworkGradientBenchmark): 50 tokens sharing the
+    span (6 ms each over 3000 steps, 20 ms over 10 000)."""
+    return seeded_network(s["neurons"], s["inputs"], s["batch"], s["seed"], steps * 0.1 / 50)
+
+
 def segment_schedule(steps: int, dt: float, token_duration: float, segments: int) -> np.ndarray:
     """The input segment each leapfrog step reads: the token in force at the step's midpoint."""
     mid = np.arange(steps) * dt + 0.5 * dt

@@ -164,8 +164,7 @@ def main():
         else:
             es_modes_here, remats_here = es_modes, remats
         forward_steps = s["steps"]
-        net = common.seeded_network(n, s["inputs"], b, s["seed"], token_duration=forward_steps * 0.1 / 50)
-        model = Model(net, forward_steps, 0.1, dtype)
+        model = Model(common.simulate_network(s), forward_steps, 0.1, dtype)
 
         if "forward" in workloads:
             fn = jax.jit(model.forward)
@@ -179,6 +178,7 @@ def main():
                              settings=dict(neurons=n, batch=b, steps=forward_steps, dt=0.1, variant="jit+scan")))
 
         if "es" in workloads:
+            model = Model(common.gradient_network(s, forward_steps), forward_steps, 0.1, dtype)
             samples, sigma = s["samples"], 0.1
             half = samples // 2
             loss = model.loss
@@ -229,8 +229,7 @@ def main():
 
         if "bptt" in workloads:
             steps = s["bptt_steps"]
-            net_b = common.seeded_network(n, s["inputs"], b, s["seed"], token_duration=steps * 0.1 / 50)
-            model_b = Model(net_b, steps, 0.1, dtype)
+            model_b = Model(common.gradient_network(s, steps), steps, 0.1, dtype)
             fn = jax.jit(jax.value_and_grad(model_b.loss))
             start = time.perf_counter()
             block(fn(model_b.theta))
@@ -246,8 +245,7 @@ def main():
 
         if "checkpointed" in workloads:
             steps = s["checkpoint_steps"]
-            net_c = common.seeded_network(n, s["inputs"], b, s["seed"], token_duration=steps * 0.1 / 50)
-            model_c = Model(net_c, steps, 0.1, dtype)
+            model_c = Model(common.gradient_network(s, steps), steps, 0.1, dtype)
             for remat in remats_here:
                 fn = jax.jit(jax.value_and_grad(lambda th: model_c.loss(th, remat=remat, segment=s["segment"])))
                 start = time.perf_counter()

@@ -17,7 +17,7 @@ def main():
     common.check_network()   # the reference itself against NeuroODE's output
     s = common.sizes(args.quick)
     n, b, steps = s["neurons"], s["batch"], s["steps"]
-    net = common.seeded_network(n, s["inputs"], b, s["seed"], token_duration=steps * 0.1 / 50)
+    net = common.simulate_network(s)
     seconds, runs, (v, _) = common.median_time(lambda: common.reference_simulate(net, steps), min(3, s["repeats"]))
     common.emit(dict(tool="numpy", version=np.__version__, machine=common.machine(), workload="network-forward",
                      precision="f64", seconds=seconds, neuronStepsPerSecond=n * b * steps / seconds, runs=runs,

@@ -114,16 +114,22 @@ def sizes_line(records):
 
 
 def loss_lines(records):
-    """L(θ) at the seeded θ as each tool computed it: the same function of the same numbers, so
-    these agree to rounding (float64) or to float32's accuracy."""
+    """The final mean voltage of the forward and L(θ) at the seeded θ as each tool computed them:
+    the same function of the same numbers."""
     lines = []
+    means = [f"{r['tool']} {r.get('precision', '')} {r['finalMeanV']:.{7 if r.get('precision') == 'f32' else 10}g}"
+             for r in records if r.get("workload") == "network-forward" and ok(r)
+             and isinstance(r.get("finalMeanV"), (int, float))]
+    if means:
+        lines.append("- network forward, final mean V (mV): " + ", ".join(dict.fromkeys(means)))
     for workload, title, _ in WORKLOADS[1:4]:
         values = [f"{r['tool']} {r.get('precision', '')} {r['loss']:.{7 if r.get('precision') == 'f32' else 10}g}"
                   for r in records
                   if r.get("workload") == workload and ok(r) and isinstance(r.get("loss"), (int, float))]
         if values:
             lines.append(f"- {title}: " + ", ".join(dict.fromkeys(values)))
-    return ["Loss at the seeded θ (a check that every tool computes the same function):", ""] + lines + [""] if lines else []
+    return ["Check values at the seeded network and θ (every tool computes the same function; float64 "
+            "agrees to rounding amplified by the spiking dynamics, float32 to its accuracy):", ""] + lines + [""] if lines else []
 
 
 def fmt_time(value, unit):

@@ -93,10 +93,11 @@ def main():
     memory = find(document, MEMORY_KEYS)
     if memory is not None:
         record["peakBytes"] = memory[1]
-    for key in ("loss", "neuronStepsPerSecond", "compileSeconds", "finalMeanVoltage"):
+    for key, name in (("loss", "loss"), ("neuronStepsPerSecond", "neuronStepsPerSecond"),
+                      ("compileSeconds", "compileSeconds"), ("finalMeanVoltage", "finalMeanV")):
         found = find(document, (key,))
         if found is not None:
-            record[key] = found[1]
+            record[name] = found[1]
     if isinstance(document, dict) and isinstance(document.get("settings"), dict):
         record["settings"] = {k: number(v) for k, v in document["settings"].items()}
     record["status"] = "ok"

@@ -146,11 +146,10 @@ def measure(args, s, base, emit):
     for precision in args.precision.split(","):
         dtype = DTYPES[precision]
         steps = s["steps"]
-        net = common.seeded_network(n, s["inputs"], b, s["seed"], token_duration=steps * 0.1 / 50)
-        model = Model(net, steps, 0.1, dtype)
+        net = common.simulate_network(s)
 
         if "forward" in workloads:
-            variants = [("eager", model)]
+            variants = [("eager", Model(net, steps, 0.1, dtype))]
             if args.compile:
                 variants.append(("compile-step", Model(net, steps, 0.1, dtype, step=torch.compile(make_step(0.1)))))
             for variant, m in variants:
@@ -170,6 +169,7 @@ def measure(args, s, base, emit):
                                  settings=dict(neurons=n, batch=b, steps=steps, dt=0.1, variant=variant)))
 
         if "es" in workloads:
+            model = Model(common.gradient_network(s, steps), steps, 0.1, dtype)
             samples, sigma, half = s["samples"], 0.1, s["samples"] // 2
             generator = torch.Generator().manual_seed(0)
 
@@ -196,8 +196,7 @@ def measure(args, s, base, emit):
             if (workload == "bptt" and "bptt" not in workloads) or (workload != "bptt" and "checkpointed" not in workloads):
                 continue
             steps_g = s[key]
-            net_g = common.seeded_network(n, s["inputs"], b, s["seed"], token_duration=steps_g * 0.1 / 50)
-            model_g = Model(net_g, steps_g, 0.1, dtype)
+            model_g = Model(common.gradient_network(s, steps_g), steps_g, 0.1, dtype)
 
             def gradient():
                 theta = requiring_grad(model_g.theta)
