@@ -216,12 +216,16 @@ def main():
                 start = time.perf_counter()
                 block(fn(model.theta, key))
                 compile_s = time.perf_counter() - start
-                repeats = 1 if not args.quick and samples >= 50 else 2
-                seconds, runs, (center, g) = common.median_time(
-                    lambda: block(fn(model.theta, jax.random.PRNGKey(1))), repeats)
+                runs = []
+                for _ in range(1 if samples >= 50 else 2):
+                    run_s, (center, g), peak, added = common.measure_peak(
+                        lambda: block(fn(model.theta, jax.random.PRNGKey(1))))
+                    runs.append(run_s)
+                seconds = float(np.median(runs))
                 norm = float(jnp.sqrt(sum(jnp.sum(a.astype(jnp.float64) ** 2) for a in g.values())))
                 common.emit(dict(base, workload="es-iteration", precision=precision, seconds=seconds,
                                  secondsPerIteration=seconds, compileSeconds=compile_s, runs=runs,
+                                 peakBytes=peak, addedBytes=added,
                                  loss=float(center), gradientNorm=norm,
                                  neuronStepsPerSecond=n * b * forward_steps * (samples + 1) / seconds,
                                  settings=dict(neurons=n, batch=b, steps=forward_steps, samples=samples,

@@ -70,7 +70,7 @@ def main():
     binary = pathlib.Path(tempfile.gettempdir()) / "neuroode_peers_probe_exp"
     subprocess.run(["cc", "-O3", "-march=native", "-ffast-math", "-o", str(binary),
                     str(common.HERE / "probe_exp.c"), "-lm"], check=True)
-    out = subprocess.run([str(binary), "500" if args.quick else "20000"], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run([str(binary), "200" if args.quick else "4000"], check=True, capture_output=True, text=True).stdout
     for key, value in json.loads(out).items():
         if key != "checksum":
             record[key + "1Thread"] = value

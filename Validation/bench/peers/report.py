@@ -142,7 +142,7 @@ def fmt_time(value, unit):
 
 def fmt_bytes(value):
     if value is None:
-        return ""
+        return "—"
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if value >= scale:
             return f"{value / scale:.3g} {unit}"
@@ -169,7 +169,7 @@ def table(records, probe):
                     mine = best(records, "neuroode", workload, "f64")
             peers = [(tool, best(records, tool, workload, precision)) for tool in PEERS]
             peers = [(tool, r) for tool, r in peers if r is not None]
-            if not peers and mine is None:
+            if not peers and (mine is None or mine.get("precision") != precision):
                 continue
             missing = [r for r in records if r.get("tool") == "neuroode" and r.get("workload") == workload
                        and r.get("precision") in (precision, "f64") and not ok(r)]

@@ -10,6 +10,7 @@ Prints one JSON line per measurement (Validation/bench/peers/README.md).
 import argparse
 import time
 
+import numpy as np
 import torch
 import torch.utils.checkpoint
 
@@ -161,12 +162,12 @@ def measure(args, s, base, emit):
                         seconds, runs, (v, _) = common.median_time(lambda: m.forward(m.theta), s["repeats"])
                 except Exception as error:  # torch.compile needs a working toolchain; report, don't hide
                     emit(dict(base, workload="network-forward", precision=precision, status="failed",
-                                     error=str(error).splitlines()[0][:300], settings=dict(variant=variant)))
+                              error=str(error).splitlines()[0][:300], settings=dict(variant=variant)))
                     continue
                 emit(dict(base, workload="network-forward", precision=precision, seconds=seconds,
-                                 neuronStepsPerSecond=n * b * steps / seconds, firstRunSeconds=warm, runs=runs,
-                                 finalMeanV=float(v.mean()),
-                                 settings=dict(neurons=n, batch=b, steps=steps, dt=0.1, variant=variant)))
+                          neuronStepsPerSecond=n * b * steps / seconds, firstRunSeconds=warm, runs=runs,
+                          finalMeanV=float(v.mean()),
+                          settings=dict(neurons=n, batch=b, steps=steps, dt=0.1, variant=variant)))
 
         if "es" in workloads:
             model = Model(common.gradient_network(s, steps), steps, 0.1, dtype)
@@ -184,13 +185,18 @@ def measure(args, s, base, emit):
                     grad = {k: torch.tensordot(diff, e, dims=1) / (sigma * samples) for k, e in eps.items()}
                     return losses[0], grad
 
-            seconds, runs, (center, g) = common.median_time(es_iteration, 1 if s["samples"] >= 50 else 2)
+            runs = []
+            for _ in range(1 if s["samples"] >= 50 else 2):
+                run_s, (center, g), peak, added = common.measure_peak(es_iteration)
+                runs.append(run_s)
+            seconds = float(np.median(runs))
             norm = float(torch.sqrt(sum((a.double() ** 2).sum() for a in g.values())))
             emit(dict(base, workload="es-iteration", precision=precision, seconds=seconds,
-                             secondsPerIteration=seconds, runs=runs, loss=float(center), gradientNorm=norm,
-                             neuronStepsPerSecond=n * b * steps * (samples + 1) / seconds,
-                             settings=dict(neurons=n, batch=b, steps=steps, samples=samples, sigma=sigma,
-                                           variant="samples-batched")))
+                      secondsPerIteration=seconds, runs=runs, peakBytes=peak, addedBytes=added,
+                      loss=float(center), gradientNorm=norm,
+                      neuronStepsPerSecond=n * b * steps * (samples + 1) / seconds,
+                      settings=dict(neurons=n, batch=b, steps=steps, samples=samples, sigma=sigma,
+                                    variant="samples-batched")))
 
         for workload, key, segment in (("bptt", "bptt_steps", None), ("bptt-checkpointed", "checkpoint_steps", s["segment"])):
             if (workload == "bptt" and "bptt" not in workloads) or (workload != "bptt" and "checkpointed" not in workloads):
@@ -207,9 +213,9 @@ def measure(args, s, base, emit):
             seconds, (value, g), peak, added = common.measure_peak(gradient)
             norm = float(torch.sqrt(sum((a.double() ** 2).sum() for a in g.values())))
             emit(dict(base, workload=workload, precision=precision, seconds=seconds, peakBytes=peak,
-                             addedBytes=added, loss=float(value), gradientNorm=norm,
-                             settings=dict(neurons=n, batch=b, steps=steps_g,
-                                           variant="autograd" if segment is None else f"checkpoint-every-{segment}")))
+                      addedBytes=added, loss=float(value), gradientNorm=norm,
+                      settings=dict(neurons=n, batch=b, steps=steps_g,
+                                    variant="autograd" if segment is None else f"checkpoint-every-{segment}")))
 
 
 if __name__ == "__main__":
