@@ -27,6 +27,23 @@ import numpy as np
 HERE = pathlib.Path(__file__).resolve().parent
 MASK = (1 << 64) - 1
 
+
+def _fix_malloc_thresholds():
+    """Fixed glibc thresholds, so that every block over 128 kB is mapped on its own and unmapped
+    when freed. By default glibc raises the mmap threshold after each large free, after which big
+    buffers come from the heap and stay resident: a later measurement would then see its buffers
+    as already resident and report too little added memory."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 128 * 1024)   # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 128 * 1024)   # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
+_fix_malloc_thresholds()
+
 # snic preset: C, gL, gCa, gK, VL, VCa, VK, V1, V2, V3, V4, phi (README, SPEC "Networks").
 C, GL, GCA, GK, VL, VCA, VK, V1, V2, V3, V4, PHI = 20.0, 2.0, 4.0, 8.0, -60.0, 120.0, -84.0, -1.2, 18.0, 12.0, 17.0, 2.0 / 30.0
 # The authors' network synapse T(V) = 1/(1 + exp(-(V - VT)/KP)).
@@ -366,12 +383,20 @@ def machine() -> dict:
 
 
 def sizes(quick: bool) -> dict:
-    """The workload sizes: the issue's (full) or tiny ones that only check the scripts run."""
+    """The workload sizes: the issue's (full) or tiny ones that only check the scripts run.
+
+    PEERS_SIZES, a JSON object (e.g. '{"neurons": 16, "batch": 8}'), overrides entries."""
     if quick:
-        return dict(neurons=16, inputs=50, batch=8, steps=100, repeats=1, samples=4,
-                    bptt_steps=100, checkpoint_steps=200, segment=20, seed=1)
-    return dict(neurons=128, inputs=50, batch=64, steps=3000, repeats=5, samples=100,
-                bptt_steps=3000, checkpoint_steps=10000, segment=100, seed=1)
+        chosen = dict(neurons=16, inputs=50, batch=8, steps=100, repeats=1, samples=4,
+                      bptt_steps=100, checkpoint_steps=200, segment=20, seed=1)
+    else:
+        chosen = dict(neurons=128, inputs=50, batch=64, steps=3000, repeats=5, samples=100,
+                      bptt_steps=3000, checkpoint_steps=10000, segment=100, seed=1)
+    overrides = json.loads(os.environ.get("PEERS_SIZES", "{}"))
+    unknown = set(overrides) - set(chosen)
+    if unknown:
+        raise SystemExit(f"PEERS_SIZES: unknown entries {sorted(unknown)} (known: {sorted(chosen)})")
+    return dict(chosen, **overrides)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,7 +37,10 @@ def main():
     parser.add_argument("--hidden", default="50,1000")
     parser.add_argument("--precision", default=None, help="default f32,f64 (f32 with --quick)")
     parser.add_argument("--iterations", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's own)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     iterations = args.iterations or common.spiral_iterations(args.quick)
     precisions = (args.precision or ("f32" if args.quick else "f32,f64")).split(",")
     t, data = common.spiral_data()

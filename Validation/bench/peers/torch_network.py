@@ -129,7 +129,10 @@ def main():
     parser.add_argument("--precision", default="f32,f64")
     parser.add_argument("--workloads", default="forward,es,bptt,checkpointed")
     parser.add_argument("--compile", action="store_true", help="also time the forward with torch.compile(step)")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's own)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     check = check_forward()
     base = dict(tool="pytorch", version=torch.__version__, machine=common.machine(),
                 threads=torch.get_num_threads(), check_max_abs_dv_f64=check["f64"])
