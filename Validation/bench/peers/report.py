@@ -76,6 +76,17 @@ def best(records, tool, workload, precision):
     return min(candidates, key=seconds) if candidates else None
 
 
+def neuroode_for(records, workload, precision):
+    """NeuroODE's record for a row; a command without a float32 path (all its records float64)
+    stands beside the peers' float32 too."""
+    mine = best(records, "neuroode", workload, precision)
+    if mine is None and precision == "f32":
+        only = [r for r in records if r.get("tool") == "neuroode" and r.get("workload") == workload and ok(r)]
+        if only and all(r.get("precision") == "f64" for r in only):
+            mine = best(records, "neuroode", workload, "f64")
+    return mine
+
+
 def limit_seconds(record, probe):
     """The machine's lower bound on the record's work (see the module docstring), or None."""
     workload = record.get("workload")
@@ -161,12 +172,7 @@ def table(records, probe):
     precisions = ["f32", "f64"]
     for workload, title, unit in WORKLOADS:
         for precision in precisions:
-            mine = best(records, "neuroode", workload, precision)
-            # A NeuroODE command without a float32 path is compared with the peers' float32 too.
-            if mine is None and precision == "f32":
-                only = [r for r in records if r.get("tool") == "neuroode" and r.get("workload") == workload and ok(r)]
-                if only and all(r.get("precision") == "f64" for r in only):
-                    mine = best(records, "neuroode", workload, "f64")
+            mine = neuroode_for(records, workload, precision)
             peers = [(tool, best(records, tool, workload, precision)) for tool in PEERS]
             peers = [(tool, r) for tool, r in peers if r is not None]
             if not peers and (mine is None or mine.get("precision") != precision):
@@ -213,9 +219,12 @@ def plot(records, directory: pathlib.Path):
         for precision in ("f32", "f64"):
             bars = []
             for tool in ["neuroode"] + PEERS:
-                r = best(records, tool, workload, precision)
+                r = neuroode_for(records, workload, precision) if tool == "neuroode" else best(records, tool, workload, precision)
                 if r is not None:
-                    bars.append((f"{tool} {variant(r)}".strip(), seconds(r) * (1e3 if unit == "ms" else 1)))
+                    label = f"{tool} {variant(r)}".strip()
+                    if r.get("precision") != precision:
+                        label += f" ({r['precision']})"
+                    bars.append((label, seconds(r) * (1e3 if unit == "ms" else 1)))
             if bars:
                 panels.append((f"{title} ({precision})", unit, bars))
     if not panels:
