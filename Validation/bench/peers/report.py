@@ -225,7 +225,7 @@ def plot(records, directory: pathlib.Path):
                     if r.get("precision") != precision:
                         label += f" ({r['precision']})"
                     bars.append((label, seconds(r) * (1e3 if unit == "ms" else 1)))
-            if bars:
+            if any(not label.startswith("neuroode") for label, _ in bars):   # a panel compares
                 panels.append((f"{title} ({precision})", unit, bars))
     if not panels:
         return
@@ -247,7 +247,7 @@ def plot(records, directory: pathlib.Path):
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.suptitle("NeuroODE (red) and peers, same machine, one run — lower is faster", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     for suffix in ("png", "svg"):
         fig.savefig(directory / f"plot.{suffix}", dpi=110)
 
