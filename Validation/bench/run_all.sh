@@ -57,7 +57,7 @@ if wants neuroode && [ -z "$neuroode" ]; then
   neuroode="$(cd "$root" && swift build -c "$config" --show-bin-path)/neuroode"
 fi
 
-"$py" - "$out/meta.json" "$quick" "$neuroode" <<'EOF'
+"$py" - "$out/meta.json" "$quick" "$neuroode" "$root" <<'EOF'
 import datetime, json, subprocess, sys
 def sh(*cmd):
     try:
@@ -65,7 +65,7 @@ def sh(*cmd):
     except OSError:
         return ""
 json.dump({"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-           "commit": sh("git", "rev-parse", "HEAD"), "quick": sys.argv[2] == "1", "neuroode": sys.argv[3],
+           "commit": sh("git", "-C", sys.argv[4], "rev-parse", "HEAD"), "quick": sys.argv[2] == "1", "neuroode": sys.argv[3],
            "swift": sh("swift", "--version").splitlines()[0] if sh("swift", "--version") else "",
            "python": sys.version.split()[0]}, open(sys.argv[1], "w"), indent=1)
 EOF
