@@ -79,7 +79,7 @@ struct CompareCommand: ParsableCommand {
             if case let .gradient(kind) = method { return kind }
             return nil
         }
-        try options.rejectMethodOptions(unusedBy: kinds, sigmaReadElsewhere: methods.contains(where: \.readsSigma))
+        try options.rejectMethodOptions(unusedBy: kinds, cmaesListed: methods.contains(where: \.readsSigma))
         // Validate every method's settings before the first iteration runs.
         var plans: [Plan] = []
         for method in methods {

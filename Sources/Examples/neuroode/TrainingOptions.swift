@@ -227,11 +227,13 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// Throws for the first ES option given when none of `kinds` reads it.
-    func rejectMethodOptions(unusedBy kinds: [GradientMethodKind], sigmaReadElsewhere: Bool = false) throws(CommandLineError) {
+    /// `compare` passes `cmaesListed`: there CMA-ES reads `--sigma` as its initial step size too.
+    func rejectMethodOptions(unusedBy kinds: [GradientMethodKind], cmaesListed: Bool? = nil) throws(CommandLineError) {
         let evolution = kinds.contains(where: \.isEvolutionStrategy)
         let owners: [(option: String, given: Bool, read: Bool, by: String)] = [
             ("--samples", samples != nil, evolution, "es and hybrid"),
-            ("--sigma", sigma != nil, evolution || sigmaReadElsewhere, "es, hybrid, cmaes and sep-cmaes"),
+            ("--sigma", sigma != nil, evolution || cmaesListed == true,
+             cmaesListed == nil ? "es and hybrid" : "es, hybrid, cmaes and sep-cmaes"),
             ("--variant", variant != nil, evolution, "es and hybrid"), ("--ranks", ranks, evolution, "es and hybrid"),
             ("--es-groups", esGroups != nil, evolution, "es and hybrid"), ("--alternate", alternate, evolution, "es and hybrid"),
         ]
