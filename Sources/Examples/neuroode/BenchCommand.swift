@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
         @Option(help: "Leapfrog steps per run.") var steps = 3000
         @Option(help: "Runs timed (the median is reported).") var repeats = 5
         @Option(help: "Worker threads (the batch is split across them).")
-        var threads = ProcessInfo.processInfo.activeProcessorCount
+        var threads = Parallelism.defaultThreadCount
         @Option(help: "Step size in ms.") var dt = 0.1
         @Option(help: "Random seed for weights, input and initial state.") var seed: UInt64 = 1
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gradients
+import NeuroODE
 
 /// `neuroode bench network-gradient`: the cost of one gradient of the evidence-integration network
 /// (BPTT, checkpointed BPTT over a longer span, one ES iteration), time and kernel-measured peak memory.
@@ -17,7 +18,7 @@ struct BenchNetworkGradient: ParsableCommand {
     @Option(help: "Checkpoint interval k (0: ⌈√steps⌉).") var checkpointInterval = 0
     @Option(help: "ES samples (mirrored; 0 skips the ES iteration).") var samples = 100
     @Option(help: "ES σ.") var sigma = 0.1
-    @Option(help: "Worker threads of BPTT (batch parts) and of the ES iteration.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Worker threads of BPTT (batch parts) and of the ES iteration.") var threads = Parallelism.defaultThreadCount
     @Flag(help: "Skip plain BPTT.") var skipBPTT = false
     @Option(help: "Step size in ms.") var dt = 0.1
     @Option(help: "Random seed for weights, input and initial state.") var seed: UInt64 = 1

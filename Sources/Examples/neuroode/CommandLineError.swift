@@ -43,6 +43,8 @@ enum CommandLineError: Error, CustomStringConvertible, Equatable {
             return "--times: \(error)"
         case .invalidTimeSpan:
             return "--t-end: \(error)"
+        case .tooManySteps:
+            return "--t-end/--dt: \(error)"
         default:
             return "\(error)"
         }

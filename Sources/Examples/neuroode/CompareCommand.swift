@@ -58,7 +58,7 @@ struct CompareCommand: ParsableCommand {
         let runCount = runs ?? 1
         guard runCount >= 1 else { throw CommandLineError.invalidValue(option: "--runs", value: "\(runCount)", reason: "must be at least 1") }
         let directory = out ?? "out/compare-\(entry.name)"
-        let runner = try options.problem(entry)
+        let runner = try options.problem(entry, methods: kinds, runs: runCount)
         let optimizer = try options.optimizerChoice(runner)
         let seed = options.seed ?? 0
 
@@ -97,7 +97,7 @@ struct CompareCommand: ParsableCommand {
         let report = CompareReport(
             runner: runner, paper: options.paper, seed: seed, optimizer: optimizer, results: results)
         let written = try report.write(to: directory)
-        FileHandle.standardOutput.write(Data((report.table() + "\nwrote \(written.joined(separator: ", "))\n").utf8))
+        try OutputFile.standardOutput(report.table() + "\nwrote \(written.joined(separator: ", "))\n")
     }
 
     private func prepare(_ directory: String) throws(CommandLineError) {

@@ -122,7 +122,8 @@ struct DriftCommand: ParsableCommand {
             yDomain: limit > 0 ? -limit...limit : nil)
         try files.write(gradientChart.svg(), to: "drift-gradient.svg")
 
-        print(files.summary)
+        try files.commit()
+        try OutputFile.standardOutput(files.summary + "\n")
         print("partial adjoint: loss \(String(format: "%.6g", partialEstimate.loss)), dL/dI = \(String(format: "%.6g", partialEstimate.gradient[0]))")
         switch full {
         case let .success(estimate):

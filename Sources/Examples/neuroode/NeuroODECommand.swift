@@ -28,7 +28,9 @@ struct NeuroODECommand: AsyncParsableCommand {
     /// first line of a multi-line message; scripts that run many simulations want exactly one
     /// line that names the bad value, and a non-zero status.
     static func main() async {
-        let typed = OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst()))
+        // A closed pipe is reported as a failed write (OutputFile), not a silent death by signal.
+        signal(SIGPIPE, SIG_IGN)
+        let typed = NegativeValues.join(OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst())))
         let arguments: [String], configFile: String?
         do {
             (arguments, configFile) = try ConfigFileArguments.expand(typed)

@@ -66,8 +66,16 @@ struct RoberFitCommand: ParsableCommand {
 
         var base = options.paper ? RoberFitTraining.Configuration.paper : .small
         base.iterations = try options.positive(options.iterations, "--iterations") ?? base.iterations
-        base.samples = options.samples ?? base.samples
+        base.samples = try options.positive(options.samples, "--samples") ?? base.samples
+        if let sigma = options.sigma, !(sigma.isFinite && sigma > 0) {
+            throw CommandLineError.invalidValue(option: "--sigma", value: "\(sigma)", reason: "must be finite and positive")
+        }
         base.sigma = options.sigma ?? base.sigma
+        try options.resources.applyThreads()
+        var estimate = MemoryEstimate()
+        RunEstimate.samples(&estimate, options.samples)
+        RunEstimate.log(&estimate, iterations: base.iterations, runs: kinds.count * scalings.count)
+        try estimate.check(against: try options.resources.memoryLimit())
         let problems = try scalings.map { scaled in
             var configuration = base
             configuration.scaled = scaled
@@ -101,7 +109,8 @@ struct RoberFitCommand: ParsableCommand {
         try files.write(report.summaryJSON(), to: "summary.json")
         try files.write(report.fitChart(), to: "fit.svg")
         try files.write(report.lossChart(), to: "loss.svg")
-        FileHandle.standardOutput.write(Data((report.table() + "\n" + files.summary + "\n").utf8))
+        try files.commit()
+        try OutputFile.standardOutput(report.table() + "\n" + files.summary + "\n")
     }
 
     private static func items(_ text: String) -> [String] {

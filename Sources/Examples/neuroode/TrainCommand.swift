@@ -64,13 +64,18 @@ struct TrainCommand: ParsableCommand {
         if kind != .es, let stray = options.samples != nil ? "--samples" : options.sigma != nil ? "--sigma" : nil {
             throw CommandLineError.inapplicable(option: stray, reason: "it is an option of es, not \(kind.rawValue)")
         }
-        let runner = try options.problem(entry)
+        let runner = try options.problem(entry, methods: [kind])
         let optimizer = try options.optimizerChoice(runner)
         let seed = options.seed ?? 0
         let settings = try options.methodSettings(kind, runner: runner, seed: seed)
         var loop = try options.trainerConfiguration(kind, runner: runner, seed: seed)
         loop.checkpointInterval = every ?? 10
         let store = CheckpointStore(directory: directory)
+        do {
+            try store.prepare()  // an unwritable place fails now, not after the first K iterations
+        } catch {
+            throw CommandLineError.invalidValue(option: "--checkpoint", value: directory, reason: "\(error)")
+        }
         if resume, store.listing().isEmpty {
             FileHandle.standardError.write(Data("no checkpoint in \(directory); starting from iteration 0\n".utf8))
         }
@@ -88,12 +93,8 @@ struct TrainCommand: ParsableCommand {
             runner: runner, paper: options.paper, seed: seed, optimizer: optimizer,
             results: [MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
-        do {
-            try Data(report.curvesCSV().utf8).write(to: URL(fileURLWithPath: curve), options: .atomic)
-        } catch {
-            throw CommandLineError.cannotWrite(path: curve, reason: error.localizedDescription)
-        }
+        try OutputFile.write(report.curvesCSV(), to: curve)
         let newest = store.listing().first?.path ?? directory
-        FileHandle.standardOutput.write(Data((report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\n").utf8))
+        try OutputFile.standardOutput(report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\n")
     }
 }

@@ -69,9 +69,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
     var config: String?
 
+    @OptionGroup var resources: ResourceOptions
+
     /// The keys every command's `--config` accepts.
     static let keys: [String] = [
         "iterations", "seed", "paper", "optimizer", "learning-rate", "weight-decay", "clip", "samples", "sigma", "eval-every",
+        "max-memory", "threads",
     ] + ProblemOption.allCases.map(\.rawValue)
 
     /// Fills every option not given on the command line from the file's entries.
@@ -98,12 +101,44 @@ struct TrainingOptions: ParsableArguments {
         loss = try loss ?? file.string("loss")
         unscaled = try unscaled || (file.boolean("unscaled") ?? false)
         preset = try preset ?? file.string("preset")
+        resources.maxMemory = try resources.maxMemory ?? file.string("max-memory")
+        resources.threads = try resources.threads ?? file.integer("threads")
     }
 
-    /// The problem, after rejecting problem options it does not read.
-    func problem(_ entry: TrainingEntry) throws -> TrainingRunner {
+    /// The problem, after rejecting problem options it does not read and sizes that would not fit
+    /// in memory when trained with `methods` for `runs` runs.
+    func problem(_ entry: TrainingEntry, methods: [GradientMethodKind], runs: Int = 1) throws -> TrainingRunner {
         try rejectOptions(notReadBy: entry)
+        try resources.applyThreads()
+        try memoryEstimate(entry.name, methods: methods, runs: runs).check(against: try resources.memoryLimit())
         return try entry.make(self, paper)
+    }
+
+    /// The problem's size options as memory (README "Resource limits"), at the problem's small or
+    /// paper defaults.
+    func memoryEstimate(_ problem: String, methods: [GradientMethodKind], runs: Int) -> MemoryEstimate {
+        var estimate = MemoryEstimate()
+        switch problem {
+        case "evidence":
+            let base = paper ? EvidenceTask.Configuration.paper : .small
+            let duration = tokenDuration ?? base.tokenDuration
+            let steps = (50 * duration + EvidenceTask.readoutWindow) / base.stepSize
+            RunEstimate.network(&estimate, neurons: neurons ?? base.neurons, batch: batch ?? base.batchSize, steps: steps, kinds: methods)
+            let trials = testTrials ?? base.testTrials
+            estimate.add("the held-out trials' states", option: "--test-trials", value: trials,
+                         doubles: 40 * 2 * Double(neurons ?? base.neurons) * Double(trials))
+        case "spiral":
+            let base = paper ? SpiralTraining.Configuration.paper : .small
+            RunEstimate.spiral(&estimate, hidden: hidden ?? base.hidden, windows: base.windows, windowLength: base.windowLength)
+        case "turn-off":
+            let base = paper ? TurnOffTraining.Configuration.paper : .small
+            RunEstimate.turnOff(&estimate, horizon: horizon ?? base.horizon, stepSize: base.stepSize, kinds: methods)
+        default:
+            break
+        }
+        RunEstimate.samples(&estimate, samples)
+        RunEstimate.log(&estimate, iterations: iterations, runs: runs * methods.count)
+        return estimate
     }
 
     /// Throws for the first problem option given that `entry` does not read.

@@ -52,7 +52,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         startTime = problem.startTime
         endTime = problem.endTime
         stepSize = dt
-        stepCount = max(1, Int((span / dt - 1e-9).rounded(.up)))
+        stepCount = try FixedStepCount.covering(span: span, stepSize: dt)
         initialState = problem.initialState
         parameters = .allocate(capacity: problem.parameters.count)
         _ = parameters.initialize(from: problem.parameters)

@@ -103,6 +103,7 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     /// one exists, else from the initialization.
     public func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState<Base> {
         try configuration.validate()
+        try checkpoints?.prepare()
         let start = try (resume ? latestCheckpoint(onEvent: onEvent) : nil) ?? initialState()
         return try train(from: start, onEvent: onEvent)
     }

@@ -32,7 +32,7 @@ public struct NetworkBenchmark: Sendable {
     /// A benchmark configuration; the defaults are the evidence task's shape (N = 128, M = 50, B = 64).
     public init(
         neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, steps: Int = 3000, repeats: Int = 5,
-        threads: Int = ProcessInfo.processInfo.activeProcessorCount, stepSize: Double = 0.1,
+        threads: Int = Parallelism.defaultThreadCount, stepSize: Double = 0.1,
         tokenDuration: Double = 6, seed: UInt64 = 1
     ) {
         self.neurons = neurons

@@ -15,6 +15,8 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidTimeSpan(start: Double, end: Double, reason: String)
     /// A fixed step that is non-positive, non-finite or longer than the span.
     case invalidStepSize(Double)
+    /// A span that `stepSize` would cover in more than `maximum` fixed steps (``FixedStepCount``).
+    case tooManySteps(span: Double, stepSize: Double, maximum: Int)
     /// Requested output times that are non-finite, not strictly monotone, or outside the span.
     case invalidOutputTimes(reason: String)
     /// A tolerance or solver option out of range.
@@ -51,6 +53,8 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid time span [\(start), \(end)]: \(reason)"
         case let .invalidStepSize(dt):
             return "invalid step size dt = \(dt): it must be finite, positive and no longer than the span"
+        case let .tooManySteps(span, stepSize, maximum):
+            return "a span of \(span) in steps of \(stepSize) needs more than \(maximum) steps: shorten the span or lengthen the step"
         case let .invalidOutputTimes(reason):
             return "invalid output times: \(reason)"
         case let .invalidTolerance(name, value):

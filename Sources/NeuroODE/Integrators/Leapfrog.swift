@@ -80,8 +80,7 @@ public struct Leapfrog: Integrator {
         let nv = system.voltageCount
         let ng = n - nv
         // Steps: t_k = t0 + k·dt for k < steps, the last one shortened to end exactly at tEnd.
-        let ratio = (tEnd - t0) / dt
-        let steps = max(1, Int((ratio - 1e-9).rounded(.up)))
+        let steps = try FixedStepCount.covering(span: tEnd - t0, stepSize: dt)
         var statistics = SolverStatistics()
         let events = system as? any EventSystem
         let observing = recorder.observesSteps
