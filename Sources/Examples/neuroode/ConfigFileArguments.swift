@@ -47,7 +47,7 @@ struct ConfigFileArguments: Sendable {
             }
             let values = (entries[key] as? [Any]) ?? [entries[key] as Any]
             for value in values {
-                if value is Bool, let flag = value as? Bool {
+                if CommandConfig.isBoolean(value), let flag = (value as? NSNumber)?.boolValue {
                     if flag { arguments.append("--\(key)") }
                 } else if let number = value as? NSNumber {
                     arguments.append("--\(key)=\(number.stringValue)")

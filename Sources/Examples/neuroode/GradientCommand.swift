@@ -128,7 +128,7 @@ struct GradientCommand: ParsableCommand {
         let options = GradientTaskOptions(
             horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
             hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch, preset: preset,
-            parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
+            parameterChanges: try ArgumentList.assignments(parameters, option: "--param"),
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         try resources.applyThreads()
         try memoryEstimate(task: entry.name, kind: kind).check(against: try resources.memoryLimit())

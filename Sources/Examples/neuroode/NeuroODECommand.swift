@@ -31,9 +31,10 @@ struct NeuroODECommand: AsyncParsableCommand {
         // A closed pipe is reported as a failed write (OutputFile), not a silent death by signal.
         signal(SIGPIPE, SIG_IGN)
         let typed = NegativeValues.join(OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst())))
-        let arguments: [String], configFile: String?
+        var arguments: [String], configFile: String?
         do {
             (arguments, configFile) = try ConfigFileArguments.expand(typed)
+            arguments = try RepeatedOptions.coalesce(arguments)
         } catch {
             report(error)
         }

@@ -126,7 +126,7 @@ struct SimulateCommand: ParsableCommand {
 
         let request = SimulationRequest(
             initialState: try initialState.map { text throws(CommandLineError) in try ArgumentList.numbers(text, option: "--y0") },
-            parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
+            parameterChanges: try ArgumentList.assignments(parameters, option: "--param"),
             endTime: endTime,
             integrator: settings,
             output: try outputSchedule(defaults: defaults, endTime: endTime),

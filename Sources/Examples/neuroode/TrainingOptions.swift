@@ -217,19 +217,28 @@ struct ConfigurationFile {
     let path: String
     private let values: [String: Value]
 
-    enum Value: Decodable {
+    enum Value {
         case boolean(Bool)
         case number(Double)
         case string(String)
         case strings([String])
 
-        init(from decoder: Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Bool.self) { self = .boolean(value) }
-            else if let value = try? container.decode(Double.self) { self = .number(value) }
-            else if let value = try? container.decode(String.self) { self = .string(value) }
-            else if let value = try? container.decode([String].self) { self = .strings(value) }
-            else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a boolean, number, string or list of strings") }
+        /// A JSON value read by `JSONSerialization`, or nil for `null`, objects and lists that are
+        /// not all strings.
+        init?(json: Any) {
+            switch json {
+            case let number as NSNumber where CommandConfig.isBoolean(number):
+                self = .boolean(number.boolValue)
+            case let number as NSNumber:
+                self = .number(number.doubleValue)
+            case let text as String:
+                self = .string(text)
+            case let list as [Any]:
+                guard let strings = list as? [String], strings.count == list.count else { return nil }
+                self = .strings(strings)
+            default:
+                return nil
+            }
         }
 
         var text: String {
@@ -242,25 +251,36 @@ struct ConfigurationFile {
         }
     }
 
+    /// Reads the file (one JSON object, ``CommandConfig/object(at:)``); a key not in
+    /// `allowedKeys`, or a value that is `null`, an object or a list mixing types, is an error
+    /// naming the key.
     init(path: String, allowedKeys: [String]) throws(CommandLineError) {
         self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalidValue(option: "--config", value: path, reason: "the file cannot be read")
-        }
-        do {
-            values = try JSONDecoder().decode([String: Value].self, from: data)
-        } catch {
-            throw .invalidValue(option: "--config", value: path, reason: "not a JSON object of options (\(Self.reason(error)))")
-        }
-        if let unknown = values.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
+        let entries = try CommandConfig.object(at: path)
+        let allowed = Set(allowedKeys)
+        if let unknown = entries.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw .invalidValue(option: "--config", value: path, reason: "unknown key '\(unknown)'; allowed: \(allowedKeys.joined(separator: ", "))")
         }
+        var values: [String: Value] = [:]
+        for key in entries.keys.sorted() {
+            guard let value = Value(json: entries[key]!) else {
+                throw .invalidValue(
+                    option: "--config", value: path,
+                    reason: "key '\(key)': expected true/false, a number, a string or a list of strings, not \(Self.kind(of: entries[key]!))")
+            }
+            values[key] = value
+        }
+        self.values = values
     }
 
-    private static func reason(_ error: any Error) -> String {
-        if case let DecodingError.dataCorrupted(context) = error { return context.debugDescription }
-        if case let DecodingError.typeMismatch(_, context) = error { return context.debugDescription }
-        return "\(error)"
+    /// The JSON kind of a value the options cannot take, in words.
+    private static func kind(of json: Any) -> String {
+        switch json {
+        case is NSNull: "null"
+        case is [String: Any]: "an object"
+        case is [Any]: "a list mixing strings with other values"
+        default: "\(json)"
+        }
     }
 
     func invalid(_ key: String, _ reason: String) -> CommandLineError {
