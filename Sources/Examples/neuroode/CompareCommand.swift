@@ -31,18 +31,30 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output directory (default out/compare-TASK).", valueName: "dir"))
     var out: String?
 
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Checkpoint every run every K iterations, in DIR/checkpoints (default 10).")
+    var checkpointEvery: Int?
+
+    @Flag(help: "Continue an interrupted comparison in DIR: finished runs are kept, the others continue from their checkpoints.")
+    var resume = false
+
     @OptionGroup var options: TrainingOptions
 
     func run() throws {
         var options = self.options
         var methodList = methods?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        var runs = self.runs, out = self.out
+        var runs = self.runs, out = self.out, every = checkpointEvery, resume = self.resume
         if let path = options.config {
-            let file = try ConfigurationFile(path: path, allowedKeys: TrainingOptions.keys + ["methods", "runs", "out"])
+            let file = try ConfigurationFile(
+                path: path, allowedKeys: TrainingOptions.keys + ["methods", "runs", "out", "checkpoint-every", "resume"])
             try options.merge(file)
             methodList = try methodList ?? file.list("methods")
             runs = try runs ?? file.integer("runs")
             out = try out ?? file.string("out")
+            every = try every ?? file.integer("checkpoint-every")
+            resume = try resume || (file.boolean("resume") ?? false)
+        }
+        if let every, every < 1 {
+            throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
         }
         let entry = try TrainingCatalog.entry(named: task)
         let kinds = try (methodList ?? ["bptt", "es"]).map { name throws(CommandLineError) in
@@ -73,23 +85,42 @@ struct CompareCommand: ParsableCommand {
         }
         try prepare(directory)
 
+        // Every run checkpoints into its own store, so that an interrupted comparison resumes:
+        // a finished run's last checkpoint holds its whole log and is kept as it is.
+        let stores = try plans.map { plan throws(CommandLineError) in
+            try (0..<runCount).map { run throws(CommandLineError) in
+                let store = Self.store(directory, plan.kind, run)
+                do {
+                    if !resume { try store.removeAll() }
+                    try store.prepare()
+                } catch {
+                    throw .cannotWrite(path: store.directory, reason: "\(error)")
+                }
+                return store
+            }
+        }
+        Interruption.install()
         var results: [MethodResult] = []
-        for plan in plans {
+        var interrupted = false
+        for (index, plan) in plans.enumerated() where !interrupted {
             var logs: [[TrainingRecord]] = []
-            for run in 0..<runCount {
+            for run in 0..<runCount where !interrupted {
                 let runSeed = seed &+ UInt64(run)
                 var settings = plan.settings
                 settings.seed = runSeed
                 var loop = plan.loop
                 loop.seed = runSeed
+                loop.checkpointInterval = every ?? 10
                 let session = TrainingSession(
-                    method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop)
+                    method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
+                    checkpoints: stores[index][run], resume: resume)
                 let progress = TrainingProgress(prefix: "[\(plan.kind.rawValue) run \(run + 1)/\(runCount)] ")
                 do {
                     logs.append(try runner.train(session) { progress.handle($0) })
                 } catch let error as TrainerError {
                     throw GradientFailure.methodFailed(method: plan.kind.rawValue, reason: error.description)
                 }
+                interrupted = logs[run].count < loop.iterations && Interruption.requested
             }
             results.append(MethodResult(
                 kind: plan.kind, settings: plan.settings, clip: plan.loop.maxGradientNorm, logs: logs))
@@ -97,7 +128,17 @@ struct CompareCommand: ParsableCommand {
         let report = CompareReport(
             runner: runner, paper: options.paper, seed: seed, optimizer: optimizer, results: results)
         let written = try report.write(to: directory)
+        if interrupted {
+            throw Interruption.stopped(
+                after: "the finished and partial runs are in \(directory) (curves.csv, summary.json); continue with the same command and --resume")
+        }
         try OutputFile.standardOutput(report.table() + "\nwrote \(written.joined(separator: ", "))\n")
+    }
+
+    /// The checkpoint store of one method's run: DIR/checkpoints/METHOD/run-R.
+    static func store(_ directory: String, _ kind: GradientMethodKind, _ run: Int) -> CheckpointStore {
+        CheckpointStore(directory: ((directory as NSString).appendingPathComponent("checkpoints") as NSString)
+            .appendingPathComponent("\(kind.rawValue)/run-\(run)"))
     }
 
     private func prepare(_ directory: String) throws(CommandLineError) {

@@ -76,6 +76,9 @@ struct NeuroODECommand: AsyncParsableCommand {
                 message = error.description
                 code = ExitCode.failure.rawValue
             }
+        case let error as CommandInterrupted:
+            message = error.description
+            code = error.exitStatus
         case let error as TrainerError:
             message = error.description
             code = ExitCode.failure.rawValue

@@ -83,6 +83,7 @@ struct TrainCommand: ParsableCommand {
             method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
             checkpoints: store, resume: resume)
         let progress = TrainingProgress(prefix: "[\(kind.rawValue)] ")
+        Interruption.install()
         let log: [TrainingRecord]
         do {
             log = try runner.train(session) { progress.handle($0) }
@@ -95,6 +96,10 @@ struct TrainCommand: ParsableCommand {
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
         try OutputFile.write(report.curvesCSV(), to: curve)
         let newest = store.listing().first?.path ?? directory
+        if log.count < loop.iterations, Interruption.requested {
+            throw Interruption.stopped(
+                after: "\(log.count) of \(loop.iterations) iterations saved in \(newest) and \(curve); continue with --resume")
+        }
         try OutputFile.standardOutput(report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\n")
     }
 }

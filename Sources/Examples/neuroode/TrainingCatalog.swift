@@ -128,9 +128,10 @@ struct TrainingRunner {
         encoder.outputFormatting = [.sortedKeys]
         configurationJSON = (try? encoder.encode(problem.configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         trainer = { session, onEvent in
-            let trainer = Trainer(
+            var trainer = Trainer(
                 problem: problem, method: session.method, methodSettings: session.methodSettings,
                 optimizer: session.optimizer, configuration: session.configuration, checkpoints: session.checkpoints)
+            trainer.shouldStop = { Interruption.requested }
             return try trainer.run(resume: session.resume, onEvent: onEvent).log
         }
     }

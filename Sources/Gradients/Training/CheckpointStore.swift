@@ -55,6 +55,16 @@ public struct CheckpointStore: Sendable {
         return target
     }
 
+    /// Deletes every checkpoint file of the directory, for a run that starts afresh where an older
+    /// one left checkpoints (which would otherwise outrank the new run's on resume).
+    public func removeAll() throws(TrainerError) {
+        for entry in listing() {
+            guard unlink(entry.path) == 0 || errno == ENOENT else {
+                throw .cannotWriteCheckpoint(path: entry.path, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
+
     /// The checkpoint files present, newest first.
     public func listing() -> [(iteration: Int, path: String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

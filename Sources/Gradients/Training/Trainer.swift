@@ -34,6 +34,11 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     public let configuration: TrainerConfiguration
     /// Where checkpoints are written, or `nil` to keep the rollback point in memory only.
     public let checkpoints: CheckpointStore?
+    /// Asked after every iteration; when it returns true the run stops there, writes a checkpoint
+    /// of the state reached (so that a resumed run continues exactly where this one stopped) and
+    /// returns that state, with ``TrainerState/nextIteration`` short of the iteration count. The
+    /// command line sets it from SIGINT/SIGTERM (RELIABILITY.md "Interruption").
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     /// A trainer; `configuration` is validated when a run starts, not here.
     public init(
@@ -130,9 +135,22 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
 
             if state.nextIteration % configuration.checkpointInterval == 0 || state.nextIteration == total {
                 try checkpoint(&state, onEvent: onEvent)
+            } else if shouldStop() {
+                try saveInterrupted(state, onEvent: onEvent)
             }
+            if shouldStop() { break }
         }
         return state
+    }
+
+    /// The checkpoint file of a run stopped between checkpoint iterations. The rollback point and
+    /// the best checkpoint stay as they are, so that the resumed run continues exactly as the
+    /// uninterrupted one would have.
+    private func saveInterrupted(_ state: TrainerState<Base>, onEvent: (TrainingEvent) -> Void) throws {
+        guard let checkpoints else { return }
+        let path = try checkpoints.save(
+            state, iteration: state.nextIteration, keeping: Set(state.bestCheckpoint.map { [$0.iteration] } ?? []))
+        onEvent(.checkpointSaved(path: path, iteration: state.nextIteration))
     }
 
     /// One iteration: evaluation, gradient, guarded update, and the fault handling around them.
