@@ -118,7 +118,7 @@ struct CompareCommand: ParsableCommand {
                 do {
                     logs.append(try runner.train(session) { progress.handle($0) })
                 } catch let error as TrainerError {
-                    throw GradientFailure.methodFailed(method: plan.kind.rawValue, reason: error.description)
+                    throw GradientFailure.methodFailed(method: plan.kind.rawValue, reason: TrainingOptions.describe(error))
                 }
                 interrupted = logs[run].count < loop.iterations && Interruption.requested
             }

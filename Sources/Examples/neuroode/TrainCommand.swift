@@ -88,7 +88,7 @@ struct TrainCommand: ParsableCommand {
         do {
             log = try runner.train(session) { progress.handle($0) }
         } catch let error as TrainerError {
-            throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
+            throw GradientFailure.methodFailed(method: kind.rawValue, reason: TrainingOptions.describe(error))
         }
         let report = CompareReport(
             runner: runner, paper: options.paper, seed: seed, optimizer: optimizer,

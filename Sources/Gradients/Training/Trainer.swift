@@ -61,7 +61,8 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
         return TrainingRunIdentity(
             problem: problem.name, configuration: configurationText, method: method.name, methodSettings: methodSettings,
             optimizer: optimizer.name, seed: configuration.seed, parameterCount: problem.parameterNames.count,
-            maxGradientNorm: configuration.maxGradientNorm)
+            maxGradientNorm: configuration.maxGradientNorm,
+            optimizerSettings: String(decoding: try encoder.encode(optimizer), as: UTF8.self))
     }
 
     /// The state before the first iteration: θ at the problem's seeded initialization.
@@ -91,6 +92,9 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
                         path: file.path, field: difference.field, expected: difference.mine, found: difference.theirs)
                 }
                 state = try checkpoints.load(TrainerState<Base>.self, from: file.path)
+                if let reason = state.inconsistency(parameterCount: problem.parameterNames.count) {
+                    throw TrainerError.corruptCheckpoint(path: file.path, reason: "inconsistent contents: \(reason)")
+                }
             } catch let error as TrainerError {
                 if case .checkpointMismatch = error { throw error }
                 reasons.append(error.description)
