@@ -45,6 +45,8 @@ enum CommandLineError: Error, CustomStringConvertible, Equatable {
             return "--t-end: \(error)"
         case .tooManySteps:
             return "--t-end/--dt: \(error)"
+        case .implausibleState:
+            return "--dt: \(error)"
         default:
             return "\(error)"
         }

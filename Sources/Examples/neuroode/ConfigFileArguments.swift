@@ -39,7 +39,11 @@ struct ConfigFileArguments: Sendable {
 
     /// The file's entries as arguments, keys in sorted order.
     private static func entries(of path: String) throws(CommandLineError) -> [String] {
-        let entries = try CommandConfig.object(at: path)
+        try arguments(from: try CommandConfig.object(at: path), path: path)
+    }
+
+    /// A config object's entries as arguments, keys in sorted order; `path` names the file in errors.
+    static func arguments(from entries: [String: Any], path: String) throws(CommandLineError) -> [String] {
         var arguments: [String] = []
         for key in entries.keys.sorted() {
             guard !key.isEmpty, !key.hasPrefix("-"), key != "config" else {

@@ -30,11 +30,9 @@ struct NeuroODECommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe is reported as a failed write (OutputFile), not a silent death by signal.
         signal(SIGPIPE, SIG_IGN)
-        let typed = NegativeValues.join(OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst())))
-        var arguments: [String], configFile: String?
+        let arguments: [String], configFile: String?
         do {
-            (arguments, configFile) = try ConfigFileArguments.expand(typed)
-            arguments = try RepeatedOptions.coalesce(arguments)
+            (arguments, configFile) = try ArgumentPipeline.prepare(Array(CommandLine.arguments.dropFirst()))
         } catch {
             report(error)
         }

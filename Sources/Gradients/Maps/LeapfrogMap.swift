@@ -172,6 +172,10 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         }
         (out + voltageCount).update(from: xNew.baseAddress!, count: gateCount)
         guard Self.allFinite(out, count: dimension) else { throw .nonFiniteState(time: time(n + 1), step: n + 1, model: system.name) }
+        if let error = Leapfrog.implausibility(
+            of: system, state: UnsafeBufferPointer(start: out, count: dimension), time: time(n + 1), step: n + 1, stepSize: stepSize) {
+            throw error
+        }
     }
 
     /// Whether `count` values are all finite, by a branch-free integer scan that vectorises: adding

@@ -137,12 +137,13 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
             let rate = Double(done) / max(seconds(since: sessionStart), 1e-9)
             onEvent(.iteration(record, of: total, rate: rate, remaining: Double(total - state.nextIteration) / rate))
 
+            let stopping = shouldStop()
             if state.nextIteration % configuration.checkpointInterval == 0 || state.nextIteration == total {
                 try checkpoint(&state, onEvent: onEvent)
-            } else if shouldStop() {
+            } else if stopping {
                 try saveInterrupted(state, onEvent: onEvent)
             }
-            if shouldStop() { break }
+            if stopping { break }
         }
         return state
     }

@@ -107,6 +107,11 @@ public struct Leapfrog: Integrator {
         let voltages = UnsafeMutableBufferPointer(rebasing: state[0..<nv])
         let gates = UnsafeMutableBufferPointer(rebasing: state[nv..<n])
 
+        // Plausible ranges, once: ±∞ where the model declares none, so the check costs two
+        // comparisons per state and never branches on the model.
+        let voltageRange = system.plausibleVoltageRange ?? -Double.infinity...Double.infinity
+        let gateRange = system.plausibleGateRange ?? -Double.infinity...Double.infinity
+
         var eventValuesBefore = [Double](repeating: 0, count: events?.eventCount ?? 0)
         var eventValuesAfter = eventValuesBefore
 
@@ -185,17 +190,23 @@ public struct Leapfrog: Integrator {
                 // Non-finite detection by an integer OR over the exponent fields (see `exponentFlag`):
                 // unlike a short-circuit `&&`, it leaves both loops vectorisable.
                 var flags: UInt64 = 0
+                var outside = false
                 for i in 0..<nv {
                     let g = conductance[i]
                     let v = (voltages[i] * (c - half * g) + h * drive[i]) / (c + half * g)
                     voltages[i] = v
                     flags |= Self.exponentFlag(v)
+                    outside = outside || !voltageRange.contains(v)
                 }
                 for i in 0..<ng {
                     gates[i] = xNew[i]
                     flags |= Self.exponentFlag(xNew[i])
+                    outside = outside || !gateRange.contains(xNew[i])
                 }
                 guard flags >> 63 == 0 else { throw .nonFiniteState(time: time(k + 1), step: k + 1) }
+                if outside {
+                    throw Self.implausible(system, UnsafeBufferPointer(state), nv, voltageRange, gateRange, time(k + 1), k + 1, dt)
+                }
                 hPrevious = h
                 statistics.steps += 1
                 statistics.rightHandSideEvaluations += 1
@@ -245,6 +256,38 @@ public struct Leapfrog: Integrator {
             throw wrap(error, system.name, t)
         }
         guard values.allSatisfy(\.isFinite) else { throw .nonFiniteEventFunction(time: t) }
+    }
+
+    /// The error for the first state (voltages first, then gates, as in the state layout) outside
+    /// the system's plausible ranges, or nil when every state is inside. `t` and `step` are where
+    /// the step that produced `state` ended. Used by the leapfrog and by its differentiable map.
+    public static func implausibility(
+        of system: some ConductanceBasedSystem, state: UnsafeBufferPointer<Double>, time t: Double, step: Int, stepSize dt: Double
+    ) -> ODEError? {
+        let voltageRange = system.plausibleVoltageRange ?? -Double.infinity...Double.infinity
+        let gateRange = system.plausibleGateRange ?? -Double.infinity...Double.infinity
+        let nv = system.voltageCount
+        var outside = false
+        for i in 0..<nv { outside = outside || !voltageRange.contains(state[i]) }
+        for i in nv..<state.count { outside = outside || !gateRange.contains(state[i]) }
+        return outside ? implausible(system, state, nv, voltageRange, gateRange, t, step, dt) : nil
+    }
+
+    /// The error for the first state outside its range (called once, when the step loop found one).
+    static func implausible(
+        _ system: some ConductanceBasedSystem, _ state: UnsafeBufferPointer<Double>, _ nv: Int,
+        _ voltageRange: ClosedRange<Double>, _ gateRange: ClosedRange<Double>, _ t: Double, _ step: Int, _ dt: Double
+    ) -> ODEError {
+        let names = system.stateNames
+        for i in state.indices {
+            let range = i < nv ? voltageRange : gateRange
+            if !range.contains(state[i]) {
+                return .implausibleState(
+                    model: system.name, state: i < names.count ? names[i] : "y[\(i)]", value: state[i], range: range,
+                    time: t, step: step, stepSize: dt)
+            }
+        }
+        return .nonFiniteState(time: t, step: step)
     }
 
     /// Bit 63 set exactly when `x` is NaN or ±∞: its exponent field is all ones, and adding one to
