@@ -120,7 +120,7 @@ struct HardeningTests {
         (["compare", "turn-off"], #"{"horizon": {"ms": 3}}"#, ["'horizon'", "object"]),
         (["simulate", "morris-lecar"], #"{"t-end": null}"#, ["'t-end'"]),
         (["simulate", "morris-lecar"], #"{"param": ["I=90", null]}"#, ["'param'"]),
-        (["landscape"], #"{"points": null}"#, ["'points'"]),
+        (["landscape", "turn-off"], #"{"points": null}"#, ["'points'"]),
     ]
 
     @Test(arguments: 0..<configCases.count)

@@ -10,8 +10,15 @@ private let receivedSignal = Atomic<Int32>(0)
 /// command writes what is done and exits with 128 + the signal's number (130 for Ctrl-C, 143 for
 /// SIGTERM); a second signal ends the process at once (RELIABILITY.md "Interruption").
 enum Interruption {
-    /// Installs the handlers; call before training starts.
+    /// Installs the handlers and unblocks the two signals (a parent may have started this process
+    /// with them blocked, which would leave them pending until the run ends); call before
+    /// training starts.
     static func install() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for number in [SIGINT, SIGTERM] {
             signal(number) { number in
                 receivedSignal.store(number, ordering: .sequentiallyConsistent)
