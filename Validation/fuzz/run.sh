@@ -33,7 +33,7 @@ done
 
 for target in ConfigDecoderFuzz CommandLineFuzz; do
   echo "fuzz: building $target" >&2
-  swiftc -sanitize=fuzzer,address -parse-as-library -module-name "$target" -g \
+  swiftc -sanitize=fuzzer,address -parse-as-library -module-name "$target" -g -O -suppress-warnings \
     -I "$bin/Modules" -I Sources/CSundials \
     "Validation/fuzz/$target.swift" "${cli_sources[@]}" "${objects[@]}" \
     -L /usr/lib/x86_64-linux-gnu -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
