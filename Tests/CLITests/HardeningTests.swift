@@ -35,13 +35,15 @@ struct HardeningTests {
         Case(arguments: ["gradient", "turn-off", "--horizon", "1e300", "--method", "es", "--samples", "2"], mentions: ["1e+300", "steps"]),
         Case(arguments: ["gradient", "turn-off", "--horizon", "10", "--dt", "1e-300", "--method", "es", "--samples", "2"], mentions: ["1e-300", "steps"]),
         Case(arguments: ["compare", "turn-off", "--horizon", "1e300", "--iterations", "1"], mentions: ["--horizon", "memory"]),
+        Case(arguments: ["landscape", "turn-off", "--horizon", "1e300", "--methods", "es"], mentions: ["--horizon", "steps"]),
+        Case(arguments: ["drift", "--integrator", "leapfrog", "--horizon", "1e300"], mentions: ["--horizon", "steps"]),
     ]
 
     @Test(arguments: ratioCases)
     func overflowingSpanStepRatiosAreTypedErrors(_ c: Case) throws {
         let directory = try CommandLineTool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let extra = c.arguments[0] == "compare" ? ["--out", directory.path] : []
+        let extra = ["compare", "landscape", "drift"].contains(c.arguments[0]) ? ["--out", directory.path] : []
         Self.expectOneErrorLine(try CommandLineTool.run(c.arguments + extra), c.mentions, c.testDescription)
     }
 
@@ -61,6 +63,8 @@ struct HardeningTests {
         Case(arguments: ["compare", "turn-off", "--iterations", "1000000000000"], mentions: ["--iterations", "memory"]),
         Case(arguments: ["train", "spiral", "--hidden", "100000000000", "--checkpoint", "/tmp/neuroode-never-written"], mentions: ["--hidden", "memory"]),
         Case(arguments: ["rober-fit", "--iterations", "1000000000000"], mentions: ["--iterations", "memory"]),
+        Case(arguments: ["landscape", "turn-off", "--points", "100000000000"], mentions: ["--points", "memory"]),
+        Case(arguments: ["drift", "--points", "100000000000"], mentions: ["--points", "memory"]),
         Case(arguments: ["simulate", "morris-lecar", "--t-end", "10000", "--max-memory", "1M"], mentions: ["--t-end", "--max-memory", "1 MB"]),
         Case(arguments: ["simulate", "morris-lecar", "--max-memory", "lots"], mentions: ["--max-memory", "'lots'"]),
     ]
@@ -69,7 +73,7 @@ struct HardeningTests {
     func sizesBeyondMemoryAreRefusedBeforeAllocating(_ c: Case) throws {
         let directory = try CommandLineTool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let extra = ["compare", "rober-fit"].contains(c.arguments[0]) ? ["--out", directory.path] : []
+        let extra = ["compare", "rober-fit", "landscape", "drift"].contains(c.arguments[0]) ? ["--out", directory.path] : []
         let clock = ContinuousClock(), start = clock.now
         Self.expectOneErrorLine(try CommandLineTool.run(c.arguments + extra), c.mentions, c.testDescription)
         #expect(clock.now - start < .seconds(30), "refused before any work")

@@ -67,6 +67,18 @@ struct DriftCommand: ParsableCommand {
         guard threshold.isFinite, threshold > 0 else {
             throw CommandLineError.invalidValue(option: "--threshold", value: "\(threshold)", reason: "must be finite and positive")
         }
+        // Sizes and step counts before any work (README "Resource limits").
+        if integratorName == "leapfrog" {
+            do {
+                _ = try FixedStepCount.covering(span: horizon, stepSize: dt)
+            } catch {
+                throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "\(error)")
+            }
+        }
+        var estimate = MemoryEstimate()
+        RunEstimate.turnOff(&estimate, horizon: horizon, stepSize: integratorName == "leapfrog" ? dt : 0.1, kinds: [.adjointPartial])
+        estimate.add("the diagnostic rows", option: "--points", value: points, doubles: 40 * Double(points))
+        try estimate.check(against: .machine, remedy: "make it smaller")
         var files = try DiagnosticFiles(directory: out)
 
         let backward = DormandPrince(relativeTolerance: rtol, absoluteTolerance: atol)

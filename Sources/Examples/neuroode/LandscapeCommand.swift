@@ -81,6 +81,18 @@ struct LandscapeCommand: ParsableCommand {
             }
         }
         if kinds.contains(.es) { try EvolutionStrategy(samples: samples, sigma: sigma).validate() }
+        // Sizes and step counts before any work (README "Resource limits").
+        do {
+            _ = try FixedStepCount.covering(span: horizon, stepSize: dt)
+        } catch {
+            throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "\(error)")
+        }
+        var estimate = MemoryEstimate()
+        RunEstimate.turnOff(&estimate, horizon: horizon, stepSize: dt, kinds: kinds)
+        estimate.add("the points' losses and gradients", option: "--points", value: points,
+                     doubles: 4 * Double(points) * Double(nodes + kinds.count + 4))
+        RunEstimate.samples(&estimate, samples)
+        try estimate.check(against: .machine, remedy: "make it smaller")
         var files = try DiagnosticFiles(directory: out)
 
         let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt))

@@ -95,14 +95,15 @@ struct MemoryEstimate {
         terms.append(Term(what: what, option: option, value: value.description, bytes: 8 * count))
     }
 
-    /// Throws when the total exceeds `limit`, naming the largest term's option and value.
-    func check(against limit: MemoryLimit) throws(CommandLineError) {
+    /// Throws when the total exceeds `limit`, naming the largest term's option and value;
+    /// `remedy` ends the message (commands without `--max-memory` give their own).
+    func check(against limit: MemoryLimit, remedy: String = "make it smaller or raise --max-memory") throws(CommandLineError) {
         let total = total
         guard !(total <= limit.bytes) else { return }
         let largest = terms.max { !($0.bytes >= $1.bytes) } ?? Term(what: "?", option: "?", value: "?", bytes: total)
         throw .invalidValue(
             option: largest.option, value: largest.value,
-            reason: "the run would need about \(Self.format(total)) of memory (\(largest.what): \(Self.format(largest.bytes))), more than \(Self.format(limit.bytes)) (\(limit.source)); make it smaller or raise --max-memory")
+            reason: "the run would need about \(Self.format(total)) of memory (\(largest.what): \(Self.format(largest.bytes))), more than \(Self.format(limit.bytes)) (\(limit.source)); \(remedy)")
     }
 
     /// "1.5 GB", in powers of 1024 like `--max-memory`.
