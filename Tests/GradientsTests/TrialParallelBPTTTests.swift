@@ -96,6 +96,25 @@ private func wholeBatchSweep(
         }
     }
 
+    /// The audit's case: the evidence task's BPTT gradient (and hence θ after training) is the
+    /// same to the bit on 1, 2 and 3 threads.
+    @Test func evidenceGradientIsBitIdenticalOnOneTwoAndThreeThreads() throws {
+        var configuration = EvidenceTask.Configuration.small
+        configuration.neurons = 4
+        configuration.batchSize = 6
+        configuration.tokenDuration = 0.5
+        let problem = try EvidenceTask(configuration: configuration)
+        let task = try problem.task(iteration: 0, seed: 2)
+        let theta = try problem.initialParameters(seed: 2)
+        let one = try BackpropagationThroughTime(threads: 1).estimate(task, at: theta, iteration: 0)
+        #expect(one.gradient.contains { $0 != 0 })
+        for threads in [2, 3] {
+            let other = try BackpropagationThroughTime(threads: threads).estimate(task, at: theta, iteration: 0)
+            #expect(other.loss.bitPattern == one.loss.bitPattern, "\(threads) threads")
+            #expect(other.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
+        }
+    }
+
     /// BPTT really runs the parts: its result is bit-identical to a sweep over the fixed
     /// partition built by hand, whatever the thread count of either (and differs from the
     /// whole-batch sweep only by rounding, above).

@@ -189,22 +189,23 @@ public struct Leapfrog: Integrator {
                 let half = 0.5 * h
                 // Non-finite detection by an integer OR over the exponent fields (see `exponentFlag`):
                 // unlike a short-circuit `&&`, it leaves both loops vectorisable.
+                // The range check likewise or-s a flag instead of branching.
                 var flags: UInt64 = 0
-                var outside = false
+                var outside: UInt8 = 0
                 for i in 0..<nv {
                     let g = conductance[i]
                     let v = (voltages[i] * (c - half * g) + h * drive[i]) / (c + half * g)
                     voltages[i] = v
                     flags |= Self.exponentFlag(v)
-                    outside = outside || !voltageRange.contains(v)
+                    outside |= Self.outsideFlag(v, voltageRange)
                 }
                 for i in 0..<ng {
                     gates[i] = xNew[i]
                     flags |= Self.exponentFlag(xNew[i])
-                    outside = outside || !gateRange.contains(xNew[i])
+                    outside |= Self.outsideFlag(xNew[i], gateRange)
                 }
                 guard flags >> 63 == 0 else { throw .nonFiniteState(time: time(k + 1), step: k + 1) }
-                if outside {
+                if outside != 0 {
                     throw Self.implausible(system, UnsafeBufferPointer(state), nv, voltageRange, gateRange, time(k + 1), k + 1, dt)
                 }
                 hPrevious = h
@@ -267,10 +268,16 @@ public struct Leapfrog: Integrator {
         let voltageRange = system.plausibleVoltageRange ?? -Double.infinity...Double.infinity
         let gateRange = system.plausibleGateRange ?? -Double.infinity...Double.infinity
         let nv = system.voltageCount
-        var outside = false
-        for i in 0..<nv { outside = outside || !voltageRange.contains(state[i]) }
-        for i in nv..<state.count { outside = outside || !gateRange.contains(state[i]) }
-        return outside ? implausible(system, state, nv, voltageRange, gateRange, t, step, dt) : nil
+        var outside: UInt8 = 0
+        for i in 0..<nv { outside |= outsideFlag(state[i], voltageRange) }
+        for i in nv..<state.count { outside |= outsideFlag(state[i], gateRange) }
+        return outside != 0 ? implausible(system, state, nv, voltageRange, gateRange, t, step, dt) : nil
+    }
+
+    /// 1 when `x` lies outside `range`, else 0, without a branch.
+    @inline(__always)
+    private static func outsideFlag(_ x: Double, _ range: ClosedRange<Double>) -> UInt8 {
+        (x < range.lowerBound ? 1 : 0) | (x > range.upperBound ? 1 : 0)
     }
 
     /// The error for the first state outside its range (called once, when the step loop found one).
