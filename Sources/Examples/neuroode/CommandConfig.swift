@@ -40,7 +40,7 @@ struct CommandConfig {
     /// The JSON object in `data` (the contents of the file at `path`), or an error naming the file.
     static func object(from data: Data, path: String) throws(CommandLineError) -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: data), let entries = object as? [String: Any] else {
-            throw .invalidValue(option: "--config", value: path, reason: "expected one JSON object of option names and values")
+            throw .invalidValue(option: "--config", value: path, reason: "not a JSON object of options: expected one object of option names and values")
         }
         return entries
     }

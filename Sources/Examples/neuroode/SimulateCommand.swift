@@ -99,7 +99,7 @@ struct SimulateCommand: ParsableCommand {
         // Refuse a device, FIFO or directory before the solve, not after it.
         if let output {
             try OutputFile.check(output, option: "--output")
-            try OutputFile.check(Self.spikesPath(for: output), option: "--output")
+            if spikes != nil, format == .csv { try OutputFile.check(Self.spikesPath(for: output), option: "--output") }
         }
         if let plotPath { try OutputFile.check(plotPath, option: "--plot") }
 
