@@ -37,6 +37,7 @@ struct HardeningTests {
         Case(arguments: ["compare", "turn-off", "--horizon", "1e300", "--iterations", "1"], mentions: ["--horizon", "memory"]),
         Case(arguments: ["landscape", "turn-off", "--horizon", "1e300", "--methods", "es"], mentions: ["--horizon", "steps"]),
         Case(arguments: ["drift", "--integrator", "leapfrog", "--horizon", "1e300"], mentions: ["--horizon", "steps"]),
+        Case(arguments: ["bench", "gradients", "--horizons", "1e300"], mentions: ["--horizons", "steps"]),
     ]
 
     @Test(arguments: ratioCases)
@@ -65,6 +66,10 @@ struct HardeningTests {
         Case(arguments: ["rober-fit", "--iterations", "1000000000000"], mentions: ["--iterations", "memory"]),
         Case(arguments: ["landscape", "turn-off", "--points", "100000000000"], mentions: ["--points", "memory"]),
         Case(arguments: ["drift", "--points", "100000000000"], mentions: ["--points", "memory"]),
+        Case(arguments: ["bench", "simulate", "--neurons", "1000000000"], mentions: ["--neurons", "memory"]),
+        Case(arguments: ["bench", "simulate", "--steps", "1000000000000000"], mentions: ["--steps", "memory"]),
+        Case(arguments: ["bench", "network-gradient", "--batch", "100000000"], mentions: ["--batch", "memory"]),
+        Case(arguments: ["bench", "gradients", "--horizons", "100,1e9"], mentions: ["--horizons", "memory"]),
         Case(arguments: ["simulate", "morris-lecar", "--t-end", "10000", "--max-memory", "1M"], mentions: ["--t-end", "--max-memory", "1 MB"]),
         Case(arguments: ["simulate", "morris-lecar", "--max-memory", "lots"], mentions: ["--max-memory", "'lots'"]),
     ]
@@ -168,6 +173,18 @@ struct HardeningTests {
             ["train", "turn-off", "--horizon", "100", "--iterations", "50", "--checkpoint", file.path + "/sub"])
         Self.expectOneErrorLine(result, ["--checkpoint", file.path + "/sub"], "unwritable checkpoint")
         #expect(!result.standardError.contains("iteration"), "no iteration ran")
+    }
+
+    /// A fresh `train` into a directory holding an earlier run's checkpoints is refused (its own
+    /// would be pruned as older, and a later --resume would continue the earlier run).
+    @Test func freshTrainAmongOldCheckpointsIsRefused() throws {
+        let directory = try CommandLineTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let common = ["train", "turn-off", "--horizon", "20", "--method", "es", "--samples", "2", "--checkpoint", directory.path]
+        #expect(try CommandLineTool.run(common + ["--iterations", "4"]).status == 0)
+        let again = try CommandLineTool.run(common + ["--iterations", "2"])
+        Self.expectOneErrorLine(again, ["--checkpoint", "after iteration 4", "--resume"], "fresh run over checkpoints")
+        #expect(try CommandLineTool.run(common + ["--iterations", "6", "--resume"]).status == 0)
     }
 
     /// Repeated options are merged or refused in linear time (ArgumentParser alone is quadratic).

@@ -34,6 +34,12 @@ struct BenchNetworkGradient: ParsableCommand {
     }
 
     func run() throws {
+        // Sizes before any work (README "Resource limits"): the longest stored trajectory.
+        var estimate = MemoryEstimate()
+        RunEstimate.network(&estimate, neurons: neurons, batch: batch, steps: Double(skipBPTT ? 0 : steps), kinds: [.bptt])
+        estimate.add("the token input over every step", option: "--steps", value: steps,
+                     doubles: 2 * Double(max(steps, checkpointedSteps)) * dt / 6 * Double(batch) + 2 * Double(inputs) * Double(neurons))
+        try estimate.check(against: .machine, remedy: "make it smaller")
         let benchmark = NetworkGradientBenchmark(neurons: neurons, inputs: inputs, batchSize: batch, stepSize: dt, seed: seed)
         print("evidence network: N = \(neurons), M = \(inputs), B = \(batch), Δt = \(dt) ms, 50 tokens, cross-entropy readout, float64")
         print("θ = W_in, W_rec, W_out, b_out (\(neurons * (inputs + neurons) + 3 * (neurons + 1)) parameters)")

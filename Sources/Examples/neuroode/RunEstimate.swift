@@ -38,9 +38,11 @@ enum RunEstimate {
     }
 
     /// One neuron (two states) over `horizon` in steps of `stepSize`.
-    static func turnOff(_ estimate: inout MemoryEstimate, horizon: Double, stepSize: Double, kinds: [GradientMethodKind]) {
+    static func turnOff(
+        _ estimate: inout MemoryEstimate, horizon: Double, stepSize: Double, kinds: [GradientMethodKind], option: String = "--horizon"
+    ) {
         let steps = horizon.isFinite && stepSize > 0 ? horizon / stepSize : 0
-        estimate.add("the stored states over the horizon", option: "--horizon", value: horizon, doubles: 3 * storedStates(kinds, steps: steps))
+        estimate.add("the stored states over the horizon", option: option, value: horizon, doubles: 3 * storedStates(kinds, steps: steps))
     }
 
     /// ES's per-sample losses and ranks.

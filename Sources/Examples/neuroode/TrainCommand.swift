@@ -76,6 +76,13 @@ struct TrainCommand: ParsableCommand {
         } catch {
             throw CommandLineError.invalidValue(option: "--checkpoint", value: directory, reason: "\(error)")
         }
+        // A fresh run among an earlier run's checkpoints would have its own pruned as older and,
+        // on a later --resume, the earlier run continued instead: refuse it.
+        if !resume, let newest = store.listing().first {
+            throw CommandLineError.invalidValue(
+                option: "--checkpoint", value: directory,
+                reason: "it holds an earlier run's checkpoints (newest after iteration \(newest.iteration)); give --resume to continue that run, or another directory")
+        }
         if resume, store.listing().isEmpty {
             FileHandle.standardError.write(Data("no checkpoint in \(directory); starting from iteration 0\n".utf8))
         }
