@@ -74,6 +74,25 @@ struct RandomOptionPropertyTests {
             ("--iterations", ["1"] + counts), ("--samples", ["2", "0", "-2", "3"]), ("--sigma", ["0.01"] + numbers),
             ("--learning-rate", ["0.005", "0", "nan"]), ("--seed", ["-1", "1"]), ("--unscaled", []),
         ],
+        "landscape": [
+            ("--from", ["90"] + numbers), ("--to", ["110"] + numbers), ("--points", ["2", "3"] + counts),
+            ("--horizon", ["5", "20"] + numbers), ("--dt", ["0.1", "20"] + numbers), ("--sigma", ["1"] + numbers),
+            ("--nodes", ["1", "4", "0", "1000"]), ("--methods", ["es", "bptt", "fd", "adjoint-full", "nope"]),
+            ("--samples", ["2", "3", "-2"]), ("--seed", ["-1", "2"]), ("--threads", ["1", "0", "-1"]),
+        ],
+        "reversibility": [
+            ("--t-end", ["1", "5"] + numbers), ("--points", ["2", "10"] + counts), ("--integrator", ["dopri5", "cvode-bdf", "leapfrog", "x"]),
+            ("--rtol", ["1e-6"] + numbers), ("--atol", ["1e-9"] + numbers), ("--threshold", ["1"] + numbers),
+        ],
+        "drift": [
+            ("--horizon", ["5", "20"] + numbers), ("--current", ["90"] + numbers), ("--integrator", ["dopri5", "leapfrog", "x"]),
+            ("--dt", ["0.1", "20"] + numbers), ("--rtol", ["1e-6", "1e-20"] + numbers), ("--atol", ["1e-9"] + numbers),
+            ("--points", ["2", "10"] + counts), ("--threshold", ["1"] + numbers),
+        ],
+        "bench": [
+            ("--neurons", counts), ("--batch", counts), ("--steps", ["5", "10"] + counts), ("--repeats", ["1", "0", "-1"]),
+            ("--threads", ["1", "2", "0"]), ("--dt", ["0.1"] + numbers), ("--inputs", ["2", "0"]), ("--seed", ["-1", "3"]),
+        ],
     ]
 
     /// Tiny base command lines: every accepted run finishes in a second or two.
@@ -93,6 +112,22 @@ struct RandomOptionPropertyTests {
             return ["compare", "turn-off", "--horizon", "10", "--iterations", "1", "--samples", "2", "--out", directory]
         case "train":
             return ["train", "turn-off", "--method", "es", "--horizon", "10", "--iterations", "1", "--samples", "2", "--checkpoint", directory]
+        case "landscape":
+            return ["landscape", "turn-off", "--horizon", "10", "--points", "2", "--nodes", "2", "--methods", "es,bptt", "--samples", "2",
+                    "--out", directory]
+        case "reversibility":
+            return ["reversibility", g.pick(["morris-lecar", "hodgkin-huxley", "rober", "rotation"]), "--t-end", "2", "--points", "5",
+                    "--out", directory]
+        case "drift":
+            return ["drift", "--horizon", "10", "--points", "5", "--out", directory]
+        case "bench":
+            switch g.pick(["simulate", "network-gradient", "list"]) {
+            case "simulate": return ["bench", "simulate", "--neurons", "4", "--batch", "2", "--steps", "10", "--repeats", "1"]
+            case "network-gradient":
+                return ["bench", "network-gradient", "--neurons", "3", "--batch", "2", "--inputs", "2", "--steps", "5",
+                        "--checkpointed-steps", "0", "--samples", "2"]
+            default: return ["list"]
+            }
         default:
             return ["rober-fit", "--iterations", "1", "--samples", "2", "--methods", "es", "--scaling", "on", "--out", directory]
         }
@@ -105,7 +140,7 @@ struct RandomOptionPropertyTests {
 
     struct Outcome { var successes = 0, typedErrors = 0 }
 
-    @Test(arguments: ["simulate", "gradient", "compare", "train", "rober-fit"])
+    @Test(arguments: ["simulate", "gradient", "compare", "train", "rober-fit", "landscape", "reversibility", "drift", "bench"])
     func randomOptionSetsSucceedOrFailWithOneTypedLine(command: String) throws {
         var g = Generator(state: Self.seed ^ UInt64(command.utf8.reduce(0) { $0 &* 31 &+ Int($1) } & 0xFFFF))
         var outcome = Outcome()
