@@ -10,16 +10,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product neuroode >/dev/null
 binary=.build/release/neuroode
-count_allocs() {  # batch threads steps
+count_allocs() {  # batch threads steps precision
     valgrind --tool=memcheck "$binary" bench simulate --neurons 8 --inputs 4 --batch "$1" --threads "$2" \
-        --repeats 1 --steps "$3" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,
+        --repeats 1 --steps "$3" --precision "$4" 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,
 }
 status=0
 # Batch 4 with the benchmark's 5 tokens takes the dense input path, batch 16 the token path.
-for batch in 4 16; do for threads in 1 2; do
-    short=$(count_allocs "$batch" "$threads" 200)
-    long=$(count_allocs "$batch" "$threads" 2000)
-    echo "batch $batch, threads $threads: ${short:-?} allocs for 200 steps, ${long:-?} allocs for 2000 steps"
+for precision in f64 f32; do for batch in 4 16; do for threads in 1 2; do
+    short=$(count_allocs "$batch" "$threads" 200 "$precision")
+    long=$(count_allocs "$batch" "$threads" 2000 "$precision")
+    echo "$precision, batch $batch, threads $threads: ${short:-?} allocs for 200 steps, ${long:-?} allocs for 2000 steps"
     if [[ -z "$short" || -z "$long" ]]; then
         echo "FAIL: could not read valgrind's heap summary" >&2
         exit 2
@@ -30,6 +30,6 @@ for batch in 4 16; do for threads in 1 2; do
         echo "FAIL: the allocation count changes by $difference with the number of steps (allowed $slack)" >&2
         status=1
     fi
-done; done
+done; done; done
 (( status == 0 )) && echo "OK: the allocation count does not grow with the number of steps"
 exit $status

@@ -9,6 +9,10 @@ enum CommandLineTool {
         let status: Int32
         let standardOutput: String
         let standardError: String
+        /// Whether the process ended by a signal (then `status` is the signal's number).
+        var killedBySignal = false
+        /// Whether it was killed for running past the time limit.
+        var timedOut = false
 
         /// The standard-error text without its trailing newline, split into non-empty lines.
         var errorLines: [String] {
@@ -41,7 +45,7 @@ enum CommandLineTool {
 
     /// Runs `neuroode arguments…`, with output going to temporary files so large outputs cannot
     /// fill a pipe and block the child.
-    static func run(_ arguments: [String]) throws -> Result {
+    static func run(_ arguments: [String], timeLimit: Double? = nil) throws -> Result {
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("stdout")
@@ -57,13 +61,23 @@ enum CommandLineTool {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        var timedOut = false
+        if let timeLimit {
+            let deadline = Date().addingTimeInterval(timeLimit)
+            while process.isRunning, Date() < deadline { usleep(10_000) }
+            if process.isRunning {
+                timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
         process.waitUntilExit()
         try out.close()
         try err.close()
         return Result(
             status: process.terminationStatus,
-            standardOutput: try String(contentsOf: outURL, encoding: .utf8),
-            standardError: try String(contentsOf: errURL, encoding: .utf8))
+            standardOutput: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+            standardError: String(decoding: try Data(contentsOf: errURL), as: UTF8.self),
+            killedBySignal: process.terminationReason == .uncaughtSignal, timedOut: timedOut)
     }
 
     /// `neuroode simulate arguments…`.

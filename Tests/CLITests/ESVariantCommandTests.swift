@@ -7,14 +7,14 @@ struct ESVariantCommandTests {
     static let tiny = ["evidence", "--neurons", "3", "--batch", "2", "--test-trials", "2", "--token-ms", "0.5"]
 
     /// `compare` names readout and hybrid in its files, records their groups, and with
-    /// `--checkpoint` a second identical command resumes every run and writes the same curves.
+    /// `--resume` a second identical command resumes every run and writes the same curves.
     @Test func compareRunsTheVariantsAndResumes() throws {
         let directory = try CommandLineTool.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("out").path
         let arguments = ["compare"] + Self.tiny + [
             "--methods", "readout,hybrid", "--samples", "4", "--es-groups", "W_rec,W_in", "--alternate", "--variant", "plain",
-            "--iterations", "3", "--eval-every", "1", "--out", out, "--checkpoint", directory.appendingPathComponent("checkpoints").path,
+            "--iterations", "3", "--eval-every", "1", "--out", out,
         ]
         let first = try CommandLineTool.run(arguments)
         #expect(first.status == 0, "\(first.standardError)")
@@ -29,7 +29,7 @@ struct ESVariantCommandTests {
         let curves = try CompareCommandTests.rows(out + "/curves.csv")
         #expect(curves.map { $0["method"]! } == ["readout", "readout", "readout", "hybrid", "hybrid", "hybrid"])
 
-        let second = try CommandLineTool.run(arguments)
+        let second = try CommandLineTool.run(arguments + ["--resume"])
         #expect(second.status == 0, "\(second.standardError)")
         #expect(second.standardError.contains("[readout run 1/1] resuming from"))
         #expect(second.standardError.contains("[hybrid run 1/1] resuming from"))

@@ -51,14 +51,16 @@ private func readoutTask(_ network: MorrisLecarNetwork) throws
     return (task, theta)
 }
 
-/// Summation-order rounding bound: every entry within 1e-13 of the gradient's largest entry (the
-/// parts differ from the whole batch by about 1e-15 here).
-private func expectEqualToRounding(_ a: GradientEstimate, _ b: GradientEstimate, _ what: String) {
-    #expect(abs(a.loss - b.loss) <= 1e-14 * abs(b.loss), "\(what): loss \(a.loss) vs \(b.loss)")
-    let scale = b.gradient.map(abs).max()!
-    for (k, (x, y)) in zip(a.gradient, b.gradient).enumerated() {
-        #expect(abs(x - y) <= 1e-13 * scale, "\(what): entry \(k): \(x) vs \(y)")
-    }
+/// The whole batch swept as one map, without parts: the reference the parts agree with to rounding.
+private func wholeBatchSweep(
+    _ network: MorrisLecarNetwork, _ task: TrainingTask<MorrisLecarNetwork, Leapfrog, EvidenceReadoutLoss>, _ theta: [Double]
+) throws -> (loss: Double, gradient: [Double]) {
+    let parameters = try task.split(theta)
+    let map = try LeapfrogMap(
+        problem: ODEProblem(system: network, initialState: task.initialState, parameters: parameters.system, timeSpan: (0, 30)),
+        integrator: Leapfrog(stepSize: 0.1))
+    let outcome = try ReverseSweep(map: map, loss: task.loss, lossParameters: parameters.loss, checkpointInterval: 1).run()
+    return (outcome.loss, task.trainedParameters.map { outcome.systemGradient[$0] } + outcome.lossGradient)
 }
 
 @Suite struct TrialParallelBPTTTests {
@@ -66,22 +68,62 @@ private func expectEqualToRounding(_ a: GradientEstimate, _ b: GradientEstimate,
     func splitBatchEqualsWholeBatchToRounding(dense: Bool, threads: Int) throws {
         let network = try batchNetwork(dense: dense)
         let (task, theta) = try readoutTask(network)
-        let whole = try BackpropagationThroughTime(threads: 1).estimate(task, at: theta, iteration: 0)
+        let whole = try wholeBatchSweep(network, task, theta)
         let split = try BackpropagationThroughTime(threads: threads).estimate(task, at: theta, iteration: 0)
         #expect(whole.gradient.map(abs).max()! > 1e-3, "the gradient is not trivial")
-        expectEqualToRounding(split, whole, "\(threads) parts")
+        #expect(abs(split.loss - whole.loss) <= 1e-14 * abs(whole.loss), "loss \(split.loss) vs \(whole.loss)")
+        let scale = whole.gradient.map(abs).max()!
+        for (k, (x, y)) in zip(split.gradient, whole.gradient).enumerated() {
+            #expect(abs(x - y) <= 1e-13 * scale, "\(threads) threads: entry \(k): \(x) vs \(y)")
+        }
         let again = try BackpropagationThroughTime(threads: threads).estimate(task, at: theta, iteration: 0)
-        #expect(again.gradient == split.gradient && again.loss == split.loss, "deterministic for a given number of parts")
-        #expect(split.report.bytesStored == whole.report.bytesStored, "the parts store the whole trajectory between them")
+        #expect(again.gradient == split.gradient && again.loss == split.loss, "deterministic")
+        let one = try BackpropagationThroughTime(threads: 1).estimate(task, at: theta, iteration: 0)
+        #expect(split.report.bytesStored == one.report.bytesStored, "the parts store the same trajectory for any thread count")
     }
 
-    /// BPTT with threads really runs the parts: its result is bit-identical to a sweep over the
-    /// parts built by hand (and differs from the whole-batch sweep only by rounding, above).
+    /// The partition is fixed (``BackpropagationThroughTime/batchParts``), so the gradient is
+    /// bit-identical for every thread count, including more threads than parts.
+    @Test(arguments: [false, true])
+    func gradientIsBitIdenticalForAnyThreadCount(dense: Bool) throws {
+        let network = try batchNetwork(dense: dense)
+        let (task, theta) = try readoutTask(network)
+        let one = try BackpropagationThroughTime(threads: 1).estimate(task, at: theta, iteration: 0)
+        for threads in [2, 3, 5, 16] {
+            let other = try BackpropagationThroughTime(threads: threads).estimate(task, at: theta, iteration: 0)
+            #expect(other.loss == one.loss, "\(threads) threads")
+            #expect(other.gradient == one.gradient, "\(threads) threads")
+        }
+    }
+
+    /// The audit's case: the evidence task's BPTT gradient (and hence θ after training) is the
+    /// same to the bit on 1, 2 and 3 threads.
+    @Test func evidenceGradientIsBitIdenticalOnOneTwoAndThreeThreads() throws {
+        var configuration = EvidenceTask.Configuration.small
+        configuration.neurons = 4
+        configuration.batchSize = 6
+        configuration.tokenDuration = 0.5
+        let problem = try EvidenceTask(configuration: configuration)
+        let task = try problem.task(iteration: 0, seed: 2)
+        let theta = try problem.initialParameters(seed: 2)
+        let one = try BackpropagationThroughTime(threads: 1).estimate(task, at: theta, iteration: 0)
+        #expect(one.gradient.contains { $0 != 0 })
+        for threads in [2, 3] {
+            let other = try BackpropagationThroughTime(threads: threads).estimate(task, at: theta, iteration: 0)
+            #expect(other.loss.bitPattern == one.loss.bitPattern, "\(threads) threads")
+            #expect(other.gradient.map(\.bitPattern) == one.gradient.map(\.bitPattern), "\(threads) threads")
+        }
+    }
+
+    /// BPTT really runs the parts: its result is bit-identical to a sweep over the fixed
+    /// partition built by hand, whatever the thread count of either (and differs from the
+    /// whole-batch sweep only by rounding, above).
     @Test func bpttDispatchesToThePartSweep() throws {
         let network = try batchNetwork(dense: true)
         let (task, theta) = try readoutTask(network)
-        let parts = 3
-        let split = try BackpropagationThroughTime(threads: parts).estimate(task, at: theta, iteration: 0)
+        let parts = min(BackpropagationThroughTime.batchParts, network.maximumParts)
+        #expect(parts == 8)
+        let split = try BackpropagationThroughTime(threads: 3).estimate(task, at: theta, iteration: 0)
         let parameters = try task.split(theta)
         let systems = try network.splitBatch(into: parts)
         let states = try network.splitState(task.initialState, into: parts)
@@ -91,7 +133,8 @@ private func expectEqualToRounding(_ a: GradientEstimate, _ b: GradientEstimate,
                 integrator: Leapfrog(stepSize: 0.1))
         }
         let losses = try network.batchRanges(parts: parts).map { try task.loss.restricted(toTrials: $0) }
-        let outcome = try TrialParallelSweep(maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: 1).run()
+        let outcome = try TrialParallelSweep(
+            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: 1, threads: 2).run()
         #expect(outcome.loss == split.loss)
         #expect(task.trainedParameters.map { outcome.systemGradient[$0] } + outcome.lossGradient == split.gradient)
     }

@@ -71,7 +71,9 @@ for experiment in "${experiments[@]}"; do
     extra=()
     if [[ "$evolution" == yes ]]; then extra+=(${samples[@]+"${samples[@]}"}); fi
     command=("$NEUROODE" compare evidence --setup "$setup" "${method[@]}" --runs "$runs" --seed 0 --iterations "$iterations"
-             ${size[@]+"${size[@]}"} ${extra[@]+"${extra[@]}"} --out "$directory" --checkpoint "$directory/checkpoints" --checkpoint-every "$every")
+             ${size[@]+"${size[@]}"} ${extra[@]+"${extra[@]}"} --out "$directory" --checkpoint-every "$every")
+    # A folder with checkpoints is continued, not restarted.
+    if [[ -d "$directory/checkpoints" ]]; then command+=(--resume); fi
     printf '%q ' "${command[@]}" | sed "s|$root/||g" >"$directory/command.txt"
     echo >>"$directory/command.txt"
     echo "== $name ($(date -u +%H:%M:%S) UTC)" >&2

@@ -22,6 +22,11 @@ struct BenchBPTT: ParsableCommand {
     func run() throws {
         let checkpointing: BackpropagationThroughTime.Checkpointing =
             !checkpointed ? .none : checkpointInterval.map { .interval($0) } ?? .squareRoot
+        // Sizes before any work (README "Resource limits"): the stored trajectory.
+        var estimate = MemoryEstimate()
+        RunEstimate.network(&estimate, neurons: shape.neurons, batch: shape.batch, steps: Double(shape.steps),
+                            kinds: [checkpointed ? .bpttCheckpointed : .bptt])
+        try estimate.check(against: .machine, remedy: "make it smaller")
         let run = try shape.benchmark(precision: .f64)
             .measureBackpropagation(steps: shape.steps, checkpointing: checkpointing, threads: shape.threads)
         try shape.report(run, benchmark: checkpointed ? "bptt-checkpointed" : "bptt", precision: .f64,

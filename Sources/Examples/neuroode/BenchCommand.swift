@@ -21,13 +21,24 @@ struct Bench: ParsableCommand {
         @Option(help: "Leapfrog steps per run.") var steps = 3000
         @Option(help: "Runs timed (the median is reported).") var repeats = 5
         @Option(help: "Worker threads (the batch is split across them).")
-        var threads = ProcessInfo.processInfo.activeProcessorCount
+        var threads = Parallelism.defaultThreadCount
         @Option(help: "Step size in ms.") var dt = 0.1
         @Option(help: "Random seed for weights, input and initial state.") var seed: UInt64 = 1
         @Option(help: "Arithmetic: f64 or f32.") var precision: Precision = .f64
         @Option(help: "text or json.") var format: BenchFormat = .text
 
         func run() throws {
+            // Sizes before any work (README "Resource limits"): weights, state, and the token input
+            // covering every step.
+            for (option, value) in [("--neurons", neurons), ("--inputs", inputs), ("--batch", batch), ("--steps", steps),
+                                    ("--repeats", repeats), ("--threads", threads)] where value < 1 {
+                throw CommandLineError.invalidValue(option: option, value: "\(value)", reason: "must be at least 1")
+            }
+            var estimate = MemoryEstimate()
+            RunEstimate.network(&estimate, neurons: neurons, batch: batch, steps: 0, kinds: [.es])
+            estimate.add("the token input over every step", option: "--steps", value: steps,
+                         doubles: 2 * Double(steps) * (dt.isFinite ? abs(dt) : 0) / 6 * Double(batch) + 2 * Double(inputs) * Double(neurons))
+            try estimate.check(against: .machine, remedy: "make it smaller")
             let benchmark = NetworkBenchmark(
                 neurons: neurons, inputs: inputs, batchSize: batch, steps: steps, repeats: repeats,
                 threads: threads, stepSize: dt, seed: seed, precision: precision)

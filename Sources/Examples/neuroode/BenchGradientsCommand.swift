@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gradients
+import NeuroODE
 
 /// `neuroode bench gradients`: memory and time of every gradient method on the turn-off task as
 /// the horizon grows, printed as a table (and written as JSON with --output).
@@ -28,6 +29,18 @@ struct BenchGradients: ParsableCommand {
         for span in spans where !(span > 0) {
             throw CommandLineError.invalidValue(option: "--horizons", value: "\(span)", reason: "horizons must be positive")
         }
+        // Step counts and the stored states before any work (README "Resource limits").
+        var estimate = MemoryEstimate()
+        for span in spans {
+            do {
+                _ = try FixedStepCount.covering(span: span, stepSize: 0.1)
+            } catch {
+                throw CommandLineError.invalidValue(option: "--horizons", value: "\(span)", reason: "\(error)")
+            }
+            RunEstimate.turnOff(&estimate, horizon: span, stepSize: 0.1, kinds: [.bptt], option: "--horizons")
+        }
+        try estimate.check(against: .machine, remedy: "make it smaller")
+        if let output { try OutputFile.check(output, option: "--output") }
         let methods = TurnOffScaling.methods(samples: samples, sigma: sigma, seed: seed)
         try EvolutionStrategy(samples: samples, sigma: sigma, seed: seed).validate()
         print("turn-off, leapfrog dt = 0.1 ms, I = 100; ES: \(samples) mirrored samples, sigma = \(sigma), seed \(seed)")
@@ -38,13 +51,13 @@ struct BenchGradients: ParsableCommand {
         if let output {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data: Data
             do {
-                let url = URL(fileURLWithPath: output)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try encoder.encode(rows).write(to: url, options: .atomic)
+                data = try encoder.encode(rows)
             } catch {
                 throw CommandLineError.cannotWrite(path: output, reason: "\(error.localizedDescription)")
             }
+            try OutputFile.write(String(decoding: data, as: UTF8.self), to: output)
         }
     }
 

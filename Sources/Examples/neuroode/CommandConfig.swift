@@ -34,17 +34,29 @@ struct CommandConfig {
         } catch {
             throw .invalidValue(option: "--config", value: path, reason: "cannot read the file (\(error.localizedDescription))")
         }
+        return try object(from: data, path: path)
+    }
+
+    /// The JSON object in `data` (the contents of the file at `path`), or an error naming the file.
+    static func object(from data: Data, path: String) throws(CommandLineError) -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: data), let entries = object as? [String: Any] else {
-            throw .invalidValue(option: "--config", value: path, reason: "expected one JSON object of option names and values")
+            throw .invalidValue(option: "--config", value: path, reason: "not a JSON object of options: expected one object of option names and values")
         }
         return entries
+    }
+
+    /// Whether a value from `JSONSerialization` is `true`/`false`. The test `is Bool` cannot tell:
+    /// on Linux it also holds for the numbers 0 and 1. Booleans are the NSNumbers of type `c`.
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
     }
 
     /// The flag if given, else the file's number under `key`.
     func number(_ flag: Double?, _ key: String) throws(CommandLineError) -> Double? {
         if let flag { return flag }
         guard let raw = entries[key] else { return nil }
-        guard !(raw is Bool), let value = (raw as? NSNumber)?.doubleValue else { throw mistyped(key, raw, "a number") }
+        guard !Self.isBoolean(raw), let value = (raw as? NSNumber)?.doubleValue else { throw mistyped(key, raw, "a number") }
         return value
     }
 
@@ -52,7 +64,7 @@ struct CommandConfig {
     func integer(_ flag: Int?, _ key: String) throws(CommandLineError) -> Int? {
         if let flag { return flag }
         guard let raw = entries[key] else { return nil }
-        guard !(raw is Bool), let value = (raw as? NSNumber)?.doubleValue, value == value.rounded(), abs(value) < 1e15 else {
+        guard !Self.isBoolean(raw), let value = (raw as? NSNumber)?.doubleValue, value == value.rounded(), abs(value) < 1e15 else {
             throw mistyped(key, raw, "a whole number")
         }
         return Int(value)

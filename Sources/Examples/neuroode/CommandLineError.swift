@@ -43,6 +43,10 @@ enum CommandLineError: Error, CustomStringConvertible, Equatable {
             return "--times: \(error)"
         case .invalidTimeSpan:
             return "--t-end: \(error)"
+        case .tooManySteps:
+            return "--t-end/--dt: \(error)"
+        case .implausibleState:
+            return "--dt: \(error)"
         default:
             return "\(error)"
         }
@@ -66,6 +70,18 @@ enum ArgumentList {
             values.append(value)
         }
         return values
+    }
+
+    /// Parses the `NAME=VALUE` items of a list option, each given text possibly holding several
+    /// items separated by newlines (``RepeatedOptions`` merges repeated occurrences that way).
+    static func assignments(_ texts: [String], option: String) throws(CommandLineError) -> [(name: String, value: Double)] {
+        var result: [(name: String, value: Double)] = []
+        for text in texts {
+            for item in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                result.append(try assignment(String(item), option: option))
+            }
+        }
+        return result
     }
 
     /// Parses `NAME=VALUE` with a numeric value.

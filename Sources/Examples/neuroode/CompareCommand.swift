@@ -33,34 +33,30 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Output directory (default out/compare-TASK).", valueName: "dir"))
     var out: String?
 
-    @Option(help: ArgumentHelp(
-        "Checkpoint each run under DIR/METHOD-seedS every --checkpoint-every iterations and resume from there: re-running the same command continues where it stopped.",
-        valueName: "dir"))
-    var checkpoint: String?
-
-    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Checkpoint every K iterations (with --checkpoint; default 10).")
+    @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Checkpoint every run every K iterations, in DIR/checkpoints (default 10).")
     var checkpointEvery: Int?
+
+    @Flag(help: "Continue an interrupted comparison in DIR: finished runs are kept, the others continue from their checkpoints.")
+    var resume = false
 
     @OptionGroup var options: TrainingOptions
 
     func run() throws {
         var options = self.options
         var methodList = methods?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        var runs = self.runs, out = self.out, checkpoint = self.checkpoint, every = checkpointEvery
+        var runs = self.runs, out = self.out, every = checkpointEvery, resume = self.resume
         if let path = options.config {
-            let file = try ConfigurationFile(path: path, allowedKeys: TrainingOptions.keys + ["methods", "runs", "out", "checkpoint", "checkpoint-every"])
+            let file = try ConfigurationFile(
+                path: path, allowedKeys: TrainingOptions.keys + ["methods", "runs", "out", "checkpoint-every", "resume"])
             try options.merge(file)
             methodList = try methodList ?? file.list("methods")
             runs = try runs ?? file.integer("runs")
             out = try out ?? file.string("out")
-            checkpoint = try checkpoint ?? file.string("checkpoint")
             every = try every ?? file.integer("checkpoint-every")
+            resume = try resume || (file.boolean("resume") ?? false)
         }
         if let every, every < 1 {
             throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
-        }
-        if every != nil, checkpoint == nil {
-            throw CommandLineError.inapplicable(option: "--checkpoint-every", reason: "give --checkpoint DIR")
         }
         let entry = try TrainingCatalog.entry(named: task)
         let methods = try (methodList ?? ["bptt", "es"]).map { name throws(CommandLineError) in try CompareMethod(name: name) }
@@ -71,14 +67,14 @@ struct CompareCommand: ParsableCommand {
         let runCount = runs ?? 1
         guard runCount >= 1 else { throw CommandLineError.invalidValue(option: "--runs", value: "\(runCount)", reason: "must be at least 1") }
         let directory = out ?? "out/compare-\(entry.name)"
-        let runner = try options.problem(entry)
-        let optimizer = try options.optimizerChoice(runner)
-        let seed = options.seed ?? 0
-
         let kinds = methods.compactMap { method -> GradientMethodKind? in
             if case let .gradient(kind) = method { return kind }
             return nil
         }
+        let runner = try options.problem(entry, methods: kinds, runs: runCount)
+        let optimizer = try options.optimizerChoice(runner)
+        let seed = options.seed ?? 0
+
         try options.rejectMethodOptions(unusedBy: kinds, cmaesListed: methods.contains(where: \.readsSigma))
         // Validate every method's settings before the first iteration runs.
         var plans: [Plan] = []
@@ -96,13 +92,30 @@ struct CompareCommand: ParsableCommand {
         }
         try prepare(directory)
 
+        // Every gradient method's run checkpoints into its own store, so that an interrupted
+        // comparison resumes: a finished run's last checkpoint holds its whole log and is kept.
+        let stores = try plans.map { plan throws(CommandLineError) -> [CheckpointStore?] in
+            guard case let .gradient(kind, _, _) = plan else { return Array(repeating: nil, count: runCount) }
+            return try (0..<runCount).map { run throws(CommandLineError) in
+                let store = Self.store(directory, kind, run)
+                do {
+                    if !resume { try store.removeAll() }
+                    try store.prepare()
+                } catch {
+                    throw .cannotWrite(path: store.directory, reason: "\(error)")
+                }
+                return store
+            }
+        }
+        Interruption.install()
         var results: [MethodResult] = []
         var written: [String] = []
-        for plan in plans {
+        var interrupted = false
+        for (index, plan) in plans.enumerated() where !interrupted {
             var logs: [[TrainingRecord]] = []
             var finals: [[Double]?] = []
             var failures: [String?] = []
-            for run in 0..<runCount {
+            for run in 0..<runCount where !interrupted {
                 let runSeed = seed &+ UInt64(run)
                 let progress = TrainingProgress(prefix: "[\(plan.name) run \(run + 1)/\(runCount)] ")
                 // The log as it grows, so a run that diverges keeps the iterations it ran.
@@ -113,20 +126,18 @@ struct CompareCommand: ParsableCommand {
                 }
                 do {
                     switch plan {
-                    case let .gradient(kind, settings, loop):
+                    case let .gradient(_, settings, loop):
                         var settings = settings, loop = loop
                         settings.seed = runSeed
                         loop.seed = runSeed
-                        loop.checkpointInterval = every ?? loop.checkpointInterval
-                        let store = checkpoint.map {
-                            CheckpointStore(directory: ($0 as NSString).appendingPathComponent("\(kind.rawValue)-seed\(runSeed)"))
-                        }
+                        loop.checkpointInterval = every ?? 10
                         let session = TrainingSession(
                             method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
-                            checkpoints: store, resume: store != nil)
+                            checkpoints: stores[index][run], resume: resume)
                         let outcome = try runner.trainReturningParameters(session, onEvent: onEvent)
                         logs.append(outcome.log)
                         finals.append(outcome.parameters)
+                        interrupted = outcome.log.count < loop.iterations && Interruption.requested
                     case let .cmaes(cmaes, loop):
                         var cmaes = cmaes, loop = loop
                         cmaes.seed = runSeed
@@ -142,12 +153,13 @@ struct CompareCommand: ParsableCommand {
                     // A run that diverges is a result of the comparison: its log so far is kept,
                     // the stop reported, and the other runs go on.
                     guard case .diverged = error, !collected.isEmpty else {
-                        throw GradientFailure.methodFailed(method: plan.name, reason: error.description)
+                        throw GradientFailure.methodFailed(method: plan.name, reason: TrainingOptions.describe(error))
                     }
-                    FileHandle.standardError.write(Data("[\(plan.name) run \(run + 1)/\(runCount)] stopped: \(error.description)\n".utf8))
+                    let reason = TrainingOptions.describe(error)
+                    FileHandle.standardError.write(Data("[\(plan.name) run \(run + 1)/\(runCount)] stopped: \(reason)\n".utf8))
                     logs.append(collected)
                     finals.append(nil)
-                    failures.append(error.description)
+                    failures.append(reason)
                 }
             }
             switch plan {
@@ -169,7 +181,17 @@ struct CompareCommand: ParsableCommand {
             written += extra.files
             text += "\n" + extra.text
         }
-        FileHandle.standardOutput.write(Data((text + "\nwrote \(written.joined(separator: ", "))\n").utf8))
+        if interrupted {
+            throw Interruption.stopped(
+                after: "the finished and partial runs are in \(directory) (curves.csv, summary.json); continue with the same command and --resume")
+        }
+        try OutputFile.standardOutput(text + "\nwrote \(written.joined(separator: ", "))\n")
+    }
+
+    /// The checkpoint store of one method's run: DIR/checkpoints/METHOD/run-R.
+    static func store(_ directory: String, _ kind: GradientMethodKind, _ run: Int) -> CheckpointStore {
+        CheckpointStore(directory: ((directory as NSString).appendingPathComponent("checkpoints") as NSString)
+            .appendingPathComponent("\(kind.rawValue)/run-\(run)"))
     }
 
     /// One method's validated settings.

@@ -81,19 +81,14 @@ struct CompareReport {
 
     private var metricName: String? { runner.testMetric?.name }
 
-    /// Writes curves.csv, summary.json and the plots; returns the paths written.
+    /// Writes curves.csv, summary.json and the plots as one result set (``DiagnosticFiles``, with
+    /// its manifest); returns the paths written.
     func write(to directory: String) throws(CommandLineError) -> [String] {
-        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        var files: [(String, String)] = [(path("curves.csv"), curvesCSV()), (path("summary.json"), summaryJSON())]
-        for chart in TrainingCharts(report: self).charts() { files.append((path(chart.name), chart.chart.svg())) }
-        for (file, text) in files {
-            do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
-            } catch {
-                throw .cannotWrite(path: file, reason: error.localizedDescription)
-            }
-        }
-        return files.map(\.0)
+        var files = try DiagnosticFiles(directory: directory)
+        try files.write(curvesCSV(), to: "curves.csv")
+        try files.write(summaryJSON(), to: "summary.json")
+        for chart in TrainingCharts(report: self).charts() { try files.write(chart.chart.svg(), to: chart.name) }
+        return try files.commit()
     }
 
     // MARK: Curves

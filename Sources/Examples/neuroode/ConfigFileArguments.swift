@@ -39,7 +39,11 @@ struct ConfigFileArguments: Sendable {
 
     /// The file's entries as arguments, keys in sorted order.
     private static func entries(of path: String) throws(CommandLineError) -> [String] {
-        let entries = try CommandConfig.object(at: path)
+        try arguments(from: try CommandConfig.object(at: path), path: path)
+    }
+
+    /// A config object's entries as arguments, keys in sorted order; `path` names the file in errors.
+    static func arguments(from entries: [String: Any], path: String) throws(CommandLineError) -> [String] {
         var arguments: [String] = []
         for key in entries.keys.sorted() {
             guard !key.isEmpty, !key.hasPrefix("-"), key != "config" else {
@@ -47,7 +51,7 @@ struct ConfigFileArguments: Sendable {
             }
             let values = (entries[key] as? [Any]) ?? [entries[key] as Any]
             for value in values {
-                if value is Bool, let flag = value as? Bool {
+                if CommandConfig.isBoolean(value), let flag = (value as? NSNumber)?.boolValue {
                     if flag { arguments.append("--\(key)") }
                 } else if let number = value as? NSNumber {
                     arguments.append("--\(key)=\(number.stringValue)")

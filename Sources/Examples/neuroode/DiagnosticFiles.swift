@@ -1,13 +1,29 @@
 import Foundation
+import Gradients
 
-/// Where the diagnostic commands (`landscape`, `reversibility`, `drift`) put their results: a
-/// directory of CSV tables and SVG charts, created when missing; each command prints the paths.
+/// A command's result set (`compare`, `rober-fit`, `landscape`, `reversibility`, `drift`): CSV
+/// tables, JSON summaries and SVG charts in one directory, written as one unit.
+///
+/// Files are staged in memory by ``write(_:to:)`` and written by ``commit()``: the old
+/// `manifest.json` is removed first, then every file is replaced atomically (``AtomicFile``), and
+/// last a new `manifest.json` names the run and each file's size and FNV-1a checksum. A reader
+/// that trusts only files listed in the manifest with matching checksums never mixes two runs: an
+/// interrupted commit leaves no manifest, and files of an older run fail the checksum
+/// (RELIABILITY.md "Output safety").
 struct DiagnosticFiles {
     let directory: URL
+    private var staged: [(name: String, data: Data)] = []
     private(set) var written: [String] = []
+
+    /// The manifest's file name inside the directory.
+    static let manifestName = "manifest.json"
 
     init(directory path: String) throws(CommandLineError) {
         directory = URL(fileURLWithPath: path, isDirectory: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw .cannotWrite(path: path, reason: "it exists and is not a directory")
+        }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -15,15 +31,44 @@ struct DiagnosticFiles {
         }
     }
 
-    /// Writes `text` to `name` inside the directory (atomically) and remembers the path.
+    /// Stages `text` as `name` inside the directory; nothing is written before ``commit()``.
     mutating func write(_ text: String, to name: String) throws(CommandLineError) {
-        let url = directory.appendingPathComponent(name)
-        do {
-            try Data(text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw .cannotWrite(path: url.path, reason: error.localizedDescription)
+        let path = directory.appendingPathComponent(name).path
+        try OutputFile.check(path, option: "the output directory")
+        staged.removeAll { $0.name == name }
+        staged.append((name, Data(text.utf8)))
+    }
+
+    /// Writes the staged files and then the manifest; returns their paths (manifest last).
+    @discardableResult
+    mutating func commit() throws(CommandLineError) -> [String] {
+        let manifestPath = directory.appendingPathComponent(Self.manifestName).path
+        try OutputFile.check(manifestPath, option: "the output directory")
+        if FileManager.default.fileExists(atPath: manifestPath) {
+            do {
+                try FileManager.default.removeItem(atPath: manifestPath)
+            } catch {
+                throw .cannotWrite(path: manifestPath, reason: error.localizedDescription)
+            }
         }
-        written.append(url.path)
+        var entries: [String] = []
+        for file in staged {
+            let path = directory.appendingPathComponent(file.name).path
+            do {
+                try AtomicFile.write(file.data, to: path)
+            } catch {
+                throw .cannotWrite(path: error.path, reason: error.reason)
+            }
+            written.append(path)
+            entries.append("    {\"name\": \(TrajectoryOutput.string(file.name)), \"bytes\": \(file.data.count), \"fnv1a64\": \"\(AtomicFile.checksum(file.data))\"}")
+        }
+        let run = UUID().uuidString.lowercased()
+        let created = ISO8601DateFormatter().string(from: Date())
+        let manifest = "{\n  \"run\": \"\(run)\",\n  \"created\": \"\(created)\",\n  \"files\": [\n\(entries.joined(separator: ",\n"))\n  ]\n}\n"
+        try OutputFile.write(manifest, to: manifestPath)
+        written.append(manifestPath)
+        staged = []
+        return written
     }
 
     /// A CSV table: the header, then one row per entry, numbers in Swift's shortest round-trip

@@ -67,6 +67,18 @@ struct DriftCommand: ParsableCommand {
         guard threshold.isFinite, threshold > 0 else {
             throw CommandLineError.invalidValue(option: "--threshold", value: "\(threshold)", reason: "must be finite and positive")
         }
+        // Sizes and step counts before any work (README "Resource limits").
+        if integratorName == "leapfrog" {
+            do {
+                _ = try FixedStepCount.covering(span: horizon, stepSize: dt)
+            } catch {
+                throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "\(error)")
+            }
+        }
+        var estimate = MemoryEstimate()
+        RunEstimate.turnOff(&estimate, horizon: horizon, stepSize: integratorName == "leapfrog" ? dt : 0.1, kinds: [.adjointPartial])
+        estimate.add("the diagnostic rows", option: "--points", value: points, doubles: 40 * Double(points))
+        try estimate.check(against: .machine, remedy: "make it smaller")
         var files = try DiagnosticFiles(directory: out)
 
         let backward = DormandPrince(relativeTolerance: rtol, absoluteTolerance: atol)
@@ -125,7 +137,8 @@ struct DriftCommand: ParsableCommand {
             yDomain: limit > 0 ? -limit...limit : nil)
         try files.write(gradientChart.svg(), to: "drift-gradient.svg")
 
-        print(files.summary)
+        try files.commit()
+        try OutputFile.standardOutput(files.summary + "\n")
         print("partial adjoint: loss \(String(format: "%.6g", partialEstimate.loss)), dL/dI = \(String(format: "%.6g", partialEstimate.gradient[0]))")
         switch full {
         case let .success(estimate):

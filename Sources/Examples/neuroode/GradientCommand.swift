@@ -134,6 +134,8 @@ struct GradientCommand: ParsableCommand {
     @Option(help: "Output format: text (a summary) or json.")
     var format: GradientFormat = .text
 
+    @OptionGroup var resources: ResourceOptions
+
     func run() throws {
         let entry = try GradientTaskCatalog.entry(named: task)
         guard let kind = GradientMethodKind(rawValue: method) else {
@@ -149,8 +151,10 @@ struct GradientCommand: ParsableCommand {
             hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch, preset: preset,
             precision: precision,
             targets: try targets.map { text throws(CommandLineError) in try ArgumentList.numbers(text, option: "--targets") },
-            parameterChanges: try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") },
+            parameterChanges: try ArgumentList.assignments(parameters, option: "--param"),
             methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
+        try resources.applyThreads()
+        try memoryEstimate(task: entry.name, kind: kind).check(against: try resources.memoryLimit())
         let runner = try entry.makeRunner(options)
         let groupOptions = GroupOptions(perturbed: GroupOptions.list(esGroups), trained: GroupOptions.list(trainGroups), alternates: alternate)
         try groupOptions.apply(to: &settings, groups: runner.parameterGroups)
@@ -180,7 +184,26 @@ struct GradientCommand: ParsableCommand {
         let output = GradientOutput(
             task: entry.name, taskDescription: runner.description, method: settings,
             parameterNames: runner.parameterNames, estimate: estimate)
-        FileHandle.standardOutput.write(Data((format == .json ? output.json() : output.text()).utf8))
+        try OutputFile.standardOutput(format == .json ? output.json() : output.text())
+    }
+
+    /// The task's size options as memory (README "Resource limits"), at the tasks' defaults.
+    private func memoryEstimate(task: String, kind: GradientMethodKind) -> MemoryEstimate {
+        var estimate = MemoryEstimate()
+        switch task {
+        case "evidence":
+            // 50 tokens of 6 ms and the 10 ms readout, in leapfrog steps.
+            RunEstimate.network(
+                &estimate, neurons: neurons ?? 128, batch: batch ?? 64, steps: 310 / (dt ?? 0.1), kinds: [kind])
+        case "spiral":
+            RunEstimate.spiral(&estimate, hidden: hidden ?? 50, windows: windows ?? 20, windowLength: windowLength ?? 10)
+        case "turn-off":
+            RunEstimate.turnOff(&estimate, horizon: horizon ?? 3000, stepSize: dt ?? 0.1, kinds: [kind])
+        default:
+            break
+        }
+        RunEstimate.samples(&estimate, samples)
+        return estimate
     }
 
     /// Rejects task options the task does not read. `--seed` also serves ES, and `--rtol`/`--atol`

@@ -53,7 +53,7 @@ struct LandscapeCommand: ParsableCommand {
         let methodList = try file.string(methods, "methods") ?? "bptt,adjoint-partial,es,fd"
         let samples = try file.integer(self.samples, "samples") ?? 100
         let seedValue = try file.integer(seed.map { Int(truncatingIfNeeded: $0) }, "seed") ?? 0
-        let threads = try file.integer(self.threads, "threads") ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = try file.integer(self.threads, "threads") ?? Parallelism.defaultThreadCount
         let out = try file.string(self.out, "out") ?? "out/landscape"
 
         guard from.isFinite, to.isFinite, from < to else {
@@ -81,6 +81,18 @@ struct LandscapeCommand: ParsableCommand {
             }
         }
         if kinds.contains(.es) { try EvolutionStrategy(samples: samples, sigma: sigma).validate() }
+        // Sizes and step counts before any work (README "Resource limits").
+        do {
+            _ = try FixedStepCount.covering(span: horizon, stepSize: dt)
+        } catch {
+            throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "\(error)")
+        }
+        var estimate = MemoryEstimate()
+        RunEstimate.turnOff(&estimate, horizon: horizon, stepSize: dt, kinds: kinds)
+        estimate.add("the points' losses and gradients", option: "--points", value: points,
+                     doubles: 4 * Double(points) * Double(nodes + kinds.count + 4))
+        RunEstimate.samples(&estimate, samples)
+        try estimate.check(against: .machine, remedy: "make it smaller")
         var files = try DiagnosticFiles(directory: out)
 
         let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt))
@@ -106,7 +118,8 @@ struct LandscapeCommand: ParsableCommand {
             series: gradientSeries, yDomain: -limit...limit)
         try files.write(gradientChart.svg(), to: "landscape-gradient.svg")
 
-        print(files.summary)
+        try files.commit()
+        try OutputFile.standardOutput(files.summary + "\n")
         print(Self.summary(scanned, kinds: kinds))
         if failures.count > 0 {
             FileHandle.standardError.write(Data("landscape: \(failures.count) evaluations failed and are written as nan (first: \(failures.first ?? ""))\n".utf8))

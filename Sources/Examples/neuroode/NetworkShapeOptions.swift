@@ -9,7 +9,7 @@ struct NetworkShapeOptions: ParsableArguments {
     @Option(help: "Input channels M.") var inputs = 50
     @Option(help: "Trials B.") var batch = 64
     @Option(help: "Leapfrog steps of the simulated span (50 tokens share it).") var steps = 3000
-    @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Worker threads.") var threads = Parallelism.defaultThreadCount
     @Option(help: "Step size in ms.") var dt = 0.1
     @Option(help: "Random seed for weights, input and initial state.") var seed: UInt64 = 1
     @Option(help: "text or json.") var format: BenchFormat = .text

@@ -28,10 +28,11 @@ struct NeuroODECommand: AsyncParsableCommand {
     /// first line of a multi-line message; scripts that run many simulations want exactly one
     /// line that names the bad value, and a non-zero status.
     static func main() async {
-        let typed = OptionalValueOption.spikes.normalize(Array(CommandLine.arguments.dropFirst()))
+        // A closed pipe is reported as a failed write (OutputFile), not a silent death by signal.
+        signal(SIGPIPE, SIG_IGN)
         let arguments: [String], configFile: String?
         do {
-            (arguments, configFile) = try ConfigFileArguments.expand(typed)
+            (arguments, configFile) = try ArgumentPipeline.prepare(Array(CommandLine.arguments.dropFirst()))
         } catch {
             report(error)
         }
@@ -73,6 +74,9 @@ struct NeuroODECommand: AsyncParsableCommand {
                 message = error.description
                 code = ExitCode.failure.rawValue
             }
+        case let error as CommandInterrupted:
+            message = error.description
+            code = error.exitStatus
         case let error as TrainerError:
             message = error.description
             code = ExitCode.failure.rawValue

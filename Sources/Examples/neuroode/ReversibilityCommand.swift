@@ -88,7 +88,8 @@ struct ReversibilityCommand: ParsableCommand {
             xScale: model.logarithmicTime ? .logarithmic : .linear, yScale: .logarithmic)
         try files.write(chart.svg(), to: "reversibility.svg")
 
-        print(files.summary)
+        try files.commit()
+        try OutputFile.standardOutput(files.summary + "\n")
         let reached = outcome.samples.last?.time ?? end
         if let crossing = outcome.samples.first(where: { !($0.distance <= threshold) }) {
             print("error exceeds \(TrajectoryOutput.number(threshold)) after \(String(format: "%.4g", end - crossing.time))\(model.timeUnit) of backward integration (t = \(String(format: "%.4g", crossing.time)), error \(String(format: "%.3g", crossing.distance)))")

@@ -67,8 +67,16 @@ struct RoberFitCommand: ParsableCommand {
 
         var base = options.paper ? RoberFitTraining.Configuration.paper : .small
         base.iterations = try options.positive(options.iterations, "--iterations") ?? base.iterations
-        base.samples = options.samples ?? base.samples
+        base.samples = try options.positive(options.samples, "--samples") ?? base.samples
+        if let sigma = options.sigma, !(sigma.isFinite && sigma > 0) {
+            throw CommandLineError.invalidValue(option: "--sigma", value: "\(sigma)", reason: "must be finite and positive")
+        }
         base.sigma = options.sigma ?? base.sigma
+        try options.resources.applyThreads()
+        var estimate = MemoryEstimate()
+        RunEstimate.samples(&estimate, options.samples)
+        RunEstimate.log(&estimate, iterations: base.iterations, runs: kinds.count * scalings.count)
+        try estimate.check(against: try options.resources.memoryLimit())
         let problems = try scalings.map { scaled in
             var configuration = base
             configuration.scaled = scaled
@@ -90,8 +98,11 @@ struct RoberFitCommand: ParsableCommand {
         let directory = out ?? "out/rober-fit"
         var files = try DiagnosticFiles(directory: directory)
 
+        // On SIGINT/SIGTERM the current iteration finishes, the runs done so far (the current one
+        // up to where it stopped) are written, and the command exits with 128 + the signal.
+        Interruption.install()
         var runs: [RoberFitRun] = []
-        for var run in plans {
+        for var run in plans where !Interruption.requested {
             run.train(optimizer: optimizer)
             runs.append(run)
         }
@@ -102,7 +113,11 @@ struct RoberFitCommand: ParsableCommand {
         try files.write(report.summaryJSON(), to: "summary.json")
         try files.write(report.fitChart(), to: "fit.svg")
         try files.write(report.lossChart(), to: "loss.svg")
-        FileHandle.standardOutput.write(Data((report.table() + "\n" + files.summary + "\n").utf8))
+        try files.commit()
+        if Interruption.requested {
+            throw Interruption.stopped(after: "\(runs.count) of \(plans.count) runs (the last one partial) written to \(directory)")
+        }
+        try OutputFile.standardOutput(report.table() + "\n" + files.summary + "\n")
     }
 
     private static func items(_ text: String) -> [String] {
@@ -196,16 +211,19 @@ struct RoberFitRun {
         func trainer(to iterations: Int) -> Trainer<RoberFitTraining, OptimizerChoice> {
             var configuration = loop
             configuration.iterations = iterations
-            return Trainer(problem: problem, method: method, methodSettings: describe(settings), optimizer: optimizer, configuration: configuration)
+            var trainer = Trainer(problem: problem, method: method, methodSettings: describe(settings), optimizer: optimizer, configuration: configuration)
+            trainer.shouldStop = { Interruption.requested }
+            return trainer
         }
         do {
             var state = try trainer(to: total).initialState()
             parameters = state.parameters
-            while state.nextIteration < total {
+            while state.nextIteration < total, !Interruption.requested {
                 let end = min(total, (state.nextIteration / loop.checkpointInterval + 1) * loop.checkpointInterval)
                 state = try trainer(to: end).train(from: state, onEvent: onEvent)
                 parameters = state.parameters
             }
+            if state.nextIteration < total { failure = "interrupted after \(state.nextIteration) iterations" }
         } catch {
             failure = "\(error)"
             FileHandle.standardError.write(Data("[\(label)] stopped: \(error)\n".utf8))

@@ -83,22 +83,33 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also draw the trajectory as an SVG plot.", valueName: "file.svg"))
     var plot: String?
 
+    @OptionGroup var resources: ResourceOptions
+
     /// Neuron models with more membrane potentials than this are plotted as a spike raster.
     static let maximumVoltageTraces = 4
 
     func run() throws {
         let entry = try ModelCatalog.entry(named: model)
-        let assignments = try parameters.map { text throws(CommandLineError) in try ArgumentList.assignment(text, option: "--param") }
+        try resources.applyThreads()
+        let limit = try resources.memoryLimit()
+        let assignments = try ArgumentList.assignments(parameters, option: "--param")
         var options = try modelOptions(for: entry)
         for assignment in assignments where entry.structuralParameters.contains(assignment.name) {
             options.structural[assignment.name] = assignment.value
         }
+        if entry.network != nil { try Self.networkEstimate(options).check(against: limit) }
         let runner = try entry.makeRunner(options)
         let defaults = entry.defaults
         let settings = try integratorSettings(defaults: defaults)
         let endTime = endTime ?? defaults.endTime
         let format = try outputFormat()
         let plotPath = try plotFile()
+        // Refuse a device, FIFO or directory before the solve, not after it.
+        if let output {
+            try OutputFile.check(output, option: "--output")
+            if spikes != nil, format == .csv { try OutputFile.check(Self.spikesPath(for: output), option: "--output") }
+        }
+        if let plotPath { try OutputFile.check(plotPath, option: "--plot") }
 
         var spikeThreshold: Double?
         if let spikes {
@@ -129,6 +140,8 @@ struct SimulateCommand: ParsableCommand {
             output: try outputSchedule(defaults: defaults, endTime: endTime),
             spikeThreshold: spikeThreshold)
 
+        try Self.trajectoryEstimate(request, dimension: runner.stateNames.count).check(against: limit)
+
         let clock = ContinuousClock()
         let start = clock.now
         let solution = try runner.run(request)
@@ -141,18 +154,18 @@ struct SimulateCommand: ParsableCommand {
             solution: solution, spikeTimes: spikes == nil ? nil : spikeTimes, wallTime: wallTime)
         switch format {
         case .csv:
-            try write(trajectory.csv(), to: output)
+            try OutputFile.write(trajectory.csv(), to: output)
             if let output, let spikeTimes = trajectory.spikeTimes {
-                try write(TrajectoryOutput.spikesCSV(spikeTimes), to: Self.spikesPath(for: output))
+                try OutputFile.write(TrajectoryOutput.spikesCSV(spikeTimes), to: Self.spikesPath(for: output))
             }
         case .json:
-            try write(trajectory.json(), to: output)
+            try OutputFile.write(trajectory.json(), to: output)
         }
         if let plotPath {
             let plot = SimulationPlot.make(
                 solution: solution, runner: runner, style: defaults.plot, spikeTimes: spikeTimes,
                 maximumVoltageTraces: Self.maximumVoltageTraces)
-            try write(plot.svg(), to: plotPath)
+            try OutputFile.write(plot.svg(), to: plotPath)
         }
     }
 
@@ -239,6 +252,40 @@ struct SimulateCommand: ParsableCommand {
         return plot
     }
 
+    // MARK: Memory
+
+    /// A network's weights (N × N recurrent, N × 50 input, with the copies the model keeps), its
+    /// token input and the batch's state with the integrator's scratch.
+    static func networkEstimate(_ options: ModelOptions) -> MemoryEstimate {
+        let n = Double(options.neurons), b = Double(options.batch)
+        var estimate = MemoryEstimate()
+        estimate.add("the network's weights", option: "--neurons", value: options.neurons, doubles: 4 * n * n + 200 * n)
+        estimate.add("the batch's input tokens", option: "--batch", value: options.batch, doubles: 100 * b)
+        estimate.add("the batch's state and scratch", option: n > b ? "--neurons" : "--batch", value: n > b ? options.neurons : options.batch,
+                     doubles: 40 * n * b)
+        return estimate
+    }
+
+    /// The recorded trajectory: every output state as numbers (8 bytes) and as text (about 24).
+    /// Every-step output of an adaptive integrator is bounded by its step budget.
+    static func trajectoryEstimate(_ request: SimulationRequest, dimension: Int) -> MemoryEstimate {
+        var states: Double
+        switch request.output {
+        case let .times(list): states = Double(list.count)
+        case .finalState: states = 1
+        case let .everyStep(stride):
+            let steps = request.integrator.kind.isFixedStep
+                ? request.endTime / request.integrator.stepSize : Double(request.integrator.maxSteps)
+            states = (steps.isFinite ? max(0, steps) : 0) / Double(max(1, stride)) + 2
+        }
+        var estimate = MemoryEstimate()
+        let option = request.integrator.kind.isFixedStep ? "--t-end" : "--max-steps"
+        let value = request.integrator.kind.isFixedStep ? "\(request.endTime)" : "\(request.integrator.maxSteps)"
+        estimate.add("the recorded trajectory (use --times to record fewer states)", option: option, value: value,
+                     doubles: 4 * states * Double(dimension + 1))
+        return estimate
+    }
+
     // MARK: Writing
 
     /// `out/run.csv` → `out/run.spikes.csv`.
@@ -246,24 +293,6 @@ struct SimulateCommand: ParsableCommand {
         let url = URL(fileURLWithPath: output)
         let stem = url.pathExtension.isEmpty ? url : url.deletingPathExtension()
         return stem.path + ".spikes.csv"
-    }
-
-    /// Writes `text` to `path` (creating missing directories, replacing the file atomically), or
-    /// to standard output when `path` is nil.
-    private func write(_ text: String, to path: String?) throws(CommandLineError) {
-        let data = Data(text.utf8)
-        guard let path else {
-            FileHandle.standardOutput.write(data)
-            return
-        }
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try data.write(to: url, options: .atomic)
-        } catch {
-            throw .cannotWrite(path: path, reason: error.localizedDescription)
-        }
     }
 }
 

@@ -66,13 +66,25 @@ struct TrainCommand: ParsableCommand {
             throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
         }
         try options.rejectMethodOptions(unusedBy: [kind])
-        let runner = try options.problem(entry)
+        let runner = try options.problem(entry, methods: [kind])
         let optimizer = try options.optimizerChoice(runner)
         let seed = options.seed ?? 0
         let settings = try options.methodSettings(kind, runner: runner, seed: seed)
         var loop = try options.trainerConfiguration(kind, runner: runner, seed: seed)
         loop.checkpointInterval = every ?? 10
         let store = CheckpointStore(directory: directory)
+        do {
+            try store.prepare()  // an unwritable place fails now, not after the first K iterations
+        } catch {
+            throw CommandLineError.invalidValue(option: "--checkpoint", value: directory, reason: "\(error)")
+        }
+        // A fresh run among an earlier run's checkpoints would have its own pruned as older and,
+        // on a later --resume, the earlier run continued instead: refuse it.
+        if !resume, let newest = store.listing().first {
+            throw CommandLineError.invalidValue(
+                option: "--checkpoint", value: directory,
+                reason: "it holds an earlier run's checkpoints (newest after iteration \(newest.iteration)); give --resume to continue that run, or another directory")
+        }
         if resume, store.listing().isEmpty {
             FileHandle.standardError.write(Data("no checkpoint in \(directory); starting from iteration 0\n".utf8))
         }
@@ -80,22 +92,23 @@ struct TrainCommand: ParsableCommand {
             method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
             checkpoints: store, resume: resume)
         let progress = TrainingProgress(prefix: "[\(kind.rawValue)] ")
+        Interruption.install()
         let log: [TrainingRecord]
         do {
             log = try runner.train(session) { progress.handle($0) }
         } catch let error as TrainerError {
-            throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
+            throw GradientFailure.methodFailed(method: kind.rawValue, reason: TrainingOptions.describe(error))
         }
         let report = CompareReport(
             runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer,
             results: [MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
-        do {
-            try Data(report.curvesCSV().utf8).write(to: URL(fileURLWithPath: curve), options: .atomic)
-        } catch {
-            throw CommandLineError.cannotWrite(path: curve, reason: error.localizedDescription)
-        }
+        try OutputFile.write(report.curvesCSV(), to: curve)
         let newest = store.listing().first?.path ?? directory
-        FileHandle.standardOutput.write(Data((report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\n").utf8))
+        if log.count < loop.iterations, Interruption.requested {
+            throw Interruption.stopped(
+                after: "\(log.count) of \(loop.iterations) iterations saved in \(newest) and \(curve); continue with --resume")
+        }
+        try OutputFile.standardOutput(report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\n")
     }
 }

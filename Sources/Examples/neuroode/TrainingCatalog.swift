@@ -173,9 +173,10 @@ struct TrainingRunner {
         parameterNames = problem.parameterNames
         self.analysis = analysis
         trainer = { session, onEvent in
-            let trainer = Trainer(
+            var trainer = Trainer(
                 problem: problem, method: session.method, methodSettings: session.methodSettings,
                 optimizer: session.optimizer, configuration: session.configuration, checkpoints: session.checkpoints)
+            trainer.shouldStop = { Interruption.requested }
             let state = try trainer.run(resume: session.resume, onEvent: onEvent)
             return (state.log, state.parameters)
         }

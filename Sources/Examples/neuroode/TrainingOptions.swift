@@ -100,10 +100,13 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
     var config: String?
 
+    @OptionGroup var resources: ResourceOptions
+
     /// The keys every command's `--config` accepts.
     static let keys: [String] = [
         "iterations", "seed", "paper", "optimizer", "learning-rate", "weight-decay", "clip", "samples", "sigma", "eval-every",
         "variant", "ranks", "es-groups", "train-groups", "alternate",
+        "max-memory", "threads",
     ] + ProblemOption.allCases.map(\.rawValue)
 
     /// Fills every option not given on the command line from the file's entries.
@@ -141,12 +144,44 @@ struct TrainingOptions: ParsableArguments {
             precision = value
         }
         inputs = try inputs ?? file.integer("inputs")
+        resources.maxMemory = try resources.maxMemory ?? file.string("max-memory")
+        resources.threads = try resources.threads ?? file.integer("threads")
     }
 
-    /// The problem, after rejecting problem options it does not read.
-    func problem(_ entry: TrainingEntry) throws -> TrainingRunner {
+    /// The problem, after rejecting problem options it does not read and sizes that would not fit
+    /// in memory when trained with `methods` for `runs` runs.
+    func problem(_ entry: TrainingEntry, methods: [GradientMethodKind], runs: Int = 1) throws -> TrainingRunner {
         try rejectOptions(notReadBy: entry)
+        try resources.applyThreads()
+        try memoryEstimate(entry.name, methods: methods, runs: runs).check(against: try resources.memoryLimit())
         return try entry.make(self, usesPaperSize)
+    }
+
+    /// The problem's size options as memory (README "Resource limits"), at the problem's small or
+    /// paper defaults.
+    func memoryEstimate(_ problem: String, methods: [GradientMethodKind], runs: Int) -> MemoryEstimate {
+        var estimate = MemoryEstimate()
+        switch problem {
+        case "evidence":
+            let base = usesPaperSize ? EvidenceTask.Configuration.paper : .small
+            let duration = tokenDuration ?? base.tokenDuration
+            let steps = (50 * duration + EvidenceTask.readoutWindow) / base.stepSize
+            RunEstimate.network(&estimate, neurons: neurons ?? base.neurons, batch: batch ?? base.batchSize, steps: steps, kinds: methods)
+            let trials = testTrials ?? base.testTrials
+            estimate.add("the held-out trials' states", option: "--test-trials", value: trials,
+                         doubles: 40 * 2 * Double(neurons ?? base.neurons) * Double(trials))
+        case "spiral":
+            let base = usesPaperSize ? SpiralTraining.Configuration.paper : .small
+            RunEstimate.spiral(&estimate, hidden: hidden ?? base.hidden, windows: base.windows, windowLength: base.windowLength)
+        case "turn-off":
+            let base = usesPaperSize ? TurnOffTraining.Configuration.paper : .small
+            RunEstimate.turnOff(&estimate, horizon: horizon ?? base.horizon, stepSize: base.stepSize, kinds: methods)
+        default:
+            break
+        }
+        RunEstimate.samples(&estimate, samples)
+        RunEstimate.log(&estimate, iterations: iterations, runs: runs * methods.count)
+        return estimate
     }
 
     /// `--paper`, or `--setup paper`.
@@ -167,6 +202,21 @@ struct TrainingOptions: ParsableArguments {
     func positive(_ value: Int?, _ option: String) throws(CommandLineError) -> Int? {
         if let value, value < 1 { throw .invalidValue(option: option, value: "\(value)", reason: "must be at least 1") }
         return value
+    }
+
+    /// The options behind the fields of a checkpoint's identity (``TrainingRunIdentity``).
+    static let identityOptions: [String: String] = [
+        "learningRate": "--learning-rate", "weightDecay": "--weight-decay", "beta1": "--optimizer", "beta2": "--optimizer",
+        "epsilon": "--optimizer", "optimizer": "--optimizer", "seed": "--seed", "method": "--method",
+        "method settings": "--samples/--sigma", "gradient clip": "--clip", "configuration": "the problem's options",
+    ]
+
+    /// A trainer's error, with the option to change when a checkpoint belongs to another run.
+    static func describe(_ error: TrainerError) -> String {
+        if case let .checkpointMismatch(_, field, _, _) = error, let option = identityOptions[field] {
+            return "\(option): \(error)"
+        }
+        return error.description
     }
 
     /// The optimizer, from the problem's default and the options.
@@ -256,96 +306,5 @@ struct TrainingOptions: ParsableArguments {
         let backpropagates = kind == .bptt || kind == .bpttCheckpointed || kind.isAdjoint
         let limit = clip.map { $0 == 0 ? nil : $0 } ?? (backpropagates ? 10 : nil)
         return TrainerConfiguration(iterations: count, seed: seed, evaluationInterval: every, maxGradientNorm: limit)
-    }
-}
-
-/// `--config FILE.json`: one JSON object whose keys are option names. Unknown keys and values of
-/// the wrong type are errors naming the key.
-struct ConfigurationFile {
-    let path: String
-    private let values: [String: Value]
-
-    enum Value: Decodable {
-        case boolean(Bool)
-        case number(Double)
-        case string(String)
-        case strings([String])
-
-        init(from decoder: Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Bool.self) { self = .boolean(value) }
-            else if let value = try? container.decode(Double.self) { self = .number(value) }
-            else if let value = try? container.decode(String.self) { self = .string(value) }
-            else if let value = try? container.decode([String].self) { self = .strings(value) }
-            else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a boolean, number, string or list of strings") }
-        }
-
-        var text: String {
-            switch self {
-            case let .boolean(value): "\(value)"
-            case let .number(value): "\(value)"
-            case let .string(value): "\"\(value)\""
-            case let .strings(value): "[\(value.joined(separator: ", "))]"
-            }
-        }
-    }
-
-    init(path: String, allowedKeys: [String]) throws(CommandLineError) {
-        self.path = path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .invalidValue(option: "--config", value: path, reason: "the file cannot be read")
-        }
-        do {
-            values = try JSONDecoder().decode([String: Value].self, from: data)
-        } catch {
-            throw .invalidValue(option: "--config", value: path, reason: "not a JSON object of options (\(Self.reason(error)))")
-        }
-        if let unknown = values.keys.sorted().first(where: { !allowedKeys.contains($0) }) {
-            throw .invalidValue(option: "--config", value: path, reason: "unknown key '\(unknown)'; allowed: \(allowedKeys.joined(separator: ", "))")
-        }
-    }
-
-    private static func reason(_ error: any Error) -> String {
-        if case let DecodingError.dataCorrupted(context) = error { return context.debugDescription }
-        if case let DecodingError.typeMismatch(_, context) = error { return context.debugDescription }
-        return "\(error)"
-    }
-
-    func invalid(_ key: String, _ reason: String) -> CommandLineError {
-        .invalidValue(option: "--config", value: path, reason: "key '\(key)' = \(values[key]?.text ?? "?"): \(reason)")
-    }
-
-    func integer(_ key: String) throws(CommandLineError) -> Int? {
-        guard let value = values[key] else { return nil }
-        guard case let .number(number) = value, number.rounded() == number, abs(number) < 1e15 else { throw invalid(key, "expected an integer") }
-        return Int(number)
-    }
-
-    func number(_ key: String) throws(CommandLineError) -> Double? {
-        guard let value = values[key] else { return nil }
-        guard case let .number(number) = value else { throw invalid(key, "expected a number") }
-        return number
-    }
-
-    func string(_ key: String) throws(CommandLineError) -> String? {
-        guard let value = values[key] else { return nil }
-        guard case let .string(text) = value else { throw invalid(key, "expected a string") }
-        return text
-    }
-
-    func boolean(_ key: String) throws(CommandLineError) -> Bool? {
-        guard let value = values[key] else { return nil }
-        guard case let .boolean(flag) = value else { throw invalid(key, "expected true or false") }
-        return flag
-    }
-
-    /// A list given as a JSON array of strings or as one comma-separated string.
-    func list(_ key: String) throws(CommandLineError) -> [String]? {
-        guard let value = values[key] else { return nil }
-        switch value {
-        case let .strings(items): return items
-        case let .string(text): return text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        default: throw invalid(key, "expected a list of names")
-        }
     }
 }

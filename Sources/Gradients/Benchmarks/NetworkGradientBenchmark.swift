@@ -83,7 +83,7 @@ public struct NetworkGradientBenchmark: Sendable {
     /// BPTT over `steps` steps with the given checkpointing, the batch spread over `threads` cores.
     public func measureBackpropagation(
         steps: Int, checkpointing: BackpropagationThroughTime.Checkpointing = .none,
-        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        threads: Int = Parallelism.defaultThreadCount
     ) throws -> Run {
         let (task, theta) = try self.task(steps: steps)
         return try measure(BackpropagationThroughTime(checkpointing: checkpointing, threads: threads), task, theta, steps)
@@ -91,7 +91,7 @@ public struct NetworkGradientBenchmark: Sendable {
 
     /// One ES iteration (`samples` mirrored samples plus the unperturbed one) on `threads` cores.
     public func measureEvolutionStrategy(
-        steps: Int, samples: Int = 100, sigma: Double = 0.1, threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        steps: Int, samples: Int = 100, sigma: Double = 0.1, threads: Int = Parallelism.defaultThreadCount
     ) throws -> Run {
         let (task, theta) = try self.task(steps: steps)
         return try measure(EvolutionStrategy(samples: samples, sigma: sigma, seed: seed, threads: threads), task, theta, steps)

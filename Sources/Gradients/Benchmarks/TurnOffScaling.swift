@@ -47,7 +47,7 @@ public enum TurnOffScaling {
         for horizon in horizons {
             let task = try TurnOffTask.make(horizon: horizon)
             for method in methods {
-                var row = Row(method: method.name, horizon: horizon, steps: Int((horizon / 0.1).rounded()))
+                var row = Row(method: method.name, horizon: horizon, steps: try FixedStepCount.covering(span: horizon, stepSize: 0.1))
                 let clock = DispatchTime.now().uptimeNanoseconds
                 do {
                     let (estimate, peak) = try PeakMemory.measure { try method.estimate(task, at: [100], iteration: 0) }

@@ -57,7 +57,7 @@ public struct LossLandscape: Sendable {
     /// - Throws: `TrainingError` for a σ that is not finite and positive, no or non-finite values,
     ///   or an invalid node count.
     public init(values: [Double], sigma: Double, nodes: Int, methods: [any GradientMethod],
-                threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws(TrainingError) {
+                threads: Int = Parallelism.defaultThreadCount) throws(TrainingError) {
         guard sigma.isFinite, sigma > 0 else {
             throw .invalidOption(name: "sigma", value: "\(sigma)", reason: "must be finite and positive")
         }

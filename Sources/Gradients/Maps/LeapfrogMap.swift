@@ -52,7 +52,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         startTime = problem.startTime
         endTime = problem.endTime
         stepSize = dt
-        stepCount = max(1, Int((span / dt - 1e-9).rounded(.up)))
+        stepCount = try FixedStepCount.covering(span: span, stepSize: dt)
         initialState = problem.initialState
         parameters = .allocate(capacity: problem.parameters.count)
         _ = parameters.initialize(from: problem.parameters)
@@ -172,6 +172,10 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         }
         (out + voltageCount).update(from: xNew.baseAddress!, count: gateCount)
         guard Self.allFinite(out, count: dimension) else { throw .nonFiniteState(time: time(n + 1), step: n + 1, model: system.name) }
+        if let error = Leapfrog.implausibility(
+            of: system, state: UnsafeBufferPointer(start: out, count: dimension), time: time(n + 1), step: n + 1, stepSize: stepSize) {
+            throw error
+        }
     }
 
     /// Whether `count` values are all finite, by a branch-free integer scan that vectorises: adding

@@ -10,11 +10,12 @@ import NeuroODE
 /// budget (the smallest k whose checkpoints and segment fit, which is the fastest that fits).
 ///
 /// **Threads.** A batch of independent trials (a ``TrialBatchedSystem`` with a
-/// ``TrialSeparableLoss``) is cut into `threads` parts (at most the system's
-/// ``TrialBatchedSystem/maximumParts``), each swept on its own core; the θ̄ of the parts are
-/// added in order. The gradient then depends on the number of parts only through the summation
-/// order of the shared θ̄ (rounding), and is deterministic for each. Checkpointing applies within
-/// every part; a memory budget is shared among them. Other tasks run on one thread.
+/// ``TrialSeparableLoss``) is always cut into the same ``batchParts`` parts (at most the system's
+/// ``TrialBatchedSystem/maximumParts``), whatever the number of threads; `threads` workers sweep
+/// them and the θ̄ of the parts are added in part order. The partition and the summation order
+/// never depend on the core count, so the gradient is bit-identical for any `threads`
+/// (RELIABILITY.md "Determinism"). Checkpointing applies within every part; a memory budget is
+/// shared among them. Other tasks run on one thread.
 ///
 /// Supported forward maps: `Leapfrog` on systems with `ConductanceBasedPullbacks`, and
 /// `DormandPrince` on systems with vector–Jacobian products, through the accepted steps of the
@@ -44,9 +45,13 @@ public struct BackpropagationThroughTime: GradientMethod {
     /// Cores a batch of independent trials is spread over.
     public var threads: Int
 
+    /// The number of parts a batch of independent trials is cut into: a constant, so that the
+    /// partition (and with it every rounding) is the same on every machine and thread count.
+    public static let batchParts = 8
+
     /// A BPTT estimator storing the states `checkpointing` asks for and spreading independent trials
     /// over `threads` cores (at least 1).
-    public init(checkpointing: Checkpointing = .none, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(checkpointing: Checkpointing = .none, threads: Int = Parallelism.defaultThreadCount) {
         self.checkpointing = checkpointing
         self.threads = max(1, threads)
     }
@@ -107,17 +112,18 @@ public struct BackpropagationThroughTime: GradientMethod {
         return try sweep(LeapfrogMap(problem: problem, integrator: integrator), task: task, lossParameters: parameters.loss)
     }
 
-    /// The leapfrog sweep with the batch cut into min(`threads`, maximum) parts, one per core;
-    /// nil when the task is not a batch of independent trials or there is only one part.
+    /// The leapfrog sweep with the batch cut into min(``batchParts``, maximum) parts, swept by
+    /// `threads` workers; nil when the task is not a batch of independent trials or there is only
+    /// one part.
     ///
     /// The parts come back through the existentials as the task's own system and loss types, so
     /// the sweeps run as specialised for those types as the whole-batch sweep does.
     private func throughLeapfrogParts<C: ConductanceBasedPullbacks, S, M, L>(
         _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]), integrator: Leapfrog
     ) throws -> GradientEstimate? {
-        guard threads > 1, let batched = system as? any TrialBatchedSystem,
+        guard let batched = system as? any TrialBatchedSystem,
               let separable = task.loss as? any TrialSeparableLoss else { return nil }
-        let parts = min(threads, batched.maximumParts)
+        let parts = min(Self.batchParts, batched.maximumParts)
         guard parts > 1,
               let systems = try batched.splitBatch(into: parts) as? [C],
               let losses = try batched.batchRanges(parts: parts).map({ (range) throws(ODEError) in
@@ -133,7 +139,8 @@ public struct BackpropagationThroughTime: GradientMethod {
         // One interval for all parts, chosen for the whole batch's state (the parts' sizes add up to it).
         let stateBytes = maps.reduce(0) { $0 + $1.internalSize } * MemoryLayout<Double>.stride
         let k = checkpointInterval(steps: maps[0].stepCount, stateBytes: stateBytes)
-        let result = try TrialParallelSweep(maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: k).run()
+        let result = try TrialParallelSweep(
+            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: k, threads: threads).run()
         return try estimate(from: result, task: task)
     }
 

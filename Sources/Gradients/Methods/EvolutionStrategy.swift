@@ -42,7 +42,7 @@ public struct EvolutionStrategy: GradientMethod {
     /// by O(σ²) for smooth losses and arbitrarily where L has features finer than σ (spikes). The
     /// estimate's noise falls as 1/√S. `threads` is clamped to at least 1.
     public init(samples: Int = 100, sigma: Double = 0.1, sampling: Sampling = .mirrored, rankShaping: Bool = false,
-                seed: UInt64 = 0, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+                seed: UInt64 = 0, threads: Int = Parallelism.defaultThreadCount) {
         self.samples = samples
         self.sigma = sigma
         self.sampling = sampling

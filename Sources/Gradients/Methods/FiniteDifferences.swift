@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NeuroODE
 
 /// Central finite differences, g_i ≈ (L(θ + hᵢeᵢ) − L(θ − hᵢeᵢ)) / (2hᵢ) with hᵢ = step·max(1, |θᵢ|).
 ///
@@ -14,7 +15,7 @@ public struct FiniteDifferences: GradientMethod {
     public var threads: Int
 
     /// Central differences with relative step `step`, over `threads` cores (at least 1).
-    public init(step: Double = 1e-5, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(step: Double = 1e-5, threads: Int = Parallelism.defaultThreadCount) {
         self.step = step
         self.threads = max(1, threads)
     }

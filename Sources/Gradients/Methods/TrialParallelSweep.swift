@@ -2,26 +2,31 @@ import Dispatch
 import NeuroODE
 
 /// BPTT over a batch of independent trials, one ``ReverseSweep`` per part of the batch, the parts
-/// on their own threads.
+/// shared among `threads` workers (worker w sweeps parts w, w + threads, …).
 ///
 /// Each part (a ``TrialBatchedSystem``'s piece with its ``TrialSeparableLoss`` piece) has its own
 /// forward map, trajectory store and θ̄, so the threads share nothing but read-only inputs. The
 /// parts' losses, θ̄ and loss-parameter gradients are then added in part order, so the result
-/// is deterministic for a given number of parts, and differs from the whole-batch sweep only by
-/// the order in which the trials' contributions to the shared θ̄ are summed.
+/// depends on the partition only, never on the number of threads, and differs from the
+/// whole-batch sweep only by the order in which the trials' contributions to θ̄ are summed.
 struct TrialParallelSweep<Map: DiscreteForwardMap & SendableMetatype, Loss: TaskLoss> {
     /// One map and one loss per part, in part order.
     let maps: [Map]
     let losses: [Loss]
     let lossParameters: [Double]
     let checkpointInterval: Int
+    /// Workers (at least 1); the result does not depend on it.
+    let threads: Int
 
     func run() throws(ODEError) -> SweepOutcome {
         let clock = DispatchTime.now().uptimeNanoseconds
         let parts = Parts(sweeps: zip(maps, losses).map {
             ReverseSweep(map: $0, loss: $1, lossParameters: lossParameters, checkpointInterval: checkpointInterval)
         })
-        DispatchQueue.concurrentPerform(iterations: maps.count) { parts.run($0) }
+        let count = maps.count, workers = max(1, min(threads, count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for part in stride(from: worker, to: count, by: workers) { parts.run(part) }
+        }
         var total = try parts.outcomes[0]!.get()
         for part in 1..<maps.count {
             let outcome = try parts.outcomes[part]!.get()

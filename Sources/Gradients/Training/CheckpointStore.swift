@@ -1,8 +1,7 @@
 import Foundation
 
 /// Training checkpoints in one directory, written so that a crash or kill at any moment leaves a
-/// usable one behind (RELIABILITY.md): each file is written to a temporary name, flushed to disk,
-/// renamed into place (atomic on POSIX file systems) and the directory entry flushed too. The
+/// usable one behind (RELIABILITY.md): each file is written by ``AtomicFile``. The
 /// newest two are kept, plus the best; resuming takes the newest that reads back intact.
 ///
 /// A file is the state as JSON followed by one line `checksum fnv1a64 <hex>` over those bytes, so
@@ -15,6 +14,14 @@ public struct CheckpointStore: Sendable {
     /// A store in `directory`; nothing is touched on disk until the first save.
     public init(directory: String) {
         self.directory = directory
+    }
+
+    /// Creates the directory and proves that a file can be written in it, so that an unwritable
+    /// place is reported before training starts rather than at the first checkpoint.
+    public func prepare() throws(TrainerError) {
+        let probe = (directory as NSString).appendingPathComponent(".write-probe-\(getpid())")
+        try Self.writeAtomically(Data(), to: probe)
+        unlink(probe)
     }
 
     /// The file for the state after `iteration` completed iterations.
@@ -40,12 +47,22 @@ public struct CheckpointStore: Sendable {
         }
         var contents = payload
         contents.append(Data("\nchecksum fnv1a64 \(Self.checksum(payload))\n".utf8))
-        try Self.writeAtomically(contents, to: target, directory: directory)
+        try Self.writeAtomically(contents, to: target)
         let newest = Set(listing().prefix(2).map(\.iteration))
         for entry in listing() where !newest.contains(entry.iteration) && !keeping.contains(entry.iteration) {
             try? FileManager.default.removeItem(atPath: entry.path)
         }
         return target
+    }
+
+    /// Deletes every checkpoint file of the directory, for a run that starts afresh where an older
+    /// one left checkpoints (which would otherwise outrank the new run's on resume).
+    public func removeAll() throws(TrainerError) {
+        for entry in listing() {
+            guard unlink(entry.path) == 0 || errno == ENOENT else {
+                throw .cannotWriteCheckpoint(path: entry.path, reason: String(cString: strerror(errno)))
+            }
+        }
     }
 
     /// The checkpoint files present, newest first.
@@ -96,50 +113,13 @@ public struct CheckpointStore: Sendable {
         return decoder
     }
 
-    /// FNV-1a, 64 bit, as 16 hex digits: enough to catch truncation and corruption (not tampering).
-    static func checksum(_ data: Data) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    static func checksum(_ data: Data) -> String { AtomicFile.checksum(data) }
 
-    /// tmp file, fsync, rename, fsync of the directory.
-    private static func writeAtomically(_ data: Data, to path: String, directory: String) throws(TrainerError) {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw .cannotWriteCheckpoint(path: temporary, reason: String(cString: strerror(errno))) }
-        var failure: String?
-        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        close(fd)
-        if let failure {
-            unlink(temporary)
-            throw .cannotWriteCheckpoint(path: temporary, reason: failure)
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .cannotWriteCheckpoint(path: path, reason: reason)
-        }
-        let directoryDescriptor = open(directory, O_RDONLY)
-        if directoryDescriptor >= 0 {
-            _ = fsync(directoryDescriptor)
-            close(directoryDescriptor)
+    private static func writeAtomically(_ data: Data, to path: String) throws(TrainerError) {
+        do {
+            try AtomicFile.write(data, to: path)
+        } catch {
+            throw .cannotWriteCheckpoint(path: error.path, reason: error.reason)
         }
     }
 }

@@ -34,6 +34,11 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     public let configuration: TrainerConfiguration
     /// Where checkpoints are written, or `nil` to keep the rollback point in memory only.
     public let checkpoints: CheckpointStore?
+    /// Asked after every iteration; when it returns true the run stops there, writes a checkpoint
+    /// of the state reached (so that a resumed run continues exactly where this one stopped) and
+    /// returns that state, with ``TrainerState/nextIteration`` short of the iteration count. The
+    /// command line sets it from SIGINT/SIGTERM (RELIABILITY.md "Interruption").
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     /// A trainer; `configuration` is validated when a run starts, not here.
     public init(
@@ -56,7 +61,8 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
         return TrainingRunIdentity(
             problem: problem.name, configuration: configurationText, method: method.name, methodSettings: methodSettings,
             optimizer: optimizer.name, seed: configuration.seed, parameterCount: problem.parameterNames.count,
-            maxGradientNorm: configuration.maxGradientNorm)
+            maxGradientNorm: configuration.maxGradientNorm,
+            optimizerSettings: String(decoding: try encoder.encode(optimizer), as: UTF8.self))
     }
 
     /// The state before the first iteration: θ at the problem's seeded initialization.
@@ -86,6 +92,9 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
                         path: file.path, field: difference.field, expected: difference.mine, found: difference.theirs)
                 }
                 state = try checkpoints.load(TrainerState<Base>.self, from: file.path)
+                if let reason = state.inconsistency(parameterCount: problem.parameterNames.count) {
+                    throw TrainerError.corruptCheckpoint(path: file.path, reason: "inconsistent contents: \(reason)")
+                }
             } catch let error as TrainerError {
                 if case .checkpointMismatch = error { throw error }
                 reasons.append(error.description)
@@ -103,6 +112,7 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     /// one exists, else from the initialization.
     public func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState<Base> {
         try configuration.validate()
+        try checkpoints?.prepare()
         let start = try (resume ? latestCheckpoint(onEvent: onEvent) : nil) ?? initialState()
         return try train(from: start, onEvent: onEvent)
     }
@@ -127,11 +137,25 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
             let rate = Double(done) / max(seconds(since: sessionStart), 1e-9)
             onEvent(.iteration(record, of: total, rate: rate, remaining: Double(total - state.nextIteration) / rate))
 
+            let stopping = shouldStop()
             if state.nextIteration % configuration.checkpointInterval == 0 || state.nextIteration == total {
                 try checkpoint(&state, onEvent: onEvent)
+            } else if stopping {
+                try saveInterrupted(state, onEvent: onEvent)
             }
+            if stopping { break }
         }
         return state
+    }
+
+    /// The checkpoint file of a run stopped between checkpoint iterations. The rollback point and
+    /// the best checkpoint stay as they are, so that the resumed run continues exactly as the
+    /// uninterrupted one would have.
+    private func saveInterrupted(_ state: TrainerState<Base>, onEvent: (TrainingEvent) -> Void) throws {
+        guard let checkpoints else { return }
+        let path = try checkpoints.save(
+            state, iteration: state.nextIteration, keeping: Set(state.bestCheckpoint.map { [$0.iteration] } ?? []))
+        onEvent(.checkpointSaved(path: path, iteration: state.nextIteration))
     }
 
     /// One iteration: evaluation, gradient, guarded update, and the fault handling around them.

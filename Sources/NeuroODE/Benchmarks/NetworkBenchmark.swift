@@ -34,7 +34,7 @@ public struct NetworkBenchmark: Sendable {
     /// A benchmark configuration; the defaults are the evidence task's shape (N = 128, M = 50, B = 64).
     public init(
         neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, steps: Int = 3000, repeats: Int = 5,
-        threads: Int = ProcessInfo.processInfo.activeProcessorCount, stepSize: Double = 0.1,
+        threads: Int = Parallelism.defaultThreadCount, stepSize: Double = 0.1,
         tokenDuration: Double = 6, seed: UInt64 = 1, precision: Precision = .f64
     ) {
         self.neurons = neurons
@@ -77,12 +77,18 @@ public struct NetworkBenchmark: Sendable {
         }
     }
 
-    /// Runs the benchmark; throws ``ODEError`` for a non-positive step, repeat or thread count.
+    /// Runs the benchmark; throws ``ODEError`` for a non-positive step count, repeat count, thread
+    /// count or step size, or a span that needs more than 10⁷ input tokens.
     public func run() throws(ODEError) -> Measurement {
         guard steps > 0 else { throw .invalidParameter(name: "steps", value: Double(steps), reason: "must be positive") }
         guard repeats > 0 else { throw .invalidParameter(name: "repeats", value: Double(repeats), reason: "must be positive") }
         guard threads > 0 else { throw .invalidParameter(name: "threads", value: Double(threads), reason: "must be positive") }
-        let segments = Swift.max(1, Int((Double(steps) * stepSize / tokenDuration).rounded(.up)))
+        guard stepSize.isFinite, stepSize > 0 else { throw .invalidStepSize(stepSize) }
+        let tokens = (Double(steps) * stepSize / tokenDuration).rounded(.up)
+        guard tokens.isFinite, tokens <= 1e7 else {
+            throw .invalidParameter(name: "steps × dt", value: Double(steps) * stepSize, reason: "the input would need \(tokens) tokens")
+        }
+        let segments = Swift.max(1, Int(tokens))
         let input = try TokenSequenceInput.random(
             channels: inputs, vocabularySize: 5, length: segments, batchSize: batchSize,
             tokenDuration: tokenDuration, seed: seed)

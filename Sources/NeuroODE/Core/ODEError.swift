@@ -15,6 +15,8 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidTimeSpan(start: Double, end: Double, reason: String)
     /// A fixed step that is non-positive, non-finite or longer than the span.
     case invalidStepSize(Double)
+    /// A span that `stepSize` would cover in more than `maximum` fixed steps (``FixedStepCount``).
+    case tooManySteps(span: Double, stepSize: Double, maximum: Int)
     /// Requested output times that are non-finite, not strictly monotone, or outside the span.
     case invalidOutputTimes(reason: String)
     /// A tolerance or solver option out of range.
@@ -22,6 +24,10 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The state became NaN or infinite (fixed step: at `step`; adaptive: after step rejection).
     /// `model` is filled in where the error leaves the integrator (``Integrator/solve(_:output:spikes:integrand:)``).
     case nonFiniteState(time: Double, step: Int, model: String? = nil)
+    /// A fixed-step solve left a state's plausible range (``ConductanceBasedSystem/plausibleGateRange``,
+    /// ``ConductanceBasedSystem/plausibleVoltageRange``) at `time`, after step `step` of size
+    /// `stepSize`: the step is beyond the scheme's stability for this model.
+    case implausibleState(model: String, state: String, value: Double, range: ClosedRange<Double>, time: Double, step: Int, stepSize: Double)
     /// The adaptive step size fell below what floating point can resolve at `time`.
     case stepSizeTooSmall(time: Double, stepSize: Double)
     /// The step budget ran out before the end of the span.
@@ -51,12 +57,16 @@ public enum ODEError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid time span [\(start), \(end)]: \(reason)"
         case let .invalidStepSize(dt):
             return "invalid step size dt = \(dt): it must be finite, positive and no longer than the span"
+        case let .tooManySteps(span, stepSize, maximum):
+            return "a span of \(span) in steps of \(stepSize) needs more than \(maximum) steps: shorten the span or lengthen the step"
         case let .invalidOutputTimes(reason):
             return "invalid output times: \(reason)"
         case let .invalidTolerance(name, value):
             return "invalid \(name) = \(value)"
         case let .nonFiniteState(time, step, model):
             return "the state\(model.map { " of \($0)" } ?? "") became non-finite at t = \(time) (step \(step))"
+        case let .implausibleState(model, state, value, range, time, step, stepSize):
+            return "\(model): state \(state) = \(value) left its range [\(range.lowerBound), \(range.upperBound)] at t = \(time) (step \(step) of dt = \(stepSize)): the step is too large for this model (or the input drives it out of its physiological range); use a smaller step (see README \"Leapfrog stability limits\")"
         case let .stepSizeTooSmall(time, stepSize):
             return "step size \(stepSize) too small at t = \(time): the solution may blow up or the problem is stiff (try cvode-bdf)"
         case let .stepBudgetExhausted(time, maxSteps):

@@ -114,6 +114,21 @@ public protocol ConductanceBasedSystem: ODESystem {
         conductance: UnsafeMutableBufferPointer<Double>,
         drive: UnsafeMutableBufferPointer<Double>
     ) throws
+    /// The band every membrane potential must stay in (mV), or nil for none.
+    var plausibleVoltageRange: ClosedRange<Double>? { get }
+    /// The range every gate must stay in (gates are probabilities: [0, 1]), or nil for none.
+    var plausibleGateRange: ClosedRange<Double>? { get }
+}
+
+/// The ranges outside which a conductance-based model's states mean nothing (README "Leapfrog
+/// stability limits"). Fixed-step integrators check them after every step: a step far beyond the
+/// scheme's stability can leave the gates' [0, 1] or send voltages to hundreds of mV while every
+/// number stays finite, and such a run must stop with
+/// ``ODEError/implausibleState(model:state:value:range:time:step:stepSize:)`` rather than report
+/// nonsense as a solution. `nil` (the default) checks nothing.
+extension ConductanceBasedSystem {
+    public var plausibleVoltageRange: ClosedRange<Double>? { nil }
+    public var plausibleGateRange: ClosedRange<Double>? { nil }
 }
 
 /// A system with discrete events: event i fires when gᵢ(t, y) crosses zero from below, and then

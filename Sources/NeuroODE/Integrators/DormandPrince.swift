@@ -91,10 +91,8 @@ public struct DormandPrince: Integrator {
         let span = abs(problem.endTime - problem.startTime)
         let stepping: Stepping
         if let h = fixedStepSize {
-            // Beyond 2⁵⁰ steps the grid times t₀ ± kh can no longer be told apart.
-            guard h.isFinite, h > 0, h <= span * (1 + 1e-12), span / h < 0x1p50 else {
-                throw .invalidStepSize(h)
-            }
+            guard h.isFinite, h > 0, h <= span * (1 + 1e-12) else { throw .invalidStepSize(h) }
+            _ = try FixedStepCount.covering(span: span, stepSize: h)
             stepping = .fixed(h)
         } else {
             stepping = .adaptive(try validatedControl(span: span))
@@ -315,7 +313,9 @@ extension DormandPrince {
                         tNew = endTime
                     } else {
                         tNew = t + h
-                        let resolvable = 16 * max(abs(t), abs(endTime)).ulp
+                        // What floating point resolves across this step (not at the far end of the span,
+                        // which for a huge span would call every step near t = 0 too small).
+                        let resolvable = 16 * max(abs(t), abs(tNew)).ulp
                         guard abs(h) >= resolvable, tNew != t else {
                             throw nonFiniteLast
                                 ? .nonFiniteState(time: t, step: statistics.steps + 1)

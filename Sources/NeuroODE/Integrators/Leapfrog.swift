@@ -95,7 +95,7 @@ public struct Leapfrog: Integrator {
         let nv = system.voltageCount
         let ng = n - nv
         // Steps: t_k = t0 + k·dt for k < steps, the last one shortened to end exactly at tEnd.
-        let steps = Self.stepCount(span: tEnd - t0, stepSize: dt)
+        let steps = try FixedStepCount.covering(span: tEnd - t0, stepSize: dt)
         var statistics = SolverStatistics()
         let events = system as? any EventSystem
         let observing = recorder.observesSteps
@@ -121,6 +121,11 @@ public struct Leapfrog: Integrator {
         let lastVoltages = take(nv), midpointVoltages = take(nv)  // V_{n−1}; V_{n+½} when extrapolating
         let voltages = UnsafeMutableBufferPointer(rebasing: state[0..<nv])
         let gates = UnsafeMutableBufferPointer(rebasing: state[nv..<n])
+
+        // Plausible ranges, once: ±∞ where the model declares none, so the check costs two
+        // comparisons per state and never branches on the model.
+        let voltageRange = system.plausibleVoltageRange ?? -Double.infinity...Double.infinity
+        let gateRange = system.plausibleGateRange ?? -Double.infinity...Double.infinity
 
         var eventValuesBefore = [Double](repeating: 0, count: events?.eventCount ?? 0)
         var eventValuesAfter = eventValuesBefore
@@ -203,18 +208,25 @@ public struct Leapfrog: Integrator {
                 let half = 0.5 * h
                 // Non-finite detection by an integer OR over the exponent fields (see `exponentFlag`):
                 // unlike a short-circuit `&&`, it leaves both loops vectorisable.
+                // The range check likewise or-s a flag instead of branching.
                 var flags: UInt64 = 0
+                var outside: UInt8 = 0
                 for i in 0..<nv {
                     let g = conductance[i]
                     let v = (voltages[i] * (c - half * g) + h * drive[i]) / (c + half * g)
                     voltages[i] = v
                     flags |= Self.exponentFlag(v)
+                    outside |= Self.outsideFlag(v, voltageRange)
                 }
                 for i in 0..<ng {
                     gates[i] = xNew[i]
                     flags |= Self.exponentFlag(xNew[i])
+                    outside |= Self.outsideFlag(xNew[i], gateRange)
                 }
                 guard flags >> 63 == 0 else { throw .nonFiniteState(time: time(k + 1), step: k + 1) }
+                if outside != 0 {
+                    throw Self.implausible(system, UnsafeBufferPointer(state), nv, voltageRange, gateRange, time(k + 1), k + 1, dt)
+                }
                 hPrevious = h
                 statistics.steps += 1
                 statistics.rightHandSideEvaluations += 1
@@ -254,11 +266,6 @@ public struct Leapfrog: Integrator {
         return statistics
     }
 
-    /// Steps over `span`: ⌈span/Δt⌉ up to a relative 1e−9, at least one; the last may be shorter.
-    static func stepCount(span: Double, stepSize dt: Double) -> Int {
-        max(1, Int((span / dt - 1e-9).rounded(.up)))
-    }
-
     private static func evaluateEvents(
         _ system: some EventSystem, _ t: Double, _ state: UnsafeBufferPointer<Double>,
         _ p: UnsafeBufferPointer<Double>, _ values: inout [Double]
@@ -271,6 +278,44 @@ public struct Leapfrog: Integrator {
             throw wrap(error, system.name, t)
         }
         guard values.allSatisfy(\.isFinite) else { throw .nonFiniteEventFunction(time: t) }
+    }
+
+    /// The error for the first state (voltages first, then gates, as in the state layout) outside
+    /// the system's plausible ranges, or nil when every state is inside. `t` and `step` are where
+    /// the step that produced `state` ended. Used by the leapfrog and by its differentiable map.
+    public static func implausibility(
+        of system: some ConductanceBasedSystem, state: UnsafeBufferPointer<Double>, time t: Double, step: Int, stepSize dt: Double
+    ) -> ODEError? {
+        let voltageRange = system.plausibleVoltageRange ?? -Double.infinity...Double.infinity
+        let gateRange = system.plausibleGateRange ?? -Double.infinity...Double.infinity
+        let nv = system.voltageCount
+        var outside: UInt8 = 0
+        for i in 0..<nv { outside |= outsideFlag(state[i], voltageRange) }
+        for i in nv..<state.count { outside |= outsideFlag(state[i], gateRange) }
+        return outside != 0 ? implausible(system, state, nv, voltageRange, gateRange, t, step, dt) : nil
+    }
+
+    /// 1 when `x` lies outside `range`, else 0, without a branch.
+    @inline(__always)
+    private static func outsideFlag(_ x: Double, _ range: ClosedRange<Double>) -> UInt8 {
+        (x < range.lowerBound ? 1 : 0) | (x > range.upperBound ? 1 : 0)
+    }
+
+    /// The error for the first state outside its range (called once, when the step loop found one).
+    static func implausible(
+        _ system: some ConductanceBasedSystem, _ state: UnsafeBufferPointer<Double>, _ nv: Int,
+        _ voltageRange: ClosedRange<Double>, _ gateRange: ClosedRange<Double>, _ t: Double, _ step: Int, _ dt: Double
+    ) -> ODEError {
+        let names = system.stateNames
+        for i in state.indices {
+            let range = i < nv ? voltageRange : gateRange
+            if !range.contains(state[i]) {
+                return .implausibleState(
+                    model: system.name, state: i < names.count ? names[i] : "y[\(i)]", value: state[i], range: range,
+                    time: t, step: step, stepSize: dt)
+            }
+        }
+        return .nonFiniteState(time: t, step: step)
     }
 
     /// Bit 63 set exactly when `x` is NaN or ±∞: its exponent field is all ones, and adding one to

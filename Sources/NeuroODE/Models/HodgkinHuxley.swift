@@ -42,6 +42,10 @@ public struct HodgkinHuxley: ConductanceBasedSystem, JacobianProviding, VectorJa
     public var stateNames: [String] { ["V", "m", "h", "n"] }
     public var voltageIndices: [Int] { [0] }
     public var voltageCount: Int { 1 }
+    /// Gates are probabilities; ±200 mV is far outside anything the membrane reaches (its
+    /// reversal potentials lie within ±150 mV), so leaving it means the step is unstable.
+    public var plausibleVoltageRange: ClosedRange<Double>? { -200...200 }
+    public var plausibleGateRange: ClosedRange<Double>? { 0...1 }
 
     /// V = −65 mV with every gate at its steady state x∞ = α/(α + β) there.
     public var defaultInitialState: [Double] {

@@ -78,6 +78,10 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
     public var stateNames: [String] { ["V", "w"] }
     public var voltageIndices: [Int] { [0] }
     public var voltageCount: Int { 1 }
+    /// Gates are probabilities; ±200 mV is far outside anything the membrane reaches (its
+    /// reversal potentials lie within ±150 mV), so leaving it means the step is unstable.
+    public var plausibleVoltageRange: ClosedRange<Double>? { -200...200 }
+    public var plausibleGateRange: ClosedRange<Double>? { 0...1 }
     /// The turn-off task's initial state (SPEC): a point on the I = 100 limit cycle.
     public var defaultInitialState: [Double] { [-41.84, 0.5282] }
 

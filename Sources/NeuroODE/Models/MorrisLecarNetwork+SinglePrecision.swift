@@ -17,7 +17,7 @@ extension MorrisLecarNetwork: SinglePrecisionLeapfrogSystem {
         extrapolate: Bool, recorder: inout TrajectoryRecorder
     ) throws(ODEError) -> SolverStatistics {
         let (t0, tEnd) = timeSpan
-        let steps = Leapfrog.stepCount(span: tEnd - t0, stepSize: dt)
+        let steps = try FixedStepCount.covering(span: tEnd - t0, stepSize: dt)
         func time(_ k: Int) -> Double { k >= steps ? tEnd : t0 + Double(k) * dt }
         let nb = compartments, n = neurons, b = batchSize, m = inputs
         let observing = recorder.observesSteps

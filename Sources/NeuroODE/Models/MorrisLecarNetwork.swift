@@ -207,6 +207,9 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     public var name: String { "ml-network" }
     public var dimension: Int { 2 * compartments }
     public var voltageCount: Int { compartments }
+    /// As for ``MorrisLecar``: w is a probability, and ±200 mV lies far outside the reversal potentials.
+    public var plausibleVoltageRange: ClosedRange<Double>? { -200...200 }
+    public var plausibleGateRange: ClosedRange<Double>? { 0...1 }
     public var voltageIndices: [Int] { Array(0..<compartments) }
     public var stateNames: [String] {
         (0..<compartments).map { "V[\($0 / batchSize),\($0 % batchSize)]" }
