@@ -27,14 +27,14 @@ for file in Sources/Examples/neuroode/*.swift; do
   [ "$(basename "$file")" = NeuroODECommand.swift ] || cli_sources+=("$file")
 done
 objects=()
-for module in ArgumentParser ArgumentParserToolInfo NeuroODE Gradients; do
+for module in ArgumentParser ArgumentParserToolInfo CKernels NeuroODE Gradients; do
   objects+=("$bin/$module.build"/*.o)
 done
 
 for target in ConfigDecoderFuzz CommandLineFuzz; do
   echo "fuzz: building $target" >&2
   swiftc -sanitize=fuzzer,address -parse-as-library -module-name "$target" -g -O -suppress-warnings \
-    -I "$bin/Modules" -I Sources/CSundials \
+    -I "$bin/Modules" -I Sources/CSundials -Xcc -fmodule-map-file="$bin/CKernels.build/module.modulemap" \
     "Validation/fuzz/$target.swift" "${cli_sources[@]}" "${objects[@]}" \
     -L /usr/lib/x86_64-linux-gnu -lsundials_cvodes -lsundials_nvecserial -lsundials_sunmatrixdense \
     -lsundials_sunlinsoldense -lopenblas \
