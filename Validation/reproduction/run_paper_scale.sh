@@ -26,6 +26,7 @@
 #   ITERATIONS        training iterations (default 500; raise it while test accuracy still rises)
 #   CHECKPOINT_EVERY  iterations between checkpoints (default 5)
 #   PRECISION         arithmetic of the forward-only methods' leapfrog: f32 (default) or f64
+#   FORCE             set to rerun (resume) experiments whose summary.json already exists
 #   Size overrides, for checking the script on a tiny network (they change every folder):
 #   NEURONS, BATCH, TEST_TRIALS, SAMPLES, TOKEN_MS, EVAL_EVERY
 #   e.g. NEURONS=3 BATCH=2 TEST_TRIALS=4 SAMPLES=4 TOKEN_MS=0.5 ITERATIONS=4 OUT=/tmp/ps ./run_paper_scale.sh
@@ -67,6 +68,8 @@ for experiment in "${experiments[@]}"; do
     if [[ -n "${ONLY:-}" && " $ONLY " != *" $name "* ]]; then continue; fi
     read -r -a method <<<"$options"
     directory="$out/$name"
+    # A finished experiment (its summary written) is kept; FORCE=1 reruns it (resuming its runs).
+    if [[ -f "$directory/summary.json" && -z "${FORCE:-}" ]]; then echo "== $name: finished, kept" >&2; continue; fi
     mkdir -p "$directory"
     extra=()
     if [[ "$evolution" == yes ]]; then extra+=(${samples[@]+"${samples[@]}"}); fi
