@@ -120,6 +120,20 @@ public struct TrajectoryRecorder: Sendable {
         }
     }
 
+    /// Records every pending output time that the step from `ta` to `tb` reaches, interpolating
+    /// linearly between the step's reported end points in `scratch` (n entries): the output of the
+    /// fixed-step schemes, whose accuracy (second order) linear interpolation matches.
+    public mutating func recordLinearOutputs(
+        from ta: Double, previous: UnsafeBufferPointer<Double>, to tb: Double, current: UnsafeBufferPointer<Double>,
+        scratch: UnsafeMutableBufferPointer<Double>
+    ) {
+        while let tOut = nextOutputTime, isReached(tOut, by: tb) {
+            let f = tb == ta ? 1 : (tOut - ta) / (tb - ta)
+            for i in 0..<dimension { scratch[i] = previous[i] + f * (current[i] - previous[i]) }
+            recordOutput(at: tOut, state: UnsafeBufferPointer(scratch))
+        }
+    }
+
     /// Records the (interpolated) state at the pending output time `t`.
     public mutating func recordOutput(at t: Double, state: UnsafeBufferPointer<Double>) {
         append(t, state)

@@ -156,11 +156,8 @@ public struct Leapfrog: Integrator {
                 for i in 0..<ng { buffer[nv + i] = 0.5 * (gates[i] + xNew[i]) }
             }
             func emitOutputs(_ ta: Double, _ tb: Double) {
-                while let tOut = recorder.nextOutputTime, recorder.isReached(tOut, by: tb) {
-                    let f = tb == ta ? 1 : (tOut - ta) / (tb - ta)
-                    for i in 0..<n { interpolated[i] = previous[i] + f * (current[i] - previous[i]) }
-                    recorder.recordOutput(at: tOut, state: UnsafeBufferPointer(interpolated))
-                }
+                recorder.recordLinearOutputs(
+                    from: ta, previous: UnsafeBufferPointer(previous), to: tb, current: UnsafeBufferPointer(current), scratch: interpolated)
             }
 
             // Initial stagger: x_{−½} = x₀ + h/(2τ)(x₀ − x∞), so that x̄₀ = x₀.

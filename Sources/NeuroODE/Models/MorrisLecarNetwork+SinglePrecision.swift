@@ -61,19 +61,17 @@ extension MorrisLecarNetwork: SinglePrecisionLeapfrogSystem {
         inputTable.writeSinglePrecision(
             inputWeights: UnsafePointer(inputWeights), neurons: n, inputs: m, gain: gain, projection: projection, dense: dense)
 
-        /// The reported state at a full step: V and the mean of the two half-step gates.
-        func report(into buffer: UnsafeMutableBufferPointer<Double>, laterGates: UnsafePointer<Float>) {
+        /// The reported state at a full step: V and the mean of the two half-step gates, `gates` and
+        /// `otherGates` (the half step before or after it).
+        func report(into buffer: UnsafeMutableBufferPointer<Double>, otherGates: UnsafePointer<Float>) {
             for j in 0..<nb {
                 buffer[j] = Double(v[j])
-                buffer[nb + j] = 0.5 * (Double(gates[j]) + Double(laterGates[j]))
+                buffer[nb + j] = 0.5 * (Double(gates[j]) + Double(otherGates[j]))
             }
         }
         func emitOutputs(_ ta: Double, _ tb: Double) {
-            while let tOut = recorder.nextOutputTime, recorder.isReached(tOut, by: tb) {
-                let f = tb == ta ? 1 : (tOut - ta) / (tb - ta)
-                for i in 0..<dimension { interpolated[i] = previous[i] + f * (current[i] - previous[i]) }
-                recorder.recordOutput(at: tOut, state: UnsafeBufferPointer(interpolated))
-            }
+            recorder.recordLinearOutputs(
+                from: ta, previous: UnsafeBufferPointer(previous), to: tb, current: UnsafeBufferPointer(current), scratch: interpolated)
         }
 
         // Initial stagger x_{−½} = x₀ + h/(2τ)(x₀ − x∞), so that the reported x̄₀ is x₀.
@@ -94,10 +92,7 @@ extension MorrisLecarNetwork: SinglePrecisionLeapfrogSystem {
             nk_ml_gate_step_f32(v, gates, nb, Float(0.5 * (hPrevious + h)), &kinetics)
             if reporting {
                 // x̄ₖ = (x_{k−½} + x_{k+½})/2: `gates` now holds x_{k+½}, `savedGates` x_{k−½}.
-                for j in 0..<nb {
-                    current[j] = Double(v[j])
-                    current[nb + j] = 0.5 * (Double(savedGates[j]) + Double(gates[j]))
-                }
+                report(into: current, otherGates: savedGates)
                 recorder.observeStep(from: time(k - 1), previous: UnsafeBufferPointer(previous), to: tk, current: UnsafeBufferPointer(current))
                 emitOutputs(time(k - 1), tk)
                 swap(&previous, &current)
@@ -121,7 +116,7 @@ extension MorrisLecarNetwork: SinglePrecisionLeapfrogSystem {
         savedGates.update(from: gates, count: nb)
         nk_ml_gate_step_f32(v, savedGates, nb, Float(hPrevious), &kinetics)
         var final = [Double](repeating: 0, count: dimension)
-        final.withUnsafeMutableBufferPointer { report(into: $0, laterGates: savedGates) }
+        final.withUnsafeMutableBufferPointer { report(into: $0, otherGates: savedGates) }
         if observing {
             if recorder.observes(stepEndingAt: tEnd) {
                 for i in 0..<dimension { current[i] = final[i] }
