@@ -214,6 +214,7 @@ def plot(records, directory: pathlib.Path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     panels = []
     for workload, title, unit in WORKLOADS:
         for precision in ("f32", "f64"):
@@ -240,7 +241,10 @@ def plot(records, directory: pathlib.Path):
         ax.invert_yaxis()
         ax.set_xscale("log")
         ax.set_xlim(min(values) / 3, max(values) * 3)
-        ax.set_xlabel(unit, fontsize=8)
+        # Labels on the decades only: minor labels on a short log axis overlap.
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlabel(f"{unit} (log scale)", fontsize=8)
         ax.set_title(title, fontsize=9)
         for i, v in enumerate(values):
             ax.text(v, i, f" {v:.3g}", va="center", fontsize=7)
