@@ -83,9 +83,9 @@ enum EventGradient {
         let pieces = try Pieces(system: base, problem: problem, forward: forward, events: events, integrator: task.integrator.name)
         let n = base.dimension
         var observed = [Double](repeating: 0, count: times.count * n)
-        try observed.withUnsafeMutableBufferPointer { buffer in
+        observed.withUnsafeMutableBufferPointer { buffer in
             for (k, time) in times.enumerated() {
-                try pieces.trajectory(containing: time).interpolate(
+                pieces.trajectory(containing: time).interpolate(
                     at: time, into: UnsafeMutableBufferPointer(rebasing: buffer[(k * n)..<((k + 1) * n)]))
             }
         }
