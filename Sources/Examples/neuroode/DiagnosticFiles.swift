@@ -9,7 +9,7 @@ import Gradients
 /// last a new `manifest.json` names the run and each file's size and FNV-1a checksum. A reader
 /// that trusts only files listed in the manifest with matching checksums never mixes two runs: an
 /// interrupted commit leaves no manifest, and files of an older run fail the checksum
-/// (RELIABILITY.md "Output safety").
+/// (Validation/RELIABILITY.md "Output safety").
 struct DiagnosticFiles {
     let directory: URL
     private var staged: [(name: String, data: Data)] = []

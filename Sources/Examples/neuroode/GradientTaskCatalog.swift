@@ -40,7 +40,7 @@ enum GradientTaskCatalog {
             name: "evidence",
             summary: "recurrent Morris–Lecar network (snic, or --preset snic-explosive for case B; 128 neurons) on the first training batch (64 trials) of the seeded evidence data; cross-entropy readout; gradient w.r.t. W_in, W_rec, W_out, b_out",
             options: [.dt, .neurons, .batch, .seed, .preset, .precision],
-            // SPEC's σ for the network weights.
+            // SCIENCE.md's σ for the network weights.
             sigma: 0.1,
             makeRunner: evidence),
         GradientTaskEntry(
@@ -67,7 +67,7 @@ enum GradientTaskCatalog {
         return entry
     }
 
-    /// SPEC's turn-off task, θ = (I), by default at I = 100, with the chosen forward integrator.
+    /// SCIENCE.md's turn-off task, θ = (I), by default at I = 100, with the chosen forward integrator.
     private static func turnOff(_ options: GradientTaskOptions) throws -> GradientRunner {
         let horizon = options.horizon ?? 3000
         guard horizon.isFinite, horizon > 0 else {
@@ -112,7 +112,7 @@ enum GradientTaskCatalog {
         }
     }
 
-    /// SPEC's `rober-integral` task at k = (0.04, 3e7, 1e4): CVODE BDF with the SUNDIALS
+    /// SCIENCE.md's `rober-integral` task at k = (0.04, 3e7, 1e4): CVODE BDF with the SUNDIALS
     /// example's tolerances (rtol 1e-6, atol (1e-8, 1e-14, 1e-6)), or `--rtol`/`--atol` when given.
     private static func roberIntegral(_ options: GradientTaskOptions) throws -> GradientRunner {
         let horizon = options.horizon ?? 4e7
@@ -147,7 +147,7 @@ enum GradientTaskCatalog {
             description: span + "\(kind.rawValue) rtol \(integrator.relativeTolerance) atol \(atols)")
     }
 
-    /// SPEC's evidence task (case A, or B with `--preset snic-explosive`) at its seeded
+    /// SCIENCE.md's evidence task (case A, or B with `--preset snic-explosive`) at its seeded
     /// initialization, on training batch 0.
     private static func evidence(_ options: GradientTaskOptions) throws -> GradientRunner {
         var configuration = EvidenceTask.Configuration.paper
@@ -252,7 +252,7 @@ enum GradientTaskCatalog {
         }
     }
 
-    /// SPEC's spiral task: the MLP's weights at `initialParameters(seed:)` on the minibatch of
+    /// SCIENCE.md's spiral task: the MLP's weights at `initialParameters(seed:)` on the minibatch of
     /// windows drawn with the same seed (iteration 0); forward dopri5 at rtol = atol = 1e-4.
     private static func spiral(_ options: GradientTaskOptions) throws -> GradientRunner {
         let hidden = options.hidden ?? 50

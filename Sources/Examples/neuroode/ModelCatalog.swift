@@ -50,7 +50,7 @@ enum ModelCatalog {
         ) { _ in SimulationRunner(Rober()) },
         ModelEntry(
             name: "ml-network",
-            summary: "recurrent Morris–Lecar network (SPEC evidence shape: 50 input channels, tokens of 6 ms, 5 random binary tokens), state (V, w) per neuron and trial; parameters W_in W_rec bias gain I_bias",
+            summary: "recurrent Morris–Lecar network (SCIENCE.md evidence shape: 50 input channels, tokens of 6 ms, 5 random binary tokens), state (V, w) per neuron and trial; parameters W_in W_rec bias gain I_bias",
             presets: ["snic", "hopf", "explosive", "snic-explosive"],
             network: NetworkDefaults(neurons: 128, batch: 1, seed: 0),
             defaults: SimulationDefaults(integrator: .leapfrog, endTime: 300)

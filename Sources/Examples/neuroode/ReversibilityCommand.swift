@@ -5,7 +5,7 @@ import NeuroODE
 
 /// `neuroode reversibility MODEL`: integrate forward to T, then backward from y(T) to 0 with the
 /// same integrator, and write how far the backward solution is from the forward one over time —
-/// why the full (backsolve) adjoint fails on irreversible systems (SPEC claim 2).
+/// why the full (backsolve) adjoint fails on irreversible systems (SCIENCE.md claim 2).
 struct ReversibilityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reversibility",

@@ -3,7 +3,7 @@ import Foundation
 import Gradients
 import NeuroODE
 
-/// `neuroode rober-fit`: SPEC's claim 5 in one command — ES and BP (the partial adjoint through
+/// `neuroode rober-fit`: SCIENCE.md's claim 5 in one command — ES and BP (the partial adjoint through
 /// CVODES) each train the ROBER neural ODE with the output scaling on and off, from the same
 /// initialization, and the four runs are compared.
 ///

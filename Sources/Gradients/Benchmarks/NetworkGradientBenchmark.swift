@@ -2,14 +2,14 @@ import Dispatch
 import Foundation
 import NeuroODE
 
-/// The cost of one gradient of the evidence-integration network (SPEC "Evidence integration"):
+/// The cost of one gradient of the evidence-integration network (SCIENCE.md "Evidence integration"):
 /// BPTT, checkpointed BPTT and one ES iteration, on the seeded N-neuron network with M-dimensional
 /// token input and B trials, in float64 (float32 for ES with ``precision``).
 ///
 /// The task is the evidence task's shape: 50 random binary tokens (5-token vocabulary, entries 0 or
-/// 0.2) held for span/50 each (6 ms at 3000 steps of 0.1 ms, 20 ms at 10 000 — SPEC's cases A and
+/// 0.2) held for span/50 each (6 ms at 3000 steps of 0.1 ms, 20 ms at 10 000 — SCIENCE.md's cases A and
 /// C), the cross-entropy readout loss (``EvidenceReadoutLoss``) with labels b mod 3, and θ = W_in,
-/// W_rec, W_out, b_out as SPEC trains them. Only the timing matters here, so the labels need not
+/// W_rec, W_out, b_out as SCIENCE.md trains them. Only the timing matters here, so the labels need not
 /// match the input. It lives in the library so the generic methods are specialised inside the module.
 public struct NetworkGradientBenchmark: Sendable {
     /// N, the number of neurons.
@@ -27,7 +27,7 @@ public struct NetworkGradientBenchmark: Sendable {
     /// The forward pass's arithmetic (float32 for ES only).
     public var precision: Precision
 
-    /// A benchmark configuration; the defaults are SPEC's evidence network (N = 128, M = 50, B = 64).
+    /// A benchmark configuration; the defaults are SCIENCE.md's evidence network (N = 128, M = 50, B = 64).
     public init(neurons: Int = 128, inputs: Int = 50, batchSize: Int = 64, stepSize: Double = 0.1, tokens: Int = 50, seed: UInt64 = 1,
                 precision: Precision = .f64) {
         self.neurons = neurons
@@ -61,7 +61,7 @@ public struct NetworkGradientBenchmark: Sendable {
         public var neuronStepsPerSecond: Double
     }
 
-    /// The evidence-shaped task over `steps` steps, and its θ at SPEC's initialisation.
+    /// The evidence-shaped task over `steps` steps, and its θ at SCIENCE.md's initialisation.
     public func task(steps: Int) throws -> (task: TrainingTask<MorrisLecarNetwork, Leapfrog, EvidenceReadoutLoss>, theta: [Double]) {
         guard steps > 0 else { throw ODEError.invalidParameter(name: "steps", value: Double(steps), reason: "must be positive") }
         guard tokens > 0 else { throw ODEError.invalidParameter(name: "tokens", value: Double(tokens), reason: "must be positive") }

@@ -1,7 +1,7 @@
 import Dispatch
 import NeuroODE
 
-/// The cost of training the spiral neural ODE (SPEC "Spiral neural ODE"): iterations of BPTT
+/// The cost of training the spiral neural ODE (SCIENCE.md "Spiral neural ODE"): iterations of BPTT
 /// through dopri5 (rtol = atol = 1e-4) on a minibatch of windows, each followed by an Adam step,
 /// as `neuroode train spiral --method bptt` runs them. It lives in the library so the generic
 /// method is specialised inside the module.

@@ -3,7 +3,7 @@ import Foundation
 import NeuroODE
 
 /// A task's loss along one trained parameter, next to what ES actually descends — the
-/// Gaussian-smoothed loss E[L(θ + σε)] — and to every method's gradient (SPEC turn-off task: "the
+/// Gaussian-smoothed loss E[L(θ + σε)] — and to every method's gradient (SCIENCE.md turn-off task: "the
 /// loss landscape over I ∈ [80, 120] with its Gaussian-smoothed version, and each method's
 /// gradient there").
 ///

@@ -2,7 +2,7 @@ import NeuroODE
 
 /// Whether a system can be integrated back to where it came from — the assumption of the full
 /// (backsolve) adjoint, which re-creates y(t) by integrating y' = f backward from y(T)
-/// (SPEC "Gradient methods" and claim 2).
+/// (SCIENCE.md "Gradient methods" and claim 2).
 ///
 /// The forward solve from t₀ to T is sampled at the given times; then y is integrated backward
 /// from y(T) with the same integrator, and ‖y_backward(t) − y_forward(t)‖₂ is recorded at the same

@@ -1,7 +1,7 @@
 import Dispatch
 import NeuroODE
 
-/// Continuous adjoint gradients (SPEC "Gradient methods"): integrate the adjoint
+/// Continuous adjoint gradients (SCIENCE.md "Gradient methods"): integrate the adjoint
 /// λ' = −(∂f/∂y)ᵀλ − (∂r/∂y)ᵀQ̄ and the parameter quadrature g' = −(∂f/∂θ)ᵀλ backward from T,
 /// with jumps λ += ∂Φ/∂y(t_k) at observation times.
 ///

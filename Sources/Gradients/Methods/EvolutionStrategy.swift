@@ -3,7 +3,7 @@ import Foundation
 import NeuroODE
 
 /// Gradient estimation by an evolution strategy: the gradient of the Gaussian-smoothed loss
-/// E[L(θ + σε)], ε ~ N(0, I), from forward passes only (SPEC "Gradient methods").
+/// E[L(θ + σε)], ε ~ N(0, I), from forward passes only (SCIENCE.md "Gradient methods").
 ///
 /// - `mirrored` (the paper's): ĝ = 1/(σS) Σ_{i ≤ S/2} (L(θ+σεᵢ) − L(θ−σεᵢ)) εᵢ, S even.
 /// - `plain` (the authors' code): ĝ = 1/(σS) Σ_{i ≤ S} (L(θ+σεᵢ) − L(θ)) εᵢ, one unperturbed sample.

@@ -23,7 +23,7 @@ extension Optimizer {
     }
 }
 
-/// Wraps an optimizer with gradient-norm clipping and the non-finite guard that RELIABILITY.md
+/// Wraps an optimizer with gradient-norm clipping and the non-finite guard that Validation/RELIABILITY.md
 /// asks for: a gradient containing NaN or ±∞ leaves both the parameters and the optimizer's
 /// moments untouched, and is counted.
 public struct SafeguardedOptimizer<Base: Optimizer>: Sendable, Codable {

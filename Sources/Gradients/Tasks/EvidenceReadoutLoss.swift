@@ -1,7 +1,7 @@
 import Foundation
 import NeuroODE
 
-/// The evidence-integration loss (SPEC "Evidence integration"): an affine readout of the network's
+/// The evidence-integration loss (SCIENCE.md "Evidence integration"): an affine readout of the network's
 /// synaptic outputs, averaged over the last `window` ms, scored against each trial's label.
 ///
 /// For a `MorrisLecarNetwork` of N neurons and B trials (state `[V | w]`, V neuron-major with
@@ -128,7 +128,7 @@ public struct EvidenceReadoutLoss: TrialSeparableLoss {
         (0..<classes).flatMap { c in (0..<neurons).map { "W_out[\(c),\($0)]" } } + (0..<classes).map { "b_out[\($0)]" }
     }
 
-    /// SPEC's initialisation: W_out ~ U(0.1 ± 1/√N) from stream 3 of `seed` (the network's weights
+    /// SCIENCE.md's initialisation: W_out ~ U(0.1 ± 1/√N) from stream 3 of `seed` (the network's weights
     /// use streams 0–2), b_out = 0.
     public func seededParameters(seed: UInt64) -> [Double] {
         let halfWidth = 1 / Double(neurons).squareRoot()

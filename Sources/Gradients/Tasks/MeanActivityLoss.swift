@@ -1,6 +1,6 @@
 import NeuroODE
 
-/// The turn-off loss (SPEC "Tasks"): the time-averaged output of a neuron,
+/// The turn-off loss (SCIENCE.md "Tasks"): the time-averaged output of a neuron,
 /// L = (1/τ) ∫₀^τ T(V(t)) dt, averaged over the watched voltages. L → 0 when the neuron is silent.
 public struct MeanActivityLoss: TaskLoss {
     /// T(V), the output function averaged.

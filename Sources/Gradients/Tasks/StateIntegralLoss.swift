@@ -1,4 +1,4 @@
-/// G = ∫ wᵀy dt over the horizon: for example ROBER's G = ∫ y₃ dt (SPEC task `rober-integral`,
+/// G = ∫ wᵀy dt over the horizon: for example ROBER's G = ∫ y₃ dt (SCIENCE.md task `rober-integral`,
 /// SUNDIALS' cvsRoberts_ASAi_dns) with w = (0, 0, 1).
 public struct StateIntegralLoss: TaskLoss {
     /// w, one weight per state component.

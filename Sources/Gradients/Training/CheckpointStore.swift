@@ -1,7 +1,7 @@
 import Foundation
 
 /// Training checkpoints in one directory, written so that a crash or kill at any moment leaves a
-/// usable one behind (RELIABILITY.md): each file is written by ``AtomicFile``. The
+/// usable one behind (Validation/RELIABILITY.md): each file is written by ``AtomicFile``. The
 /// newest two are kept, plus the best; resuming takes the newest that reads back intact.
 ///
 /// A file is the state as JSON followed by one line `checksum fnv1a64 <hex>` over those bytes, so

@@ -5,7 +5,7 @@ import NeuroODE
 /// The training loop: per iteration, the problem's task for that iteration, one gradient from the
 /// method, one guarded optimizer step, one log row.
 ///
-/// **Faults** (RELIABILITY.md). An iteration whose simulation fails, or whose loss or gradient is
+/// **Faults** (Validation/RELIABILITY.md). An iteration whose simulation fails, or whose loss or gradient is
 /// not finite, changes neither θ nor the optimizer's moments; it is logged and reported. After
 /// `failuresBeforeRollback` such iterations in a row, θ and the optimizer return to the last good
 /// state (the last checkpoint taken with no failure pending) and the learning rate is multiplied
@@ -37,7 +37,7 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     /// Asked after every iteration; when it returns true the run stops there, writes a checkpoint
     /// of the state reached (so that a resumed run continues exactly where this one stopped) and
     /// returns that state, with ``TrainerState/nextIteration`` short of the iteration count. The
-    /// command line sets it from SIGINT/SIGTERM (RELIABILITY.md "Interruption").
+    /// command line sets it from SIGINT/SIGTERM (Validation/RELIABILITY.md "Interruption").
     public var shouldStop: @Sendable () -> Bool = { false }
 
     /// A trainer; `configuration` is validated when a run starts, not here.

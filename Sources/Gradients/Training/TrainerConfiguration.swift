@@ -1,5 +1,5 @@
 /// How a ``Trainer`` runs: length, seed, evaluation and checkpoint cadence, and what it does when
-/// an iteration fails (RELIABILITY.md "non-finite loss or gradient in training").
+/// an iteration fails (Validation/RELIABILITY.md "non-finite loss or gradient in training").
 public struct TrainerConfiguration: Sendable, Codable, Equatable {
     /// Total iterations, counted from 0 across every session of a resumed run.
     public var iterations: Int
@@ -7,7 +7,7 @@ public struct TrainerConfiguration: Sendable, Codable, Equatable {
     public var seed: UInt64
     /// Evaluate the held-out metric every this many iterations (and at the last one).
     public var evaluationInterval: Int
-    /// Rescale gradients longer than this before the update (nil: never). SPEC: 10 for BPTT.
+    /// Rescale gradients longer than this before the update (nil: never). SCIENCE.md: 10 for BPTT.
     public var maxGradientNorm: Double?
     /// Save a checkpoint (on disk if a directory is given, in memory as the rollback point either
     /// way) every this many iterations.

@@ -33,7 +33,7 @@ public protocol TrainingProblem: Sendable {
     func evaluateTestMetric(at theta: [Double], seed: UInt64) throws -> Double
     /// What counts as solving the problem.
     var target: TrainingTarget { get }
-    /// The optimizer and method settings SPEC prescribes for this problem and size.
+    /// The optimizer and method settings SCIENCE.md prescribes for this problem and size.
     var defaults: TrainingDefaults { get }
 }
 

@@ -1,7 +1,7 @@
 import CSundials
 
 /// SUNDIALS CVODE (from CVODES 6.4): variable-order, variable-step BDF for stiff systems and
-/// Adams–Moulton for non-stiff ones (SPEC "Integrators").
+/// Adams–Moulton for non-stiff ones (SCIENCE.md "Integrators").
 ///
 /// Both methods solve their implicit stage equations with Newton's method and a dense direct
 /// linear solver. That is the standard choice for BDF; for Adams it costs a dense LU per Jacobian

@@ -1,6 +1,6 @@
 import CSundials
 
-/// Continuous adjoint sensitivities through CVODES' adjoint module: the partial adjoint (SPEC
+/// Continuous adjoint sensitivities through CVODES' adjoint module: the partial adjoint (SCIENCE.md
 /// "Gradient methods") for stiff problems.
 ///
 /// For a loss L = Φ(Q, Y) with running integrals Q = ∫_{t₀}^T r(t, y) dt and observations

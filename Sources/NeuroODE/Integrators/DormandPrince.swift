@@ -1,7 +1,7 @@
 import Foundation
 
 /// The Dormand–Prince 5(4) explicit Runge–Kutta pair (dopri5) with adaptive steps, dense output
-/// and event location (SPEC "Integrators"): the method for non-stiff neural ODEs.
+/// and event location (SCIENCE.md "Integrators"): the method for non-stiff neural ODEs.
 ///
 /// Each step evaluates seven stages; the seventh is f at the new point, so it is reused as the
 /// first stage of the next step (FSAL) and a step costs six evaluations. The 5th-order solution

@@ -1,4 +1,4 @@
-/// The leapfrog / staggered trapezoid scheme for conductance-based systems (SPEC "Integrators"),
+/// The leapfrog / staggered trapezoid scheme for conductance-based systems (SCIENCE.md "Integrators"),
 /// the paper's fixed-step method.
 ///
 /// Gates live on half steps and voltages on full steps. Per step, with x∞ and τ evaluated at Vₙ,
@@ -12,7 +12,7 @@
 ///
 /// **Order.** When G and E depend on V only through the gates (Hodgkin–Huxley, LIF) the scheme is
 /// second order. Morris–Lecar's calcium conductance gCa·m∞(V) is instantaneous: the paper (and
-/// SPEC) evaluate it at Vₙ, the start of the voltage step, which makes the scheme only *first*
+/// SCIENCE.md) evaluate it at Vₙ, the start of the voltage step, which makes the scheme only *first*
 /// order for such models (measured: self-convergence slope 1.0 on Morris–Lecar, spike times off by
 /// 9 ms after a second at Δt = 0.1). The default, ``InstantaneousVoltage/extrapolatedMidpoint``,
 /// evaluates instantaneous terms (m∞, and a network's synaptic input T(V)) at

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The Hodgkin–Huxley squid giant axon (SPEC "Models"): a voltage V (mV) and three gates m, h, n.
+/// The Hodgkin–Huxley squid giant axon (SCIENCE.md "Models"): a voltage V (mV) and three gates m, h, n.
 ///
 ///     C dV/dt = I − gNa m³h (V − ENa) − gK n⁴ (V − EK) − gL (V − EL)
 ///     dx/dt   = αx(V)(1 − x) − βx(V) x          for x ∈ {m, h, n}

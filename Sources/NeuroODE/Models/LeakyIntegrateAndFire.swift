@@ -1,4 +1,4 @@
-/// The leaky integrate-and-fire neuron (SPEC "Models"): τ dV/dt = EL − V + R·I, and when V reaches
+/// The leaky integrate-and-fire neuron (SCIENCE.md "Models"): τ dV/dt = EL − V + R·I, and when V reaches
 /// the threshold Vth it is reset to Vreset, optionally held there for a refractory period.
 ///
 /// Parameters are `[tau, EL, R, I, Vth, Vreset]` (ms, mV, MΩ·cm², µA/cm², mV, mV); the defaults

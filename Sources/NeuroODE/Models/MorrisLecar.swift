@@ -1,6 +1,6 @@
 import Foundation
 
-/// The Morris–Lecar neuron (SPEC "Models"): a voltage V (mV) and a potassium gate w.
+/// The Morris–Lecar neuron (SCIENCE.md "Models"): a voltage V (mV) and a potassium gate w.
 ///
 ///     C dV/dt = gL(VL − V) + gCa m∞(V)(VCa − V) + gK w(VK − V) + I
 ///     dw/dt   = φ (w∞(V) − w) / τw(V)
@@ -9,7 +9,7 @@ import Foundation
 /// Units: ms, mV, µA/cm², µF/cm², mS/cm². Every constant is a parameter, so gradients can be taken
 /// with respect to any of them; the presets only choose their values.
 public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJacobianProviding {
-    /// Parameter sets from SPEC. Common: C=20, gL=2, gCa=4, gK=8, VL=−60, VCa=120, VK=−84,
+    /// Parameter sets from SCIENCE.md. Common: C=20, gL=2, gCa=4, gK=8, VL=−60, VCa=120, VK=−84,
     /// V1=−1.2, V2=18.
     public enum Preset: String, CaseIterable, Sendable, Codable {
         /// Paper appendix (Hopf onset): φ=0.04, V3=2, V4=30; silent at I ≤ 95, tonic at I = 100.
@@ -19,7 +19,7 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
         /// Faster spikes: the Hopf set with a larger φ. The paper's "φ × 10" (φ = 0.4) is silent
         /// at the operating current; see ``explosivePhi`` for the value used and why.
         case explosive
-        /// Faster spikes for networks: the `snic` set with a larger φ (SPEC's evidence case B).
+        /// Faster spikes for networks: the `snic` set with a larger φ (SCIENCE.md's evidence case B).
         /// Unlike `explosive` it fires at the network's operating currents; see ``snicExplosivePhi``.
         case snicExplosive = "snic-explosive"
     }
@@ -82,7 +82,7 @@ public struct MorrisLecar: ConductanceBasedSystem, JacobianProviding, VectorJaco
     /// reversal potentials lie within ±150 mV), so leaving it means the step is unstable.
     public var plausibleVoltageRange: ClosedRange<Double>? { -200...200 }
     public var plausibleGateRange: ClosedRange<Double>? { 0...1 }
-    /// The turn-off task's initial state (SPEC): a point on the I = 100 limit cycle.
+    /// The turn-off task's initial state (SCIENCE.md): a point on the I = 100 limit cycle.
     public var defaultInitialState: [Double] { [-41.84, 0.5282] }
 
     /// Requires C > 0, non-negative conductances, positive slope factors V2, V4 and φ > 0; throws

@@ -2,7 +2,7 @@ import CKernels
 import CSundials
 
 /// Exact pullbacks of the network's leapfrog coefficients, so that BPTT differentiates the
-/// discrete network map (SPEC "Gradient methods").
+/// discrete network map (SCIENCE.md "Gradient methods").
 ///
 /// The neuron constants are fixed, so θ̄ collects only the trained quantities: W_in, W_rec, bias,
 /// gain and I_bias. The input u(t) is data. With A = W_rec·T(V) + W_in·u and S = gain·(bias + A),

@@ -4,14 +4,14 @@ import Dispatch
 import Foundation
 
 /// A recurrent network of N Morris–Lecar neurons simulated for B independent trials at once
-/// (SPEC "Networks", "Evidence integration").
+/// (SCIENCE.md "Networks", "Evidence integration").
 ///
 /// Neuron i in trial b obeys the Morris–Lecar equations (``MorrisLecar``) with the current
 ///
 ///     I_ib = I_bias + gain·(bias_i + (W_in u_b(t))_i + (W_rec T(V_·b))_i)
 ///
 /// where T is the synaptic output (``SynapticOutput``) and u the input (``InputSignal``). With
-/// the defaults this is the SPEC's I = 39.9 + 36.75·(0.1 + W_in u + W_rec T).
+/// the defaults this is the SCIENCE.md's I = 39.9 + 36.75·(0.1 + W_in u + W_rec T).
 ///
 /// **State layout** `[V | w]`, each block `N × B` row-major (neuron-major, trials contiguous), so
 /// that the recurrent input of all trials is one matrix–matrix product (N×N)·(N×B) per evaluation
@@ -26,12 +26,12 @@ import Foundation
 ///
 /// **Recurrent term in time.** The continuous right-hand side (for dopri5 / CVODE) uses T(V(t)).
 /// The leapfrog evaluates the membrane coefficients with the voltages V_n of the step's start, so
-/// the step n → n+1 uses T(V_n): exactly the SPEC's T_prev.
+/// the step n → n+1 uses T(V_n): exactly the SCIENCE.md's T_prev.
 ///
 /// **Defaults.** Preset `.snic` and synapse ``SynapticOutput/authorsNetwork`` (V_T = −3, K_p = 8):
 /// the operating current 39.9 + 36.75·(…) was tuned in the authors' network code together with
 /// that synapse and that preset; the paper's V_T = 10, K_p = 3 stays available through `synapse:`.
-/// SPEC's case B ("explosive spikes") uses ``MorrisLecar/Preset/snicExplosive``, which still fires
+/// SCIENCE.md's case B ("explosive spikes") uses ``MorrisLecar/Preset/snicExplosive``, which still fires
 /// at these currents; the single-neuron `explosive` (Hopf-based) preset is silent there.
 ///
 /// **Parallelism.** Trials are independent: ``splitBatch(into:)`` cuts the batch into networks
@@ -61,7 +61,7 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     /// The input for this network's trials, cached once in the form evaluations read fastest.
     let inputTable: NetworkInputTable
 
-    /// SPEC's initial gate value w0 (the snic resting gate).
+    /// SCIENCE.md's initial gate value w0 (the snic resting gate).
     public static let restingGate = 0.014173
 
     /// A network with the given weights.
@@ -71,12 +71,12 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
     ///   - input: the time-dependent input u(t) of every trial; its trial count is the batch size B.
     ///   - inputWeights: W_in, N × M row-major (M = `input.channels`).
     ///   - recurrentWeights: W_rec, N × N row-major.
-    ///   - bias: one per neuron; nil gives 0.1 for every neuron (SPEC).
+    ///   - bias: one per neuron; nil gives 0.1 for every neuron (SCIENCE.md).
     ///   - gain: the factor (µA/cm²) on W_in u + W_rec T + bias in the injected current.
     ///   - biasCurrent: the constant part of the injected current (µA/cm²), I_bias.
     ///   - preset: the Morris–Lecar parameter set of every neuron.
     ///   - synapse: the output function T(V) that neurons feed back through W_rec.
-    ///   - initialState: `[V | w]`; nil gives V = −20 mV (SPEC's mean) and w = 0.014173 everywhere.
+    ///   - initialState: `[V | w]`; nil gives V = −20 mV (SCIENCE.md's mean) and w = 0.014173 everywhere.
     public init(
         neurons: Int, input: some InputSignal, inputWeights: [Double], recurrentWeights: [Double],
         bias: [Double]? = nil, gain: Double = 36.75, biasCurrent: Double = 39.9,
@@ -142,7 +142,7 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
             names: makeParameterNames(neurons: 1, inputs: 0))
     }
 
-    /// SPEC's initialisation for the evidence task: W_in ~ U(0.1 ± 1/√N); W_rec ~ U(0.001 ± 1/√N)
+    /// SCIENCE.md's initialisation for the evidence task: W_in ~ U(0.1 ± 1/√N); W_rec ~ U(0.001 ± 1/√N)
     /// with 20 % of its entries (chosen at random, rounded to the nearest count) set to 0.001;
     /// V0 ~ −20 + N(0, 5²) and w0 = 0.014173 for every neuron and trial.
     ///

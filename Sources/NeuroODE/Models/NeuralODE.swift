@@ -1,7 +1,7 @@
 import CKernels
 import Foundation
 
-/// A neural ODE (SPEC "Models"): dy/dt = s ⊙ MLP(g(y)), a multilayer perceptron applied to a fixed
+/// A neural ODE (SCIENCE.md "Models"): dy/dt = s ⊙ MLP(g(y)), a multilayer perceptron applied to a fixed
 /// input map g of the state, its output scaled per component by s.
 ///
 /// Layer l (1-based) computes z_l = W_l a_{l−1} + b_l with a₀ = g(y); hidden layers apply the

@@ -1,4 +1,4 @@
-/// Robertson's chemical kinetics problem (ROBER), the classic stiff test system (SPEC "Models"):
+/// Robertson's chemical kinetics problem (ROBER), the classic stiff test system (SCIENCE.md "Models"):
 ///
 ///     y1' = −k1·y1 + k3·y2·y3
 ///     y2' =  k1·y1 − k2·y2² − k3·y2·y3

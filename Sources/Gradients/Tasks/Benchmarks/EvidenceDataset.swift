@@ -1,6 +1,6 @@
 import NeuroODE
 
-/// SPEC's evidence-integration data: 50 tokens per trial, 49 drawn from {e1, e2, e3, null} and an
+/// SCIENCE.md's evidence-integration data: 50 tokens per trial, 49 drawn from {e1, e2, e3, null} and an
 /// end token. Each of the five tokens is a fixed random binary vector of dimension 50 with entries
 /// 0 or 0.2 (each 0.2 with probability ½). Evidence counts (c1, c2, c3) are drawn uniformly over
 /// the triples with c1 + c2 + c3 ≤ 49 whose maximum is unique (ties rejected), the rest is null,

@@ -1,11 +1,11 @@
 import NeuroODE
 
-/// SPEC's evidence-integration task as a training problem: a recurrent Morris–Lecar network
+/// SCIENCE.md's evidence-integration task as a training problem: a recurrent Morris–Lecar network
 /// (`snic` for case A, `snicExplosive` for case B's "explosive spikes") reads 50 tokens, each
 /// held `tokenDuration` ms, and reports through an affine readout of its synaptic outputs
 /// averaged over the last 10 ms which evidence token was most frequent.
 ///
-/// θ = W_in (N × 50), W_rec (N × N), W_out (3 × N), b_out (3), initialized as SPEC says (the
+/// θ = W_in (N × 50), W_rec (N × N), W_out (3 × N), b_out (3), initialized as SCIENCE.md says (the
 /// per-neuron bias, gain and I_bias stay at the network's defaults). Iteration k trains on
 /// trials kB ..< (k+1)B of the dataset's training split, each batch with fresh initial voltages
 /// V0 ~ −20 + N(0, 5²) drawn from (seed, k); accuracy is measured on the first `testTrials`
@@ -17,9 +17,9 @@ public struct EvidenceTask: TrainingProblem {
         public var neurons: Int
         /// B, the trials per minibatch.
         public var batchSize: Int
-        /// How long each token is held (ms): 6 for SPEC's cases A/B (300 ms), 20 for case C (1 s).
+        /// How long each token is held (ms): 6 for SCIENCE.md's cases A/B (300 ms), 20 for case C (1 s).
         public var tokenDuration: Double
-        /// The neuron of every unit: `snic` for SPEC's cases A and C, `snicExplosive` (φ × 2, the
+        /// The neuron of every unit: `snic` for SCIENCE.md's cases A and C, `snicExplosive` (φ × 2, the
         /// largest speed-up that still fires at the network's currents) for case B.
         public var neuronPreset: MorrisLecar.Preset
         /// Trials of the test split the accuracy is measured on.
@@ -67,7 +67,7 @@ public struct EvidenceTask: TrainingProblem {
         /// 32 neurons, batch 16, 64 test trials, 100 iterations, ES with 20 samples: BPTT and ES
         /// together take about two minutes on two cores (release build).
         public static let small = Configuration(neurons: 32, batchSize: 16, tokenDuration: 6, testTrials: 64, iterations: 100, samples: 20)
-        /// SPEC's case A: 128 neurons, batch 64, ES with 100 samples, 512 test trials evaluated
+        /// SCIENCE.md's case A: 128 neurons, batch 64, ES with 100 samples, 512 test trials evaluated
         /// every 25 iterations.
         public static let paper = Configuration(
             neurons: 128, batchSize: 64, tokenDuration: 6, testTrials: 512, evaluationInterval: 25, iterations: 500, samples: 100)
@@ -140,7 +140,7 @@ public struct EvidenceTask: TrainingProblem {
         return try task.loss.accuracy(of: solution.integrals, parameters: task.split(theta).loss)
     }
 
-    /// SPEC: accuracy above 95 % on held-out trials (case A).
+    /// SCIENCE.md: accuracy above 95 % on held-out trials (case A).
     public var target: TrainingTarget { TrainingTarget(quantity: .testMetric, threshold: 0.95, higherIsBetter: true) }
 
     public var defaults: TrainingDefaults {

@@ -1,7 +1,7 @@
 import Foundation
 import NeuroODE
 
-/// SPEC's ROBER fit, the stiff neural-ODE task: learn ROBER's trajectories with a neural ODE.
+/// SCIENCE.md's ROBER fit, the stiff neural-ODE task: learn ROBER's trajectories with a neural ODE.
 ///
 /// Data: ROBER (k1 = 0.04, k2 = 3·10⁷, k3 = 10⁴) from y(0) = (1, 0, 0), solved with CVODE BDF at
 /// rtol 1e-10 and per-species absolute tolerances (1e-14, 1e-18, 1e-14) — y₂ never exceeds
@@ -48,7 +48,7 @@ public struct RoberFitTask: Sendable {
 
     /// Solves ROBER for the data and builds the model.
     /// - Parameters:
-    ///   - scaled: whether the network's output is multiplied by yscale / 1e5 (SPEC's scaling).
+    ///   - scaled: whether the network's output is multiplied by yscale / 1e5 (SCIENCE.md's scaling).
     ///   - integrator: the forward integrator; `nil` takes CVODE BDF, rtol 1e-6,
     ///     atol 10⁻⁸ × the species maximum.
     public init(scaled: Bool = true, integrator: CVODE? = nil) throws(ODEError) {

@@ -1,6 +1,6 @@
 import NeuroODE
 
-/// SPEC's ROBER fit as a training problem: the neural ODE of ``RoberFitTask`` (3 → (5, GELU) × 6
+/// SCIENCE.md's ROBER fit as a training problem: the neural ODE of ``RoberFitTask`` (3 → (5, GELU) × 6
 /// → 3, output scaling on or off) fitted to ROBER's 50 log-spaced observations, full batch,
 /// AdamW lr 5e-3 with weight decay 1e-6, forward solves with CVODE BDF.
 ///
@@ -57,7 +57,7 @@ public struct RoberFitTraining: TrainingProblem {
         /// take about 45 s on two cores (release build), `rober-fit`'s four runs 50–75 s.
         public static let small = Configuration(
             scaled: true, iterations: 2000, learningRate: 5e-3, weightDecay: 1e-6, samples: 20, sigma: 0.01, maxSteps: 20_000)
-        /// 5000 iterations, ES with 100 samples (the paper states neither; 100 is SPEC's ES default).
+        /// 5000 iterations, ES with 100 samples (the paper states neither; 100 is SCIENCE.md's ES default).
         public static let paper = Configuration(
             scaled: true, iterations: 5000, learningRate: 5e-3, weightDecay: 1e-6, samples: 100, sigma: 0.01, maxSteps: 20_000)
     }

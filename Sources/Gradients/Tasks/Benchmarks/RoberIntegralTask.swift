@@ -1,7 +1,7 @@
 import NeuroODE
 
-/// SPEC's `rober-integral` task, SUNDIALS' `cvsRoberts_ASAi_dns` example: ROBER from
-/// y(0) = (1, 0, 0), loss G = ∫₀^T y₃ dt, trained parameters k1, k2, k3 (SPEC naming: k2 = 3·10⁷
+/// SCIENCE.md's `rober-integral` task, SUNDIALS' `cvsRoberts_ASAi_dns` example: ROBER from
+/// y(0) = (1, 0, 0), loss G = ∫₀^T y₃ dt, trained parameters k1, k2, k3 (SCIENCE.md naming: k2 = 3·10⁷
 /// multiplies y₂², k3 = 10⁴ multiplies y₂y₃ — the example calls them p3 and p2).
 ///
 /// The default integrator is the example's: CVODE BDF with rtol = 1e-6 and the absolute

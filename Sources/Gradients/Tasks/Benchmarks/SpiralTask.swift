@@ -1,6 +1,6 @@
 import NeuroODE
 
-/// SPEC's spiral neural ODE. Truth: dy/dt = (y³)A with A = [[−0.1, 2], [−2, −0.1]] (row vector y),
+/// SCIENCE.md's spiral neural ODE. Truth: dy/dt = (y³)A with A = [[−0.1, 2], [−2, −0.1]] (row vector y),
 /// y₀ = (2, 0), sampled at 1000 points on [0, 25]. Model: dy/dt = MLP(y³), 2 → H → 2, tanh.
 /// A minibatch is `windows` windows of `windowLength` consecutive points; since the system is
 /// autonomous every window is integrated from its own first point over the same relative span,

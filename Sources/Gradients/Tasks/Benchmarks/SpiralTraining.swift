@@ -1,6 +1,6 @@
 import NeuroODE
 
-/// SPEC's spiral neural ODE as a training problem: dy/dt = MLP(y³), 2 → H → 2, trained on
+/// SCIENCE.md's spiral neural ODE as a training problem: dy/dt = MLP(y³), 2 → H → 2, trained on
 /// minibatches of windows drawn from (seed, iteration), Adam lr 1e-3, target MAE 0.04.
 ///
 /// The held-out metric is the MAE on a fixed set of windows spread evenly over the whole
@@ -40,7 +40,7 @@ public struct SpiralTraining: TrainingProblem {
         /// H = 50 for 1000 iterations, ES with 40 samples: BPTT and ES together take under half
         /// a minute on two cores (release build).
         public static let small = Configuration(hidden: 50, windows: 20, windowLength: 10, testWindows: 50, iterations: 1000, learningRate: 1e-3, samples: 40, sigma: 0.01)
-        /// SPEC: 2000 iterations, ES with 100 samples (H = 50; 1000 with `hidden`).
+        /// SCIENCE.md: 2000 iterations, ES with 100 samples (H = 50; 1000 with `hidden`).
         public static let paper = Configuration(hidden: 50, windows: 20, windowLength: 10, testWindows: 100, iterations: 2000, learningRate: 1e-3, samples: 100, sigma: 0.01)
     }
 

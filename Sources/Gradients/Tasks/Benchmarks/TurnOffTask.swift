@@ -1,10 +1,10 @@
 import NeuroODE
 
-/// SPEC's turn-off task: a single Morris–Lecar neuron (`hopf`) starting on its I = 100 limit
+/// SCIENCE.md's turn-off task: a single Morris–Lecar neuron (`hopf`) starting on its I = 100 limit
 /// cycle; learn the injected current I so that the neuron stops firing. Loss = (1/τ)∫₀^τ T(V)dt
 /// with the paper's output function (V_T = 10, K_p = 3). Success: loss < 1e-3.
 public enum TurnOffTask {
-    /// The loss value SPEC counts as "silent".
+    /// The loss value SCIENCE.md counts as "silent".
     public static let target = 1e-3
 
     /// The task with the paper's leapfrog at Δt = 0.1 ms unless another integrator is given.

@@ -1,6 +1,6 @@
 import NeuroODE
 
-/// SPEC's turn-off task as a training problem: learn the current I of one Morris–Lecar neuron
+/// SCIENCE.md's turn-off task as a training problem: learn the current I of one Morris–Lecar neuron
 /// (`hopf`), from I = 100 on its limit cycle, until it stops firing (loss < 1e-3). The task is the
 /// same every iteration (no data to sample), so only ES's noise changes between iterations.
 public struct TurnOffTraining: TrainingProblem {
@@ -36,10 +36,10 @@ public struct TurnOffTraining: TrainingProblem {
             self.precision = precision
         }
 
-        /// SPEC's 3 s horizon, 100 iterations, ES with 20 samples: BPTT and ES together take
+        /// SCIENCE.md's 3 s horizon, 100 iterations, ES with 20 samples: BPTT and ES together take
         /// about 20 s on two cores (release build).
         public static let small = Configuration(horizon: 3000, stepSize: 0.1, iterations: 100, learningRate: 0.1, samples: 20, sigma: 1)
-        /// SPEC's setting: 3 s, ES with 100 samples.
+        /// SCIENCE.md's setting: 3 s, ES with 100 samples.
         public static let paper = Configuration(horizon: 3000, stepSize: 0.1, iterations: 200, learningRate: 0.1, samples: 100, sigma: 1)
     }
 
@@ -57,7 +57,7 @@ public struct TurnOffTraining: TrainingProblem {
 
     public var name: String { "turn-off" }
     public var parameterNames: [String] { task.parameterNames }
-    /// I = 100 whatever the seed: the task's starting point is fixed by SPEC.
+    /// I = 100 whatever the seed: the task's starting point is fixed by SCIENCE.md.
     public func initialParameters(seed: UInt64) -> [Double] { [100] }
     public func task(iteration: Int, seed: UInt64) -> TrainingTask<MorrisLecar, Leapfrog, MeanActivityLoss> { task }
     public var target: TrainingTarget { TrainingTarget(quantity: .loss, threshold: TurnOffTask.target, higherIsBetter: false) }
