@@ -3,8 +3,10 @@ import Foundation
 import NeuroODE
 
 /// The training loop for ``CMAES``: one generation per iteration on that iteration's task, so a
-/// ``TrainingProblem`` trains by CMA-ES exactly as it trains by a gradient method and an
-/// optimizer under ``Trainer`` — same minibatches, same log rows, same held-out metric.
+/// ``TrainingTaskSource`` (a benchmark problem or a single ``TrainingTask``) trains by CMA-ES
+/// exactly as it trains by a gradient method and an optimizer under ``Trainer`` — same
+/// minibatches, same log rows, same held-out metric, same ``EarlyStopping``. CMA-ES adapts its own
+/// step size σ and covariance, so a learning-rate schedule or a parameter scale is refused.
 ///
 /// Per iteration: the problem's task for (seed, iteration); the λ candidates and the mean m (CMA-ES's
 /// θ) evaluated in parallel; one ``CMAES/update(_:losses:)``; one ``TrainingRecord``. The logged
@@ -17,7 +19,7 @@ import NeuroODE
 /// (maximumRollbacks + 1)` rejected generations in a row training stops with
 /// ``TrainerError/diverged(iteration:rollbacks:lastFailure:)``. Runs are in memory (no checkpoint
 /// files); the final ``CMAESState`` — mean, σ and the learned covariance — comes back in the result.
-public struct CMAESTrainer<Problem: TrainingProblem>: Sendable {
+public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
     /// What is trained.
     public let problem: Problem
     /// The strategy (covariance model, σ₀, λ, seed, threads).
@@ -33,12 +35,20 @@ public struct CMAESTrainer<Problem: TrainingProblem>: Sendable {
         self.configuration = configuration
     }
 
-    /// Runs `configuration.iterations` generations from the problem's seeded initialization.
+    /// Runs `configuration.iterations` generations from the problem's seeded initialization, or
+    /// fewer when ``TrainerConfiguration/earlyStopping`` ends the run.
     public func run(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> CMAESRun {
         try configuration.validate()
+        guard configuration.learningRateSchedule == .constant, configuration.parameterScale == nil else {
+            throw TrainingError.invalidOption(
+                name: configuration.parameterScale == nil ? "learningRateSchedule" : "parameterScale",
+                value: configuration.parameterScale.map { "\($0)" } ?? "\(configuration.learningRateSchedule)",
+                reason: "CMA-ES adapts its own step size and covariance; it takes neither a schedule nor a scale")
+        }
         var state = try cmaes.start(at: problem.initialParameters(seed: configuration.seed))
         var log: [TrainingRecord] = []
         var rejected = 0
+        var stopReason: EarlyStopping.Reason?
         let total = configuration.iterations
         let start = DispatchTime.now().uptimeNanoseconds
         let failureLimit = configuration.failuresBeforeRollback * (configuration.maximumRollbacks + 1)
@@ -81,8 +91,13 @@ public struct CMAESTrainer<Problem: TrainingProblem>: Sendable {
             log.append(record)
             let rate = Double(iteration + 1) / max(record.wallTime, 1e-9)
             onEvent(.iteration(record, of: total, rate: rate, remaining: Double(total - iteration - 1) / rate))
+            stopReason = configuration.earlyStopping?.reason(toStop: log, higherIsBetter: problem.testMetric?.higherIsBetter ?? false)
+            if let stopReason {
+                onEvent(.stoppedEarly(stopReason))
+                break
+            }
         }
-        return CMAESRun(log: log, state: state)
+        return CMAESRun(log: log, state: state, stopReason: stopReason)
     }
 }
 
@@ -93,4 +108,6 @@ public struct CMAESRun: Sendable {
     /// The final distribution: `mean` is the trained θ; the covariance is what CMA-ES learned
     /// about how the parameters depend on one another.
     public var state: CMAESState
+    /// Why the run stopped before its generation count (``EarlyStopping``), or nil.
+    public var stopReason: EarlyStopping.Reason?
 }

@@ -2,8 +2,19 @@ import Dispatch
 import Foundation
 import NeuroODE
 
-/// The training loop: per iteration, the problem's task for that iteration, one gradient from the
-/// method, one guarded optimizer step, one log row.
+/// The training loop — the library's fit API: per iteration, the source's task for that
+/// iteration, one gradient from the method, one guarded optimizer step at the scheduled learning
+/// rate, one log row.
+///
+/// It trains any ``TrainingTaskSource``: a benchmark ``TrainingProblem`` or a single
+/// ``TrainingTask`` of a user's own model (README "Your own model"), with any ``GradientMethod``
+/// (BPTT, the adjoints, ES, hybrid ES, finite differences) and any ``Optimizer``. CMA-ES is its own
+/// optimizer and runs under ``CMAESTrainer`` on the same sources.
+///
+/// **Schedule and early stopping.** Before every update the optimizer's rate is set to
+/// ``TrainerConfiguration/learningRateSchedule`` at that iteration (η₀ the optimizer's own rate,
+/// times ``TrainerConfiguration/learningRateFactor`` per rollback so far). After every iteration
+/// ``TrainerConfiguration/earlyStopping`` may end the run; ``TrainerState/stopReason`` says why.
 ///
 /// **Faults** (Validation/RELIABILITY.md). An iteration whose simulation fails, or whose loss or gradient is
 /// not finite, changes neither θ nor the optimizer's moments; it is logged and reported. After
@@ -19,9 +30,11 @@ import NeuroODE
 /// iteration's data and ES noise derive from (seed, iteration), a resumed run's log and θ equal an
 /// uninterrupted run's bit for bit, wall times and measured peak memory aside.
 ///
-/// **Progress** goes to the `onEvent` callback only; the library prints nothing.
-public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
-    /// What is trained: its tasks, initial θ, held-out metric and target.
+/// **Progress** goes to the `onEvent` callback only (``TrainingEvent/iteration(_:of:rate:remaining:)``
+/// carries the record with its loss and learning rate, the iterations per second and the estimated
+/// seconds left); the library prints nothing.
+public struct Trainer<Problem: TrainingTaskSource, Base: Optimizer>: Sendable {
+    /// What is trained: its tasks, initial θ and held-out metric.
     public let problem: Problem
     /// The gradient estimator (BPTT, adjoint, ES, finite differences).
     public let method: any GradientMethod
@@ -57,11 +70,12 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     public func identity() throws -> TrainingRunIdentity {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let configurationText = String(decoding: try encoder.encode(problem.configuration), as: UTF8.self)
+        let schedule = configuration.learningRateSchedule
         return TrainingRunIdentity(
-            problem: problem.name, configuration: configurationText, method: method.name, methodSettings: methodSettings,
+            problem: problem.name, configuration: try problem.settingsDescription(), method: method.name, methodSettings: methodSettings,
             optimizer: optimizer.name, seed: configuration.seed, parameterCount: problem.parameterNames.count,
-            maxGradientNorm: configuration.maxGradientNorm,
+            maxGradientNorm: configuration.maxGradientNorm, learningRateSchedule: schedule == .constant ? nil : schedule.description,
+            parameterScale: configuration.parameterScale,
             optimizerSettings: String(decoding: try encoder.encode(optimizer), as: UTF8.self))
     }
 
@@ -111,16 +125,19 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
     /// Trains to `configuration.iterations`, from the newest checkpoint when `resume` is set and
     /// one exists, else from the initialization.
     public func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState<Base> {
-        try configuration.validate()
+        try validate()
         try checkpoints?.prepare()
         let start = try (resume ? latestCheckpoint(onEvent: onEvent) : nil) ?? initialState()
         return try train(from: start, onEvent: onEvent)
     }
 
-    /// Continues `state` up to `configuration.iterations`.
+    /// Continues `state` up to `configuration.iterations`, or until early stopping ends it (at
+    /// once when `state`'s log already meets the stopping condition).
     public func train(from state: TrainerState<Base>, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> TrainerState<Base> {
-        try configuration.validate()
+        try validate()
         var state = state
+        state.stopReason = stopReason(state.log)
+        guard state.stopReason == nil else { return state }
         let total = configuration.iterations
         let sessionStart = DispatchTime.now().uptimeNanoseconds
         let firstIteration = state.nextIteration
@@ -137,8 +154,10 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
             let rate = Double(done) / max(seconds(since: sessionStart), 1e-9)
             onEvent(.iteration(record, of: total, rate: rate, remaining: Double(total - state.nextIteration) / rate))
 
-            let stopping = shouldStop()
-            if state.nextIteration % configuration.checkpointInterval == 0 || state.nextIteration == total {
+            state.stopReason = stopReason(state.log)
+            if let reason = state.stopReason { onEvent(.stoppedEarly(reason)) }
+            let stopping = shouldStop() || state.stopReason != nil
+            if state.nextIteration % configuration.checkpointInterval == 0 || state.nextIteration == total || state.stopReason != nil {
                 try checkpoint(&state, onEvent: onEvent)
             } else if stopping {
                 try saveInterrupted(state, onEvent: onEvent)
@@ -146,6 +165,26 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
             if stopping { break }
         }
         return state
+    }
+
+    /// The configuration's checks, and a parameter scale of θ's length.
+    private func validate() throws(TrainingError) {
+        try configuration.validate()
+        if let scale = configuration.parameterScale, scale.count != problem.parameterNames.count {
+            throw .invalidOption(
+                name: "parameterScale", value: "\(scale.count) entries", reason: "\(problem.name) trains \(problem.parameterNames.count) parameters")
+        }
+    }
+
+    /// Why the run with this log stops early, if it does.
+    private func stopReason(_ log: [TrainingRecord]) -> EarlyStopping.Reason? {
+        configuration.earlyStopping?.reason(toStop: log, higherIsBetter: problem.testMetric?.higherIsBetter ?? false)
+    }
+
+    /// The scheduled learning rate of `iteration` after `rollbacks` rollbacks.
+    private func learningRate(at iteration: Int, rollbacks: Int) -> Double {
+        configuration.learningRateSchedule.learningRate(at: iteration, initial: optimizer.learningRate)
+            * pow(configuration.learningRateFactor, Double(rollbacks))
     }
 
     /// The checkpoint file of a run stopped between checkpoint iterations. The rollback point and
@@ -160,6 +199,7 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
 
     /// One iteration: evaluation, gradient, guarded update, and the fault handling around them.
     private func step(_ state: inout TrainerState<Base>, iteration: Int, onEvent: (TrainingEvent) -> Void) throws -> TrainingRecord {
+        state.optimizer.base.learningRate = learningRate(at: iteration, rollbacks: state.rollbacks)
         var record = TrainingRecord(
             iteration: iteration, wallTime: 0, loss: .nan, testMetric: nil, gradientNorm: .nan,
             learningRate: state.optimizer.base.learningRate, bytesStored: 0, peakBytes: nil, event: nil)
@@ -174,7 +214,7 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
         var failure: String?
         do {
             let task = try problem.task(iteration: iteration, seed: configuration.seed)
-            let (estimate, peak) = try PeakMemory.measure { try method.estimate(task, at: state.parameters, iteration: iteration) }
+            let (estimate, peak) = try PeakMemory.measure { try gradient(of: task, at: state.parameters, iteration: iteration) }
             record.loss = estimate.loss
             record.gradientNorm = euclideanNorm(estimate.gradient)
             record.bytesStored = estimate.report.bytesStored
@@ -183,7 +223,9 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
                 failure = "the loss is not finite (\(estimate.loss))"
             } else if estimate.gradient.count != state.parameters.count {
                 throw ODEError.dimensionMismatch(what: "gradient of \(problem.name)", expected: state.parameters.count, actual: estimate.gradient.count)
-            } else if case let .skippedNonFinite(index) = state.optimizer.step(&state.parameters, gradient: estimate.gradient, entries: estimate.updatedEntries) {
+            } else if configuration.earlyStopping?.target?.isReached(by: record) == true {
+                notes.append("target reached: θ kept")
+            } else if case let .skippedNonFinite(index) = update(&state, gradient: estimate.gradient, entries: estimate.updatedEntries) {
                 failure = "gradient entry \(problem.parameterNames[index]) is \(estimate.gradient[index])"
             }
         } catch let error as TrainingError {
@@ -203,11 +245,11 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
                 guard state.rollbacks < configuration.maximumRollbacks else {
                     throw TrainerError.diverged(iteration: iteration, rollbacks: state.rollbacks, lastFailure: failure)
                 }
-                let rate = state.optimizer.base.learningRate * configuration.learningRateFactor
                 state.parameters = state.lastGood.parameters
                 state.optimizer = state.lastGood.optimizer
-                state.optimizer.base.learningRate = rate
                 state.rollbacks += 1
+                let rate = learningRate(at: iteration + 1, rollbacks: state.rollbacks)
+                state.optimizer.base.learningRate = rate
                 state.consecutiveFailures = 0
                 notes.append("rolled back to iteration \(state.lastGood.iteration), learning rate \(rate)")
                 onEvent(.rolledBack(iteration: iteration, restoredIteration: state.lastGood.iteration, learningRate: rate))
@@ -217,6 +259,38 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
         }
         record.event = notes.isEmpty ? nil : notes.joined(separator: "; ")
         return record
+    }
+
+    /// The method's loss and gradient at θ; with a parameter scale s, the gradient in u = θ / s
+    /// (s ∘ ∇θL), a ``ForwardOnlyMethod`` perturbing u itself.
+    private func gradient<System, Stepper, Loss>(
+        of task: TrainingTask<System, Stepper, Loss>, at theta: [Double], iteration: Int
+    ) throws -> GradientEstimate {
+        guard let scale = configuration.parameterScale else { return try method.estimate(task, at: theta, iteration: iteration) }
+        if let forwardOnly = method as? any ForwardOnlyMethod {
+            let rescaled = RescaledObjective(base: task, scale: scale)
+            return try forwardOnly.forwardOnlyEstimate(of: rescaled, at: zip(theta, scale).map(/), iteration: iteration)
+        }
+        var estimate = try method.estimate(task, at: theta, iteration: iteration)
+        estimate.gradient = zip(estimate.gradient, scale).map(*)
+        return estimate
+    }
+
+    /// One guarded optimizer step. With a parameter scale s the optimizer works on u = θ / s (the
+    /// gradient is already in u), and only the updated entries of θ are rewritten (as s ∘ u), so
+    /// the others keep their bits.
+    private func update(_ state: inout TrainerState<Base>, gradient: [Double], entries: [Range<Int>]?) -> SafeguardedOptimizer<Base>.Outcome {
+        guard let scale = configuration.parameterScale else {
+            return state.optimizer.step(&state.parameters, gradient: gradient, entries: entries)
+        }
+        var u = zip(state.parameters, scale).map(/)
+        let outcome = state.optimizer.step(&u, gradient: gradient, entries: entries)
+        if case .applied = outcome {
+            for range in entries ?? [u.indices] {
+                for i in range { state.parameters[i] = u[i] * scale[i] }
+            }
+        }
+        return outcome
     }
 
     /// Takes the rollback point and writes the checkpoint file (keeping the best one).

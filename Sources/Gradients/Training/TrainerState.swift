@@ -32,6 +32,8 @@ public struct TrainerState<Base: Optimizer>: Sendable, Codable {
     public var rollbacks: Int
     /// Where a rollback returns to: the state at the last checkpoint taken without pending failures.
     public var lastGood: Snapshot
+    /// Why the run stopped before its iteration count (``EarlyStopping``), or nil.
+    public var stopReason: EarlyStopping.Reason?
     /// The iteration after which the best checkpoint so far was taken, and its score.
     public var bestCheckpoint: (iteration: Int, score: Double)? {
         get { bestCheckpointIteration.map { ($0, bestCheckpointScore) } }
@@ -136,6 +138,12 @@ public struct TrainingRunIdentity: Sendable, Codable, Equatable {
     public var parameterCount: Int
     /// The gradient clipping threshold, or `nil` for none.
     public var maxGradientNorm: Double?
+    /// The learning-rate schedule in words, or `nil` for a constant rate (and in checkpoints
+    /// written before schedules existed, which had none).
+    public var learningRateSchedule: String?
+    /// The parameter scale (``TrainerConfiguration/parameterScale``), or `nil` for none (and in
+    /// checkpoints written before it existed).
+    public var parameterScale: [Double]?
     /// The optimizer's hyperparameters as JSON (learning rate, weight decay, β, ε …; its moments
     /// are empty here), so that a resume under another learning rate or weight decay is refused.
     /// `nil` in checkpoints written before this field existed, which are not checked for it.
@@ -144,7 +152,8 @@ public struct TrainingRunIdentity: Sendable, Codable, Equatable {
     /// An identity from its fields (``Trainer`` builds its own from its problem, method and settings).
     public init(
         problem: String, configuration: String, method: String, methodSettings: String, optimizer: String,
-        seed: UInt64, parameterCount: Int, maxGradientNorm: Double?, optimizerSettings: String? = nil
+        seed: UInt64, parameterCount: Int, maxGradientNorm: Double?, learningRateSchedule: String? = nil,
+        parameterScale: [Double]? = nil, optimizerSettings: String? = nil
     ) {
         self.problem = problem
         self.configuration = configuration
@@ -154,6 +163,8 @@ public struct TrainingRunIdentity: Sendable, Codable, Equatable {
         self.seed = seed
         self.parameterCount = parameterCount
         self.maxGradientNorm = maxGradientNorm
+        self.learningRateSchedule = learningRateSchedule
+        self.parameterScale = parameterScale
         self.optimizerSettings = optimizerSettings
     }
 
@@ -165,6 +176,8 @@ public struct TrainingRunIdentity: Sendable, Codable, Equatable {
             ("optimizer", optimizer, other.optimizer), ("seed", "\(seed)", "\(other.seed)"),
             ("parameter count", "\(parameterCount)", "\(other.parameterCount)"),
             ("gradient clip", "\(maxGradientNorm.map { "\($0)" } ?? "none")", "\(other.maxGradientNorm.map { "\($0)" } ?? "none")"),
+            ("learning-rate schedule", learningRateSchedule ?? "constant", other.learningRateSchedule ?? "constant"),
+            ("parameter scale", parameterScale.map { "\($0)" } ?? "none", other.parameterScale.map { "\($0)" } ?? "none"),
         ]
         if let difference = fields.first(where: { $0.1 != $0.2 }) {
             return (field: difference.0, mine: difference.1, theirs: difference.2)

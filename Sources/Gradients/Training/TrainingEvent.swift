@@ -17,6 +17,8 @@ public enum TrainingEvent: Sendable {
     case checkpointRejected(path: String, reason: String)
     /// Training continues from a checkpoint.
     case resumed(path: String, iteration: Int)
+    /// ``EarlyStopping`` ended the run before its iteration count.
+    case stoppedEarly(EarlyStopping.Reason)
 
     /// One line for people.
     public var message: String {
@@ -34,6 +36,8 @@ public enum TrainingEvent: Sendable {
             return "checkpoint \(path) is unusable (\(reason)); falling back to an older one"
         case let .resumed(path, iteration):
             return "resuming from \(path) after iteration \(iteration)"
+        case let .stoppedEarly(reason):
+            return "stopped early: \(reason)"
         }
     }
 }

@@ -1,36 +1,17 @@
+import Foundation
 import NeuroODE
 
-/// A benchmark training problem: everything a training loop needs besides the gradient method and
-/// the optimizer.
-///
-/// A problem is a family of ``TrainingTask``s indexed by iteration: stochastic problems resample
-/// their minibatch from (seed, iteration), so any iteration's task can be rebuilt on its own and a
-/// resumed run sees exactly the data an uninterrupted one would. θ is the trained vector of those
-/// tasks (trained system parameters, then loss parameters); every iteration's task shares its
-/// layout, so θ carries over from one minibatch to the next.
+/// A benchmark training problem: a ``TrainingTaskSource`` with the configuration it was built
+/// from, what counts as solving it and the settings SCIENCE.md prescribes for it.
 ///
 /// Problems come in a small configuration (about two minutes of training on two cores) and the
 /// paper's, both as values of their own `Configuration`, so a results file can record every
-/// setting that shaped a run.
-public protocol TrainingProblem: Sendable {
-    associatedtype System: ODESystem
-    associatedtype Stepper: Integrator
-    associatedtype Loss: TaskLoss
+/// setting that shaped a run. ``Trainer`` reads none of this: it trains any
+/// ``TrainingTaskSource``, a single ``TrainingTask`` included.
+public protocol TrainingProblem: TrainingTaskSource {
     associatedtype Configuration: Codable & Sendable & Equatable
 
-    /// Name used on the command line and in result files.
-    var name: String { get }
     var configuration: Configuration { get }
-    /// Names of θ's entries.
-    var parameterNames: [String] { get }
-    /// θ at its seeded initialization.
-    func initialParameters(seed: UInt64) throws -> [Double]
-    /// The task of one iteration (its minibatch drawn from `seed` and `iteration`).
-    func task(iteration: Int, seed: UInt64) throws -> TrainingTask<System, Stepper, Loss>
-    /// The held-out metric, if the problem has one (nil: the training loss is the only measure).
-    var testMetric: TestMetric? { get }
-    /// The held-out metric at θ. Only called when ``testMetric`` is non-nil.
-    func evaluateTestMetric(at theta: [Double], seed: UInt64) throws -> Double
     /// What counts as solving the problem.
     var target: TrainingTarget { get }
     /// The optimizer and method settings SCIENCE.md prescribes for this problem and size.
@@ -38,11 +19,11 @@ public protocol TrainingProblem: Sendable {
 }
 
 extension TrainingProblem {
-    /// Default: no held-out metric.
-    public var testMetric: TestMetric? { nil }
-    /// Default: throws `TrainingError.unsupported`, as there is no held-out metric.
-    public func evaluateTestMetric(at theta: [Double], seed: UInt64) throws -> Double {
-        throw TrainingError.unsupported("\(name) has no held-out metric")
+    /// The configuration as JSON with sorted keys.
+    public func settingsDescription() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(configuration), as: UTF8.self)
     }
 }
 

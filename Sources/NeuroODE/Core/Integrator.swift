@@ -47,11 +47,11 @@ extension Integrator {
                 recorder.start(at: problem.startTime, state: y0)
                 recorder.complete(at: problem.startTime, state: y0)
             }
-            return recorder.solution(statistics: SolverStatistics())
+            return recorder.solution(statistics: SolverStatistics(), stateNames: problem.system.stateNames)
         }
         do {
             let statistics = try integrate(problem, recorder: &recorder)
-            return recorder.solution(statistics: statistics)
+            return recorder.solution(statistics: statistics, stateNames: problem.system.stateNames)
         } catch let .nonFiniteState(time, step, nil) {
             // Integrators see only numbers; the error names the model here, once for all of them.
             throw .nonFiniteState(time: time, step: step, model: problem.system.name)

@@ -185,10 +185,10 @@ public struct TrajectoryRecorder: Sendable {
         }
     }
 
-    /// The finished solution.
-    public func solution(statistics: SolverStatistics) -> Solution {
+    /// The finished solution; `stateNames` are the model's (``ODESystem/stateNames``).
+    public func solution(statistics: SolverStatistics, stateNames: [String]) -> Solution {
         Solution(
-            dimension: dimension, times: times, states: states, spikeVariables: spikeVariables,
+            dimension: dimension, stateNames: stateNames, times: times, states: states, spikeVariables: spikeVariables,
             spikeTimes: spikeTimes, events: events, integrals: integrals, finalTime: finalTime,
             finalState: finalState, statistics: statistics)
     }
