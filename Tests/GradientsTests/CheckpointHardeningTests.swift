@@ -120,7 +120,7 @@ struct CheckpointHardeningTests {
 }
 
 /// Says "stop" once `iterations` calls have been made (the trainer asks once per iteration).
-private final class StopAfter: @unchecked Sendable {
+final class StopAfter: @unchecked Sendable {
     private let lock = NSLock()
     private var remaining: Int
     init(iterations: Int) { remaining = iterations }
