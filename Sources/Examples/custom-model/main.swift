@@ -18,7 +18,7 @@ let integrator = DormandPrince(relativeTolerance: 1e-8, absoluteTolerance: 1e-10
 // 1. The target: v recorded from the model at the true parameters.
 let recording = try integrator.solve(
     ODEProblem(system: model, parameters: truth, timeSpan: (0, horizon)), output: .times(recordingTimes))
-let trace = recording["v"]!
+guard let trace = recording["v"] else { fatalError("the model has no state named v") }
 
 // 2. The training task: a, b and τ trained from 12–14 % off (the task's parameter values are
 //    where the fit starts), loss = mean squared error of v.
@@ -26,8 +26,9 @@ let task = try TrainingTask(
     name: "fitzhugh-nagumo-fit", system: model, systemParameters: [0.6, 0.9, 11.0, truth[3]], timeSpan: (0, horizon),
     integrator: integrator, loss: TraceMismatch(observationTimes: recordingTimes, trace: trace), training: fitted)
 
-// 3. The fit: Adam, clipped at norm 10, with an exponentially decaying step (a fixed step leaves
-//    Adam circling the minimum), stopping at MSE < 1e-5 or after 600 updates.
+// 3. The fit: Adam on θ / θ_start (so that one step size suits a ≈ 0.7 and τ ≈ 12), clipped at
+//    norm 10, with an exponentially decaying step (a fixed one leaves Adam circling the minimum),
+//    stopping at MSE < 1e-5 or after 600 iterations. Progress goes to standard error.
 let stopAtTarget = EarlyStopping(target: TrainingTarget(quantity: .loss, threshold: 1e-5, higherIsBetter: false))
 func fit(_ method: any GradientMethod, learningRate: Double, decay: Double) throws -> TrainerState<Adam> {
     let configuration = TrainerConfiguration(
@@ -35,8 +36,10 @@ func fit(_ method: any GradientMethod, learningRate: Double, decay: Double) thro
         parameterScale: try task.initialParameters(seed: 0), earlyStopping: stopAtTarget)
     let trainer = Trainer(problem: task, method: method, optimizer: Adam(learningRate: learningRate), configuration: configuration)
     return try trainer.run { event in
-        if case let .iteration(record, total, rate, remaining) = event, (record.iteration + 1) % 100 == 0 {
-            print("  \(method.name) \(record.iteration + 1)/\(total): loss \(record.loss), lr \(record.learningRate), \(Int(rate)) it/s, ETA \(Int(remaining)) s")
+        if case let .iteration(record, total, rate, remaining) = event, record.iteration % 50 == 0 {
+            let line = String(format: "%@ %d/%d: loss %.3g, lr %.3g, %.0f it/s, ETA %.1f s\n",
+                              method.name, record.iteration + 1, total, record.loss, record.learningRate, rate, remaining)
+            FileHandle.standardError.write(Data(line.utf8))
         }
     }
 }
