@@ -20,30 +20,21 @@ def rhs(t, y):
     return [v - v**3 / 3 - w + I, (v + A - B * w) / TAU]
 
 
-times = np.arange(5.0, 60.0 + 1e-9, 5.0)
-solution = solve_ivp(rhs, (0.0, 60.0), [-1.0, 1.0], method="DOP853", t_eval=times, rtol=1e-13, atol=1e-13)
-assert solution.success
-out = {
-    "parameters": {"a": A, "b": B, "tau": TAU, "I": I},
-    "initialState": [-1.0, 1.0],
-    "times": times.tolist(),
-    "states": solution.y.T.tolist(),
-    "method": "scipy.integrate.solve_ivp DOP853 rtol=atol=1e-13",
-}
-path = pathlib.Path(__file__).resolve().parent.parent / "Tests/NeuroODETests/References/fitzhugh_nagumo.json"
-path.write_text(json.dumps(out, indent=1) + "\n")
-print(f"wrote {path}")
+def write(name, end, times, series):
+    """Solves on [0, end], samples at `times`, writes References/`name` with the samples as `series`."""
+    solution = solve_ivp(rhs, (0.0, end), [-1.0, 1.0], method="DOP853", t_eval=times, rtol=1e-13, atol=1e-13)
+    assert solution.success
+    out = {
+        "parameters": {"a": A, "b": B, "tau": TAU, "I": I},
+        "initialState": [-1.0, 1.0],
+        "times": times.tolist(),
+        **series(solution.y),
+        "method": "scipy.integrate.solve_ivp DOP853 rtol=atol=1e-13",
+    }
+    path = pathlib.Path(__file__).resolve().parent.parent / "Tests/NeuroODETests/References" / name
+    path.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {path}")
 
-trace_times = np.arange(1, 81) / 2.0
-trace = solve_ivp(rhs, (0.0, 40.0), [-1.0, 1.0], method="DOP853", t_eval=trace_times, rtol=1e-13, atol=1e-13)
-assert trace.success
-trace_out = {
-    "parameters": {"a": A, "b": B, "tau": TAU, "I": I},
-    "initialState": [-1.0, 1.0],
-    "times": trace_times.tolist(),
-    "v": trace.y[0].tolist(),
-    "method": "scipy.integrate.solve_ivp DOP853 rtol=atol=1e-13",
-}
-trace_path = path.with_name("fitzhugh_nagumo_trace.json")
-trace_path.write_text(json.dumps(trace_out, indent=1) + "\n")
-print(f"wrote {trace_path}")
+
+write("fitzhugh_nagumo.json", 60.0, np.arange(5.0, 60.0 + 1e-9, 5.0), lambda y: {"states": y.T.tolist()})
+write("fitzhugh_nagumo_trace.json", 40.0, np.arange(1, 81) / 2.0, lambda y: {"v": y[0].tolist()})
