@@ -90,6 +90,27 @@ import NeuroODE
         }
     }
 
+    /// CMA-ES runs on the same task under ``CMAESTrainer``, with the same early stopping; it learns
+    /// the parameters' scales itself, so it takes no parameter scale (nor a schedule: refused).
+    @Test func cmaesFitsTheSameTask() throws {
+        let task = try task()
+        let reference = try Reference.load()
+        let cmaes = CMAES(initialStepSize: 0.3, seed: 0, threads: 2)
+        let run = try CMAESTrainer(
+            problem: task, cmaes: cmaes,
+            configuration: TrainerConfiguration(iterations: 200, earlyStopping: EarlyStopping(target: Self.target))).run()
+        #expect(run.stopReason == .targetReached(iteration: run.log.count - 1), "loss \(run.log.last?.loss ?? .nan)")
+        for (k, name) in Self.fitted.enumerated() {
+            let truth = try #require(reference.parameters[name])
+            #expect(abs(run.state.mean[k] - truth) <= 0.03 * truth, "\(name) = \(run.state.mean[k]), SciPy's \(truth)")
+        }
+        #expect(throws: TrainingError.self) {
+            try CMAESTrainer(
+                problem: task, cmaes: cmaes,
+                configuration: TrainerConfiguration(iterations: 5, learningRateSchedule: .exponential(factor: 0.9))).run()
+        }
+    }
+
     /// A stand-in method with a known answer: L(θ) = ½‖θ − c‖², ∇L = θ − c, c = (1, 2, 30), whatever
     /// the task; or, when `losses` is set, the loss of iteration k is `losses[k]`.
     struct Quadratic: GradientMethod {
