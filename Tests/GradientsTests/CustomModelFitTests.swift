@@ -203,6 +203,24 @@ import NeuroODE
         #expect(try strict.run().nextIteration == 7)
     }
 
+    /// Patience and a target on a held-out metric that is better higher (accuracy), evaluated every
+    /// other iteration: the best is 0.70 at iteration 2 (0.71 at 8 falls short of the 0.05
+    /// margin), so patience 4 stops after iteration 6; a target of 0.7 is reached at iteration 2.
+    @Test func patienceAndTargetOnAHeldOutMetric() {
+        let metric: [Int: Double] = [0: 0.5, 2: 0.7, 4: 0.69, 6: 0.68, 8: 0.71]
+        let log = (0..<10).map {
+            TrainingRecord(iteration: $0, wallTime: 0, loss: 1, testMetric: metric[$0], gradientNorm: 1,
+                           learningRate: 0.1, bytesStored: 0, peakBytes: nil, event: nil)
+        }
+        let patience = EarlyStopping(monitor: .testMetric, patience: 4, minimumImprovement: 0.05)
+        let firstStop = (1...10).first { patience.reason(toStop: Array(log.prefix($0)), higherIsBetter: true) != nil }
+        #expect(firstStop == 7)
+        #expect(patience.reason(toStop: Array(log.prefix(7)), higherIsBetter: true) == .noImprovement(bestIteration: 2, patience: 4))
+        let target = EarlyStopping(target: TrainingTarget(quantity: .testMetric, threshold: 0.7, higherIsBetter: true))
+        let reached = (1...10).first { target.reason(toStop: Array(log.prefix($0)), higherIsBetter: true) != nil }
+        #expect(reached == 3)
+    }
+
     /// One iteration event per iteration with the record, the total, a positive rate and an ETA
     /// that reaches 0; the records carry the scheduled rate.
     @Test func progressEventsCarryIterationLossRateAndETA() throws {
