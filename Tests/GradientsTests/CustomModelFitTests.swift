@@ -196,6 +196,8 @@ import NeuroODE
             Issue.record("last event: \(events.last.map { $0.message } ?? "none")")
             return
         }
+        // A stopped run continued under the same stopping rule stops at once.
+        #expect(try trainer.train(from: state).log == state.log)
         // Without the margin 2.95 is an improvement, and the stop comes one iteration later.
         let strict = Trainer(
             problem: try task(), method: Quadratic(losses: losses), optimizer: Adam(),
