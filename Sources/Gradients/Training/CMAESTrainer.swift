@@ -5,7 +5,8 @@ import NeuroODE
 /// The training loop for ``CMAES``: one generation per iteration on that iteration's task, so a
 /// ``TrainingTaskSource`` (a benchmark problem or a single ``TrainingTask``) trains by CMA-ES
 /// exactly as it trains by a gradient method and an optimizer under ``Trainer`` — same
-/// minibatches, same log rows, same held-out metric, same ``EarlyStopping``. CMA-ES adapts its own
+/// minibatches, same log rows, same held-out metric, same ``EarlyStopping`` (the generation that
+/// reaches the target leaves the distribution as it is, so the mean is the θ that reached it). CMA-ES adapts its own
 /// step size σ and covariance, so a learning-rate schedule or a parameter scale is refused.
 ///
 /// Per iteration: the problem's task for (seed, iteration); the λ candidates and the mean m (CMA-ES's
@@ -73,8 +74,12 @@ public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
             record.loss = meanLoss.isFinite ? meanLoss : .nan
             if !meanLoss.isFinite { notes.append("the loss at the mean failed") }
             do {
-                try cmaes.update(&state, losses: Array(evaluated.losses.prefix(candidates.count)))
-                rejected = 0
+                if configuration.earlyStopping?.target?.isReached(by: record) == true {
+                    notes.append("target reached: the mean kept")
+                } else {
+                    try cmaes.update(&state, losses: Array(evaluated.losses.prefix(candidates.count)))
+                    rejected = 0
+                }
             } catch {
                 guard case let .tooManyFailedSamples(failed, samples, _) = error else { throw error }
                 let reason = "\(failed) of \(samples) CMA-ES samples failed (first: \(evaluated.firstError ?? "?")); σ halved"
