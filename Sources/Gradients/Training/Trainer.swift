@@ -188,7 +188,7 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
             }
         } catch let error as TrainingError {
             switch error {
-            case .nonFiniteLoss, .tooManyFailedSamples, .backsolveDiverged: failure = error.description
+            case .nonFiniteLoss, .tooManyFailedSamples, .backsolveDiverged, .failedOnRank: failure = error.description
             case .invalidOption, .unsupported, .eventsUnsupported: throw error
             }
         } catch let error as ODEError {
