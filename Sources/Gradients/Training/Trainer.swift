@@ -114,6 +114,8 @@ public struct Trainer<Problem: TrainingProblem, Base: Optimizer>: Sendable {
         try configuration.validate()
         try checkpoints?.prepare()
         let start = try (resume ? latestCheckpoint(onEvent: onEvent) : nil) ?? initialState()
+        // Under MPI, every rank has read its start before rank 0 writes a checkpoint.
+        ProcessGroup.world.barrier()
         return try train(from: start, onEvent: onEvent)
     }
 
