@@ -39,19 +39,21 @@ public final class MPICommunicator: Communicator {
         ["OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"].contains { environment[$0] != nil }
     }
 
-    public func allgather(_ local: [Double]) -> [Double] {
-        var received = [Double](repeating: 0, count: local.count * size)
-        let status = local.withUnsafeBufferPointer { send in
-            received.withUnsafeMutableBufferPointer { cmpi_allgather_double(send.baseAddress, Int32(local.count), $0.baseAddress) }
-        }
-        fatalIfFailed(status, "MPI_Allgather")
-        return received
-    }
+    public func allgather(_ local: [Double]) -> [Double] { gathered(local, cmpi_allgather_double) }
 
-    public func allgather(_ local: [UInt8]) -> [UInt8] {
-        var received = [UInt8](repeating: 0, count: local.count * size)
-        let status = local.withUnsafeBufferPointer { send in
-            received.withUnsafeMutableBufferPointer { cmpi_allgather_uint8(send.baseAddress, Int32(local.count), $0.baseAddress) }
+    public func allgather(_ local: [UInt8]) -> [UInt8] { gathered(local, cmpi_allgather_uint8) }
+
+    /// Every rank's `local`, through the shim's `allgather` for the element type.
+    private func gathered<Element>(
+        _ local: [Element], _ allgather: (UnsafePointer<Element>?, Int32, UnsafeMutablePointer<Element>?) -> Int32
+    ) -> [Element] {
+        guard let count = Int32(exactly: local.count) else {
+            abort(code: 1, message: "rank \(rank): an allgather of \(local.count) elements exceeds MPI's Int32 count")
+        }
+        var status: Int32 = 0
+        let received = [Element](unsafeUninitializedCapacity: local.count * size) { buffer, initialized in
+            status = local.withUnsafeBufferPointer { allgather($0.baseAddress, count, buffer.baseAddress) }
+            initialized = local.count * size
         }
         fatalIfFailed(status, "MPI_Allgather")
         return received
