@@ -28,6 +28,6 @@ struct BenchExchange: ParsableCommand {
             ])
         if format == .json { return try result.printJSON() }
         print("ES exchange, S = \(samples), \(world.size) rank(s): \(run.bytesSentPerRank) B sent and \(run.bytesGathered) B gathered per rank")
-        print("seconds per exchange: \(run.medianSeconds) (median of \(repeats))")
+        print("seconds per exchange: \(run.medianSeconds) (each rank's median of \(repeats), averaged over the ranks)")
     }
 }

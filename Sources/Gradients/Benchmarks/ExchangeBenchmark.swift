@@ -21,7 +21,7 @@ public struct ExchangeBenchmark: Sendable {
         public var bytesSentPerRank: Int
         /// Bytes each rank receives (its own block included): R × the above.
         public var bytesGathered: Int
-        /// Median seconds of one exchange, collective start to end, on this rank.
+        /// Each rank's median seconds of one exchange, averaged over the ranks.
         public var medianSeconds: Double
     }
 
@@ -40,6 +40,8 @@ public struct ExchangeBenchmark: Sendable {
         }
         let slots = (probes + communicator.size - 1) / communicator.size
         let sent = slots * 3 * MemoryLayout<Double>.stride
-        return Run(bytesSentPerRank: sent, bytesGathered: sent * communicator.size, medianSeconds: times.sorted()[times.count / 2])
+        let median = times.sorted()[times.count / 2]
+        let mean = communicator.allreduceSum([median])[0] / Double(communicator.size)
+        return Run(bytesSentPerRank: sent, bytesGathered: sent * communicator.size, medianSeconds: mean)
     }
 }
