@@ -95,4 +95,23 @@ import Testing
             #expect(firstError?.contains("Blowup") == true)
         }
     }
+
+    /// The landscape scan calls its methods concurrently, which ranks sharing collectives cannot
+    /// follow: it refuses such a method before computing anything.
+    @Test func theLandscapeRefusesMethodsSharedAmongRanks() throws {
+        let refusals = try ThreadedRanks.run(ranks: 2) { world -> [String] in
+            [EvolutionStrategy(communicator: world) as any GradientMethod, BackpropagationThroughTime(communicator: world)].map { method in
+                do {
+                    _ = try LossLandscape(values: [1, 2], sigma: 0.1, nodes: 3, methods: [method])
+                    return "accepted"
+                } catch {
+                    return "\(error)"
+                }
+            }
+        }
+        for refusal in refusals.joined() {
+            #expect(refusal.contains("shares its work among 2 MPI ranks"), "\(refusal)")
+        }
+        _ = try LossLandscape(values: [1, 2], sigma: 0.1, nodes: 3, methods: [EvolutionStrategy(communicator: SingleProcess())])
+    }
 }

@@ -91,3 +91,11 @@ public enum ProcessGroup {
         return start..<(start + base + (rank < extra ? 1 : 0))
     }
 }
+
+/// A gradient method that may share its work among the ranks of its ``Communicator``: every rank
+/// must call it, in the same order, from one thread at a time.
+protocol SharesWorkAmongRanks {
+    /// The ranks it shares its work with.
+    var communicator: any Communicator { get }
+}
+

@@ -27,7 +27,7 @@ import NeuroODE
 /// ``DifferentiableEventSystem`` integrated by dopri5, every state is stored and the loss observes
 /// only the end of the horizon (running costs become quadrature state); otherwise it is refused
 /// with ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
-public struct BackpropagationThroughTime: GradientMethod {
+public struct BackpropagationThroughTime: GradientMethod, SharesWorkAmongRanks {
     /// Which forward states the reverse sweep keeps; the others are recomputed from a checkpoint.
     public enum Checkpointing: Sendable, Equatable {
         /// Store every state (plain BPTT).

@@ -15,7 +15,7 @@ import NeuroODE
 /// for any thread count. A sample whose simulation fails (solver error, non-finite loss) is counted;
 /// without rank shaping its mirrored pair (or plain sample) is dropped and the average taken over the
 /// rest, with rank shaping it is ranked worst. More than half failing is an error.
-public struct EvolutionStrategy: GradientMethod {
+public struct EvolutionStrategy: GradientMethod, SharesWorkAmongRanks {
     /// How perturbations are drawn: mirrored pairs ±εᵢ (the paper), or plain εᵢ against L(θ).
     public enum Sampling: String, Sendable, CaseIterable {
         case mirrored, plain
