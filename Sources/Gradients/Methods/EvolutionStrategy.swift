@@ -10,9 +10,9 @@ import NeuroODE
 /// - Centred-rank fitness shaping replaces each loss by its rank mapped to [−½, ½] (then
 ///   ĝ estimates a rank-transformed direction, not the gradient's scale: use it with Adam).
 ///
-/// Samples run in parallel on `threads` cores of each process of ``communicator``. Each perturbation is regenerated from
-/// (seed, iteration, index) and the sum is taken in index order, so the estimate is bit-identical
-/// for any thread count. A sample whose simulation fails (solver error, non-finite loss) is counted;
+/// Samples run in parallel on `threads` cores of each process of ``communicator``. Each
+/// perturbation is regenerated from (seed, iteration, index) and the sum is taken in index order,
+/// so the estimate is bit-identical for any thread and process count. A sample whose simulation fails (solver error, non-finite loss) is counted;
 /// without rank shaping its mirrored pair (or plain sample) is dropped and the average taken over the
 /// rest, with rank shaping it is ranked worst. More than half failing is an error.
 public struct EvolutionStrategy: GradientMethod, SharesWorkAmongRanks {
@@ -36,8 +36,8 @@ public struct EvolutionStrategy: GradientMethod, SharesWorkAmongRanks {
     /// Worker threads for the samples; the result is bit-identical for every count.
     public var threads: Int
     /// The ranks that share the samples (README "Beyond one machine: MPI"): each evaluates a
-    /// contiguous block of them and only the losses and failure flags are exchanged; every rank
-    /// then regenerates the noise and forms the same estimate. The result is bit-identical for any
+    /// contiguous block of them and only each sample's loss, right-hand-side count and failure flag
+    /// are exchanged; every rank then regenerates the noise and forms the same estimate. The result is bit-identical for any
     /// number of ranks.
     public var communicator: any Communicator
 
