@@ -28,6 +28,14 @@ let package = Package(
             name: "CKernels",
             path: "Sources/CKernels"
         ),
+        // Open MPI (Debian's libopenmpi-dev; pkg-config `ompi` gives its include directory, which
+        // is not on the default path). shim.h names the handle macros Swift cannot import.
+        .systemLibrary(
+            name: "CMPI",
+            path: "Sources/CMPI",
+            pkgConfig: "ompi",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         .target(
             name: "NeuroODE",
             dependencies: ["CSundials", "CKernels"],
@@ -38,11 +46,20 @@ let package = Package(
             dependencies: ["NeuroODE"],
             path: "Sources/Gradients"
         ),
+        // The MPI communicator (README "Beyond one machine: MPI"). Always built: only the neuroode
+        // executable depends on it, so a package that uses the NeuroODE or Gradients products
+        // never compiles it and needs no MPI.
+        .target(
+            name: "NeuroODEMPI",
+            dependencies: ["CMPI", "Gradients"],
+            path: "Sources/NeuroODEMPI"
+        ),
         .executableTarget(
             name: "neuroode",
             dependencies: [
                 "NeuroODE",
                 "Gradients",
+                "NeuroODEMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Examples/neuroode"

@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 need=()
 [ -f /usr/include/cvodes/cvodes.h ] || need+=(libsundials-dev)
 [ -f /usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h ] || [ -f /usr/include/openblas/cblas.h ] || need+=(libopenblas-dev)
+# Open MPI: the neuroode executable links it (README "Beyond one machine: MPI"); mpirun runs the MPI tests.
+pkg-config --exists ompi 2>/dev/null || need+=(libopenmpi-dev)
+command -v pkg-config > /dev/null || need+=(pkg-config)
+command -v mpirun > /dev/null || need+=(openmpi-bin)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)

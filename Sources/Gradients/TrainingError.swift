@@ -16,6 +16,9 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     /// was `drift` away from the forward one, relative to 1 + ‖y_forward‖ (∞: it became non-finite),
     /// past `tolerance` (``AdjointMethod/driftTolerance``).
     case backsolveDiverged(model: String, time: Double, drift: Double, tolerance: Double)
+    /// A sample or batch part computed by another rank of an MPI job failed; `reason` is that
+    /// rank's description of the failure (README "Beyond one machine: MPI").
+    case failedOnRank(rank: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -36,6 +39,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
                 : "the backward integration blew up (non-finite or stalled) at t = \(time)"
             return "the full adjoint's backsolve of \(model) diverged from the forward trajectory: \(what), so its "
                 + "gradient would be wrong; use adjoint-partial or bptt (or allow the drift explicitly to inspect it)"
+        case let .failedOnRank(rank, reason):
+            return "on rank \(rank): \(reason)"
         }
     }
 }

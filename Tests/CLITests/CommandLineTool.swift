@@ -44,8 +44,11 @@ enum CommandLineTool {
     }
 
     /// Runs `neuroode arguments…`, with output going to temporary files so large outputs cannot
-    /// fill a pipe and block the child.
-    static func run(_ arguments: [String], timeLimit: Double? = nil) throws -> Result {
+    /// fill a pipe and block the child. A `launcher` (`mpirun -np 2`, say) runs it instead, with
+    /// the executable's path after its arguments; `environment` adds variables.
+    static func run(
+        _ arguments: [String], timeLimit: Double? = nil, launcher: [String] = [], environment: [String: String] = [:]
+    ) throws -> Result {
         let scratch = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let outURL = scratch.appendingPathComponent("stdout")
@@ -56,8 +59,14 @@ enum CommandLineTool {
         let err = try FileHandle(forWritingTo: errURL)
 
         let process = Process()
-        process.executableURL = try executable()
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [try executable().path] + arguments
+        } else {
+            process.executableURL = try executable()
+            process.arguments = arguments
+        }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = out
         process.standardError = err
         try process.run()

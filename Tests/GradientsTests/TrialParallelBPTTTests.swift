@@ -134,9 +134,29 @@ private func wholeBatchSweep(
         }
         let losses = try network.batchRanges(parts: parts).map { try task.loss.restricted(toTrials: $0) }
         let outcome = try TrialParallelSweep(
-            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: 1, threads: 2).run()
+            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: 1, threads: 2,
+            communicator: SingleProcess()).run()
         #expect(outcome.loss == split.loss)
         #expect(task.trainedParameters.map { outcome.systemGradient[$0] } + outcome.lossGradient == split.gradient)
+    }
+
+    /// The 8 parts swept by R ranks (threads standing in for MPI processes, ``ThreadedRanks``) and
+    /// added in part order give every rank one process's gradient, bit for bit.
+    @Test func partsOverRanksEqualOneProcess() throws {
+        let network = try batchNetwork(dense: true)
+        let (task, theta) = try readoutTask(network)
+        let one = try BackpropagationThroughTime(threads: 2, communicator: SingleProcess()).estimate(task, at: theta, iteration: 0)
+        for ranks in [2, 3, 5, 8, 9] {
+            let estimates = try ThreadedRanks.run(ranks: ranks) { world in
+                try BackpropagationThroughTime(threads: 1, communicator: world).estimate(task, at: theta, iteration: 0)
+            }
+            for estimate in estimates {
+                #expect(estimate.loss == one.loss, "R = \(ranks)")
+                #expect(estimate.gradient == one.gradient, "R = \(ranks)")
+                #expect(estimate.report.rightHandSideEvaluations == one.report.rightHandSideEvaluations)
+                #expect(estimate.report.bytesStored == one.report.bytesStored)
+            }
+        }
     }
 
     @Test func checkpointedPartsEqualPlainParts() throws {

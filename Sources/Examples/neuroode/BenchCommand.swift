@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure simulation and gradient throughput and memory.",
-        subcommands: [Simulate.self, BenchES.self, BenchBPTT.self, BenchSpiral.self, BenchRober.self, BenchGradients.self]
+        subcommands: [Simulate.self, BenchES.self, BenchBPTT.self, BenchSpiral.self, BenchRober.self, BenchGradients.self, BenchExchange.self]
     )
 
     /// `neuroode bench simulate`: leapfrog on the seeded evidence-task network.

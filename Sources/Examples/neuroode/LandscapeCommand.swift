@@ -75,8 +75,9 @@ struct LandscapeCommand: ParsableCommand {
         let kinds = try Self.methodKinds(methodList)
         let chosen = kinds.map { kind -> any GradientMethod in
             switch kind {
-            case .es: EvolutionStrategy(samples: samples, sigma: sigma, seed: UInt64(seedValue), threads: 1)
+            case .es: EvolutionStrategy(samples: samples, sigma: sigma, seed: UInt64(seedValue), threads: 1, communicator: SingleProcess())
             case .fd: FiniteDifferences(threads: 1)
+            case .bptt: BackpropagationThroughTime(communicator: SingleProcess())
             default: GradientMethodSettings(kind: kind).method()
             }
         }

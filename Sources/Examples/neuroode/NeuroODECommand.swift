@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEMPI
 
 @main
 struct NeuroODECommand: AsyncParsableCommand {
@@ -30,6 +31,7 @@ struct NeuroODECommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe is reported as a failed write (OutputFile), not a silent death by signal.
         signal(SIGPIPE, SIG_IGN)
+        startProcessGroup()
         let arguments: [String], configFile: String?
         do {
             (arguments, configFile) = try ArgumentPipeline.prepare(Array(CommandLine.arguments.dropFirst()))
@@ -55,6 +57,32 @@ struct NeuroODECommand: AsyncParsableCommand {
         }
     }
 
+    /// Under `mpirun` (README "Beyond one machine: MPI"): installs MPI's communicator as the
+    /// library's ``ProcessGroup/world``, so every method built later shares its work among the
+    /// ranks, and lets rank 0 alone print: the other ranks' standard output and error go to
+    /// /dev/null (their files and checkpoints are gated in the library), their errors excepted.
+    /// A plain run is left exactly as it was.
+    private static func startProcessGroup() {
+        let world: any Communicator
+        do {
+            world = try MPICommunicator.start()
+        } catch {
+            report(error)
+        }
+        ProcessGroup.world = world
+        guard !world.writesOutput else { return }
+        savedStandardError = dup(STDERR_FILENO)
+        let null = open("/dev/null", O_WRONLY)
+        dup2(null, STDOUT_FILENO)
+        dup2(null, STDERR_FILENO)
+        close(null)
+    }
+
+    /// A silenced rank's own standard error, for its error line.
+    nonisolated(unsafe) private static var savedStandardError: Int32 = -1
+
+    /// Prints one error line (prefixed with the rank on ranks other than 0) and exits with `code`;
+    /// in a job of several ranks, MPI_Abort ends them all with that status.
     private static func report(_ error: any Error) -> Never {
         let message: String
         let code: Int32
@@ -93,7 +121,11 @@ struct NeuroODECommand: AsyncParsableCommand {
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
             .joined(separator: "; ")
-        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+        let world = ProcessGroup.world
+        if savedStandardError >= 0 { dup2(savedStandardError, STDERR_FILENO) }
+        let origin = world.size > 1 ? "rank \(world.rank): " : ""
+        FileHandle.standardError.write(Data("\(origin)error: \(line)\n".utf8))
+        if world.size > 1 { world.abort(code: code, message: "rank \(world.rank) ends the MPI job (status \(code))") }
         Foundation.exit(code)
     }
 }

@@ -16,7 +16,9 @@ import NeuroODE
 /// targets). Every loss evaluation and every gradient estimate is an independent job; jobs run on
 /// `threads` workers that take the next job from a shared counter, and each result lands in its
 /// own slot, so the scan is bit-identical for any thread count as long as the methods themselves
-/// are (give ES and FD `threads: 1` here: the scan is already parallel).
+/// are (give ES and FD `threads: 1` here: the scan is already parallel). For the same reason a
+/// method that shares its work among the ranks of an MPI job is refused: give it ``SingleProcess``
+/// (each rank of a job then scans alone, and rank 0 writes).
 public struct LossLandscape: Sendable {
     /// One scanned point.
     public struct Point: Sendable {
@@ -63,6 +65,11 @@ public struct LossLandscape: Sendable {
         }
         guard !values.isEmpty, values.allSatisfy(\.isFinite) else {
             throw .invalidOption(name: "values", value: "\(values)", reason: "need at least one finite value")
+        }
+        for case let method as any SharesWorkAmongRanks in methods where method.communicator.size > 1 {
+            throw .invalidOption(
+                name: "method", value: (method as? any GradientMethod)?.name ?? "?",
+                reason: "it shares its work among \(method.communicator.size) MPI ranks, but the scan calls the methods concurrently; give it SingleProcess()")
         }
         self.values = values
         self.sigma = sigma

@@ -27,7 +27,7 @@ import NeuroODE
 /// ``DifferentiableEventSystem`` integrated by dopri5, every state is stored and the loss observes
 /// only the end of the horizon (running costs become quadrature state); otherwise it is refused
 /// with ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
-public struct BackpropagationThroughTime: GradientMethod {
+public struct BackpropagationThroughTime: GradientMethod, SharesWorkAmongRanks {
     /// Which forward states the reverse sweep keeps; the others are recomputed from a checkpoint.
     public enum Checkpointing: Sendable, Equatable {
         /// Store every state (plain BPTT).
@@ -44,6 +44,11 @@ public struct BackpropagationThroughTime: GradientMethod {
     public var checkpointing: Checkpointing
     /// Cores a batch of independent trials is spread over.
     public var threads: Int
+    /// The ranks a batch's parts are spread over (README "Beyond one machine: MPI"): each sweeps a
+    /// contiguous block of the ``batchParts`` parts and the parts' θ̄ are exchanged and added in
+    /// part order, so the gradient is bit-identical for any number of ranks. Other tasks are
+    /// computed whole by every rank.
+    public var communicator: any Communicator
 
     /// The number of parts a batch of independent trials is cut into: a constant, so that the
     /// partition (and with it every rounding) is the same on every machine and thread count.
@@ -51,9 +56,13 @@ public struct BackpropagationThroughTime: GradientMethod {
 
     /// A BPTT estimator storing the states `checkpointing` asks for and spreading independent trials
     /// over `threads` cores (at least 1).
-    public init(checkpointing: Checkpointing = .none, threads: Int = Parallelism.defaultThreadCount) {
+    public init(
+        checkpointing: Checkpointing = .none, threads: Int = Parallelism.defaultThreadCount,
+        communicator: any Communicator = ProcessGroup.world
+    ) {
         self.checkpointing = checkpointing
         self.threads = max(1, threads)
+        self.communicator = communicator
     }
 
     public var name: String { checkpointing == .none ? "bptt" : "bptt-checkpointed" }
@@ -140,7 +149,8 @@ public struct BackpropagationThroughTime: GradientMethod {
         let stateBytes = maps.reduce(0) { $0 + $1.internalSize } * MemoryLayout<Double>.stride
         let k = checkpointInterval(steps: maps[0].stepCount, stateBytes: stateBytes)
         let result = try TrialParallelSweep(
-            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: k, threads: threads).run()
+            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: k, threads: threads,
+            communicator: communicator).run()
         return try estimate(from: result, task: task)
     }
 

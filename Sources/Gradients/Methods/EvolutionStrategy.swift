@@ -10,12 +10,12 @@ import NeuroODE
 /// - Centred-rank fitness shaping replaces each loss by its rank mapped to [−½, ½] (then
 ///   ĝ estimates a rank-transformed direction, not the gradient's scale: use it with Adam).
 ///
-/// Samples run in parallel on `threads` cores. Each perturbation is regenerated from
-/// (seed, iteration, index) and the sum is taken in index order, so the estimate is bit-identical
-/// for any thread count. A sample whose simulation fails (solver error, non-finite loss) is counted;
-/// without ranks its mirrored pair (or plain sample) is dropped and the average taken over the
-/// rest, with ranks it is ranked worst. More than half failing is an error.
-public struct EvolutionStrategy: GradientMethod {
+/// Samples run in parallel on `threads` cores of each process of ``communicator``. Each
+/// perturbation is regenerated from (seed, iteration, index) and the sum is taken in index order,
+/// so the estimate is bit-identical for any thread and process count. A sample whose simulation fails (solver error, non-finite loss) is counted;
+/// without rank shaping its mirrored pair (or plain sample) is dropped and the average taken over the
+/// rest, with rank shaping it is ranked worst. More than half failing is an error.
+public struct EvolutionStrategy: GradientMethod, SharesWorkAmongRanks {
     /// How perturbations are drawn: mirrored pairs ±εᵢ (the paper), or plain εᵢ against L(θ).
     public enum Sampling: String, Sendable, CaseIterable {
         case mirrored, plain
@@ -35,6 +35,11 @@ public struct EvolutionStrategy: GradientMethod {
     public var seed: UInt64
     /// Worker threads for the samples; the result is bit-identical for every count.
     public var threads: Int
+    /// The ranks that share the samples (README "Beyond one machine: MPI"): each evaluates a
+    /// contiguous block of them and only each sample's loss, right-hand-side count and failure flag
+    /// are exchanged; every rank then regenerates the noise and forms the same estimate. The result is bit-identical for any
+    /// number of ranks.
+    public var communicator: any Communicator
 
     /// An ES estimator with `samples` forward solves per estimate at scale `sigma`.
     ///
@@ -42,13 +47,14 @@ public struct EvolutionStrategy: GradientMethod {
     /// by O(σ²) for smooth losses and arbitrarily where L has features finer than σ (spikes). The
     /// estimate's noise falls as 1/√S. `threads` is clamped to at least 1.
     public init(samples: Int = 100, sigma: Double = 0.1, sampling: Sampling = .mirrored, rankShaping: Bool = false,
-                seed: UInt64 = 0, threads: Int = Parallelism.defaultThreadCount) {
+                seed: UInt64 = 0, threads: Int = Parallelism.defaultThreadCount, communicator: any Communicator = ProcessGroup.world) {
         self.samples = samples
         self.sigma = sigma
         self.sampling = sampling
         self.rankShaping = rankShaping
         self.seed = seed
         self.threads = max(1, threads)
+        self.communicator = communicator
     }
 
     public var name: String { "es" }
@@ -86,13 +92,11 @@ public struct EvolutionStrategy: GradientMethod {
         // Evaluation slots: 0 is θ itself, then (+εᵢ, −εᵢ) per direction when mirrored, +εᵢ when plain.
         let perDirection = sampling == .mirrored ? 2 : 1
         let slots = 1 + directions * perDirection
-        let results = ProbeResults(count: slots)
-        let chunk = (slots + threads - 1) / threads
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
+        let results = DistributedProbes(count: slots, threads: threads, communicator: communicator).evaluate { probes, store in
             var cachedDirection = -1
             var epsilon: [Double] = []
             var point = theta
-            for slot in (worker * chunk)..<min(slots, (worker + 1) * chunk) {
+            for slot in probes {
                 if slot > 0 {
                     let direction = (slot - 1) / perDirection
                     if direction != cachedDirection {
@@ -102,13 +106,13 @@ public struct EvolutionStrategy: GradientMethod {
                     let sign: Double = (slot - 1) % perDirection == 0 ? 1 : -1
                     for j in 0..<d { point[j] = theta[j] + sign * sigma * epsilon[j] }
                 } else if let known {
-                    results.store(0, .success(ObjectiveEvaluation(loss: known, rightHandSideEvaluations: 0)))
+                    store(0, .success(ObjectiveEvaluation(loss: known, rightHandSideEvaluations: 0)))
                     continue
                 } else {
                     point = theta
                 }
                 let evaluated = point
-                results.store(slot, Result { () throws -> ObjectiveEvaluation in
+                store(slot, Result { () throws -> ObjectiveEvaluation in
                     let evaluation = try objective.evaluate(at: evaluated)
                     guard evaluation.loss.isFinite else { throw TrainingError.nonFiniteLoss(evaluation.loss) }
                     return evaluation
@@ -119,9 +123,12 @@ public struct EvolutionStrategy: GradientMethod {
         var losses = [Double](repeating: .nan, count: slots)
         var failed = 0
         var firstError: String?
+        var rightHandSideEvaluations = 0
         for slot in 1..<slots {
-            switch results.value(slot) {
-            case let .success(value): losses[slot] = value
+            switch results[slot] {
+            case let .success(value):
+                losses[slot] = value.loss
+                rightHandSideEvaluations += value.rightHandSideEvaluations
             case let .failure(error):
                 failed += 1
                 firstError = firstError ?? "\(error)"
@@ -133,7 +140,8 @@ public struct EvolutionStrategy: GradientMethod {
         }
         // The loss at θ itself is reported (and needed by plain sampling); its failure is fatal here
         // and is handled by the training loop like any non-finite loss.
-        let center = try results.value(0).get()
+        let centerEvaluation = try results[0].get()
+        let center = centerEvaluation.loss
         let fitness = rankShaping ? Self.centredRanks(losses, from: 1) : losses
 
         // Weights per direction, then one regeneration pass in index order.
@@ -164,7 +172,7 @@ public struct EvolutionStrategy: GradientMethod {
         var report = GradientReport()
         report.forwardSolves = known == nil ? slots : slots - 1
         report.failedSamples = failed
-        report.rightHandSideEvaluations = results.rightHandSideEvaluations
+        report.rightHandSideEvaluations = rightHandSideEvaluations + centerEvaluation.rightHandSideEvaluations
         report.bytesStored = (threads * 2 + 2) * d * MemoryLayout<Double>.stride
         report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
         return GradientEstimate(loss: center, gradient: gradient, report: report)

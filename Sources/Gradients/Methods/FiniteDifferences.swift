@@ -60,33 +60,36 @@ public struct FiniteDifferences: GradientMethod {
 /// Per-probe results written by concurrent workers into distinct slots, with the right-hand-side
 /// evaluations of the probes that succeeded summed (a failed solve reports none).
 final class ProbeResults: @unchecked Sendable {
-    private var results: [Result<Double, any Error>]
-    private var evaluations = 0
+    private var results: [Result<ObjectiveEvaluation, any Error>]
     private let lock = NSLock()
     let count: Int
 
     init(count: Int) {
         self.count = count
-        results = Array(repeating: .success(.nan), count: count)
+        results = Array(repeating: .success(ObjectiveEvaluation(loss: .nan, rightHandSideEvaluations: 0)), count: count)
     }
 
     func store(_ index: Int, _ result: Result<ObjectiveEvaluation, any Error>) {
         lock.lock()
-        results[index] = result.map(\.loss)
-        if case let .success(evaluation) = result { evaluations += evaluation.rightHandSideEvaluations }
+        results[index] = result
         lock.unlock()
     }
 
     func value(_ index: Int) -> Result<Double, any Error> {
         lock.lock()
         defer { lock.unlock() }
-        return results[index]
+        return results[index].map(\.loss)
+    }
+
+    /// Every probe's result, in index order.
+    var all: [Result<ObjectiveEvaluation, any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
     }
 
     /// Right-hand-side evaluations of the probes that succeeded.
     var rightHandSideEvaluations: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return evaluations
+        all.reduce(0) { total, result in total + ((try? result.get().rightHandSideEvaluations) ?? 0) }
     }
 }

@@ -24,7 +24,7 @@ import NeuroODE
 /// With no perturbed group this is the readout-only baseline: one forward pass per iteration.
 /// With no exact group it is ES on some groups only (e.g. the hidden weights with the readout
 /// frozen). Its ``name`` says which: `readout`, `es` or `hybrid`.
-public struct HybridEvolutionStrategy: GradientMethod {
+public struct HybridEvolutionStrategy: GradientMethod, SharesWorkAmongRanks {
     /// The estimator of the perturbed part, with its samples, σ, sampling, ranks and seed.
     public var evolution: EvolutionStrategy
     /// The groups ES perturbs, in the alternation's cycle order.
@@ -44,6 +44,9 @@ public struct HybridEvolutionStrategy: GradientMethod {
         self.frozen = frozen
         self.alternates = alternates
     }
+
+    /// The ranks ES shares its samples with (``EvolutionStrategy/communicator``).
+    public var communicator: any Communicator { evolution.communicator }
 
     public var name: String {
         if perturbed.isEmpty { return "readout" }

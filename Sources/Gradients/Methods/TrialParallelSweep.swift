@@ -9,6 +9,11 @@ import NeuroODE
 /// parts' losses, θ̄ and loss-parameter gradients are then added in part order, so the result
 /// depends on the partition only, never on the number of threads, and differs from the
 /// whole-batch sweep only by the order in which the trials' contributions to θ̄ are summed.
+///
+/// Over the ranks of an MPI job (README "Beyond one machine: MPI") each rank sweeps a contiguous
+/// block of the parts and one ``BlockExchange`` gives every rank every part's loss, θ̄ and costs
+/// ((1 + system + loss parameters + 4 counters) doubles a part); every rank then adds them in part
+/// order as above, so the gradient is bit-identical to one process's for any number of ranks.
 struct TrialParallelSweep<Map: DiscreteForwardMap & SendableMetatype, Loss: TaskLoss> {
     /// One map and one loss per part, in part order.
     let maps: [Map]
@@ -17,19 +22,29 @@ struct TrialParallelSweep<Map: DiscreteForwardMap & SendableMetatype, Loss: Task
     let checkpointInterval: Int
     /// Workers (at least 1); the result does not depend on it.
     let threads: Int
+    /// The ranks that share the parts; the result does not depend on their number.
+    let communicator: any Communicator
 
-    func run() throws(ODEError) -> SweepOutcome {
+    func run() throws -> SweepOutcome {
         let clock = DispatchTime.now().uptimeNanoseconds
-        let parts = Parts(sweeps: zip(maps, losses).map {
-            ReverseSweep(map: $0, loss: $1, lossParameters: lossParameters, checkpointInterval: checkpointInterval)
+        let exchange = BlockExchange(count: maps.count, communicator: communicator)
+        let block = exchange.block
+        let parts = Parts(sweeps: block.map { part in
+            ReverseSweep(map: maps[part], loss: losses[part], lossParameters: lossParameters, checkpointInterval: checkpointInterval)
         })
-        let count = maps.count, workers = max(1, min(threads, count))
+        let count = block.count, workers = max(1, min(threads, count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             for part in stride(from: worker, to: count, by: workers) { parts.run(part) }
         }
-        var total = try parts.outcomes[0]!.get()
+        let systemCount = maps[0].parameterCount, lossCount = lossParameters.count
+        let outcomes = exchange.exchange(parts.outcomes.map { outcome in
+            outcome!.mapError { $0 as any Error }.map { Self.pack($0) }
+        }, width: 1 + systemCount + lossCount + 4).map { result in
+            result.map { Self.unpack($0, systemCount: systemCount) }
+        }
+        var total = try outcomes[0].get()
         for part in 1..<maps.count {
-            let outcome = try parts.outcomes[part]!.get()
+            let outcome = try outcomes[part].get()
             total.loss += outcome.loss
             for i in total.systemGradient.indices { total.systemGradient[i] += outcome.systemGradient[i] }
             for i in total.lossGradient.indices { total.lossGradient[i] += outcome.lossGradient[i] }
@@ -38,6 +53,27 @@ struct TrialParallelSweep<Map: DiscreteForwardMap & SendableMetatype, Loss: Task
         }
         total.report.wallTime = Double(DispatchTime.now().uptimeNanoseconds - clock) * 1e-9
         return total
+    }
+
+    /// A part's outcome as the numbers the exchange sends: loss, θ̄ of the system, θ̄ of the loss,
+    /// then the report's counters.
+    private static func pack(_ outcome: SweepOutcome) -> [Double] {
+        let report = outcome.report
+        return [outcome.loss] + outcome.systemGradient + outcome.lossGradient + [
+            Double(report.rightHandSideEvaluations), Double(report.vectorJacobianProducts),
+            Double(report.forwardSolves), Double(report.bytesStored),
+        ]
+    }
+
+    /// The outcome ``pack(_:)`` sent (its wall time is not sent: the caller's own is reported).
+    private static func unpack(_ values: [Double], systemCount: Int) -> SweepOutcome {
+        let counters = values.count - 4
+        var report = GradientReport()
+        report.rightHandSideEvaluations = Int(values[counters])
+        report.vectorJacobianProducts = Int(values[counters + 1])
+        report.forwardSolves = Int(values[counters + 2])
+        report.bytesStored = Int(values[counters + 3])
+        return (values[0], Array(values[1..<(1 + systemCount)]), Array(values[(1 + systemCount)..<counters]), report)
     }
 }
 

@@ -39,17 +39,21 @@ public struct CMAES: Sendable {
     public var seed: UInt64
     /// Worker threads for a population's evaluations; results do not depend on the count.
     public var threads: Int
+    /// The ranks that share a population's evaluations (contiguous blocks; only the losses are
+    /// exchanged, README "Beyond one machine: MPI"); results do not depend on their number.
+    public var communicator: any Communicator
 
     /// A CMA-ES with the tutorial's defaults.
     public init(
         covariance: Covariance = .full, initialStepSize: Double = 0.5, populationSize: Int? = nil, seed: UInt64 = 0,
-        threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, communicator: any Communicator = ProcessGroup.world
     ) {
         self.covariance = covariance
         self.initialStepSize = initialStepSize
         self.populationSize = populationSize
         self.seed = seed
         self.threads = max(1, threads)
+        self.communicator = communicator
     }
 
     /// The command-line and result-file name: `cmaes` or `sep-cmaes`.
@@ -211,26 +215,27 @@ public struct CMAES: Sendable {
         }
     }
 
-    /// The losses of `candidates`, evaluated on `threads` cores into per-index slots; a thrown
+    /// The losses of `candidates`, evaluated on `threads` cores of each rank into per-index slots; a thrown
     /// evaluation or a non-finite loss becomes +∞ (ranked worst), with its error kept.
     func evaluate(_ objective: some Objective, _ candidates: [[Double]]) -> (losses: [Double], firstError: String?, evaluations: Int) {
-        let results = ProbeResults(count: candidates.count)
-        let chunk = (candidates.count + threads - 1) / threads
-        DispatchQueue.concurrentPerform(iterations: threads) { worker in
-            for index in (worker * chunk)..<min(candidates.count, (worker + 1) * chunk) {
-                results.store(index, Result { try objective.evaluate(at: candidates[index]) })
-            }
+        let results = DistributedProbes(count: candidates.count, threads: threads, communicator: communicator).evaluate { probes, store in
+            for index in probes { store(index, Result { try objective.evaluate(at: candidates[index]) }) }
         }
         var losses = [Double](repeating: .infinity, count: candidates.count)
         var firstError: String?
+        var evaluations = 0
         for index in candidates.indices {
-            switch results.value(index) {
-            case let .success(value) where value.isFinite: losses[index] = value
-            case let .success(value): firstError = firstError ?? "the loss is not finite (\(value))"
+            switch results[index] {
+            case let .success(value) where value.loss.isFinite:
+                losses[index] = value.loss
+                evaluations += value.rightHandSideEvaluations
+            case let .success(value):
+                firstError = firstError ?? "the loss is not finite (\(value.loss))"
+                evaluations += value.rightHandSideEvaluations
             case let .failure(error): firstError = firstError ?? "\(error)"
             }
         }
-        return (losses, firstError, results.rightHandSideEvaluations)
+        return (losses, firstError, evaluations)
     }
 
     /// Minimises `objective` from `mean` until the best loss falls below `target` or

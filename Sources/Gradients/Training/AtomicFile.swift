@@ -28,7 +28,11 @@ public enum AtomicFile {
 
     /// Writes `data` to `path` atomically, creating missing directories. Returns nothing on
     /// success; on failure the target is untouched and the reason is returned in the error.
+    ///
+    /// In a job of several processes only rank 0 of ``ProcessGroup/world`` writes; the other ranks,
+    /// which computed the same contents, return at once (README "Beyond one machine: MPI").
     public static func write(_ data: Data, to path: String) throws(AtomicFileError) {
+        guard ProcessGroup.world.writesOutput else { return }
         if let refusal = refusal(for: path) { throw AtomicFileError(path: path, reason: refusal) }
         let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         do {

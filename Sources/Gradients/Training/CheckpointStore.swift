@@ -7,6 +7,9 @@ import Foundation
 /// A file is the state as JSON followed by one line `checksum fnv1a64 <hex>` over those bytes, so
 /// truncation and bit rot are detected rather than resumed from. Non-finite numbers (the loss of a
 /// failed iteration) are written as the strings "nan", "inf", "-inf".
+///
+/// In a job of several processes only rank 0 of ``ProcessGroup/world`` saves and deletes; every
+/// rank reads, so a job resumes with any number of ranks (README "Beyond one machine: MPI").
 public struct CheckpointStore: Sendable {
     /// The directory the checkpoint files live in; created on the first save.
     public let directory: String
@@ -34,6 +37,7 @@ public struct CheckpointStore: Sendable {
     @discardableResult
     public func save<State: Encodable>(_ state: State, iteration: Int, keeping: Set<Int> = []) throws(TrainerError) -> String {
         let target = path(iteration: iteration)
+        guard ProcessGroup.world.writesOutput else { return target }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -58,6 +62,7 @@ public struct CheckpointStore: Sendable {
     /// Deletes every checkpoint file of the directory, for a run that starts afresh where an older
     /// one left checkpoints (which would otherwise outrank the new run's on resume).
     public func removeAll() throws(TrainerError) {
+        guard ProcessGroup.world.writesOutput else { return }
         for entry in listing() {
             guard unlink(entry.path) == 0 || errno == ENOENT else {
                 throw .cannotWriteCheckpoint(path: entry.path, reason: String(cString: strerror(errno)))

@@ -128,6 +128,8 @@ public struct Trainer<Problem: TrainingTaskSource, Base: Optimizer>: Sendable {
         try validate()
         try checkpoints?.prepare()
         let start = try (resume ? latestCheckpoint(onEvent: onEvent) : nil) ?? initialState()
+        // Under MPI, every rank has read its start before rank 0 writes a checkpoint.
+        ProcessGroup.world.barrier()
         return try train(from: start, onEvent: onEvent)
     }
 
@@ -230,7 +232,7 @@ public struct Trainer<Problem: TrainingTaskSource, Base: Optimizer>: Sendable {
             }
         } catch let error as TrainingError {
             switch error {
-            case .nonFiniteLoss, .tooManyFailedSamples, .backsolveDiverged: failure = error.description
+            case .nonFiniteLoss, .tooManyFailedSamples, .backsolveDiverged, .failedOnRank: failure = error.description
             case .invalidOption, .unsupported, .eventsUnsupported: throw error
             }
         } catch let error as ODEError {
