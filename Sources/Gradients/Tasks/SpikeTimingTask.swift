@@ -87,6 +87,10 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
     /// ``EventGradient``. The full adjoint, BPTT through the leapfrog (whose resets land on its step
     /// grid, so spike times do not move smoothly with θ) and checkpointed BPTT refuse.
     public func estimate(with method: any GradientMethod, at theta: [Double], iteration: Int) throws -> GradientEstimate {
+        if let bptt = method as? BackpropagationThroughTime, bptt.checkpointing == .none,
+           let stepper = integrator as? any DifferentiableStepper, stepper.locatesEvents {
+            return try EventGradient.estimate(self, at: theta, between: .steps(stepper))
+        }
         switch method {
         case let strategy as EvolutionStrategy:
             return try strategy.estimate(objective: self, at: theta, iteration: iteration)
@@ -94,8 +98,6 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
             return try differences.estimate(self, at: theta)
         case let adjoint as AdjointMethod where adjoint.variant == .partial && (integrator is DormandPrince || integrator is CVODE):
             return try EventGradient.estimate(self, at: theta, between: .adjoint(adjoint.backwardIntegrator))
-        case let bptt as BackpropagationThroughTime where bptt.checkpointing == .none && integrator is DormandPrince:
-            return try EventGradient.estimate(self, at: theta, between: .dormandPrinceSteps)
         default:
             throw TrainingError.eventsUnsupported(model: system.name, method: "\(method.name) with \(integrator.name)")
         }

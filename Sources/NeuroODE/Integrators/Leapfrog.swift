@@ -65,15 +65,7 @@ public struct Leapfrog: Integrator {
             throw .unsupported(
                 "leapfrog needs a conductance-based system (C dV/dt = E − G·V with gates); \(problem.system.name) is not one: use dopri5 or cvode-bdf")
         }
-        guard problem.endTime > problem.startTime else {
-            throw .invalidTimeSpan(
-                start: problem.startTime, end: problem.endTime,
-                reason: "leapfrog integrates forward only; use dopri5 or cvode for backward spans")
-        }
-        let span = problem.endTime - problem.startTime
-        guard stepSize.isFinite, stepSize > 0, stepSize <= span * (1 + 1e-12) else {
-            throw .invalidStepSize(stepSize)
-        }
+        _ = try stepCount(from: problem.startTime, to: problem.endTime)
         let extrapolate = instantaneousVoltage == .extrapolatedMidpoint
         if precision == .f32 {
             guard let single = system as? any SinglePrecisionLeapfrogSystem else {
@@ -85,6 +77,30 @@ public struct Leapfrog: Integrator {
         }
         return try Self.run(system, problem.initialState, problem.parameters, problem.startTime, problem.endTime,
                             stepSize, extrapolate, &recorder)
+    }
+
+    /// The number of steps from `start` to `end`, validating the span and the step: forward only,
+    /// with Δt finite, positive and no longer than the span.
+    private func stepCount(from start: Double, to end: Double) throws(ODEError) -> Int {
+        guard end > start else {
+            throw .invalidTimeSpan(start: start, end: end, reason: "leapfrog integrates forward only; use dopri5 or cvode for backward spans")
+        }
+        guard stepSize.isFinite, stepSize > 0, stepSize <= (end - start) * (1 + 1e-12) else {
+            throw .invalidStepSize(stepSize)
+        }
+        return try FixedStepCount.covering(span: end - start, stepSize: stepSize)
+    }
+
+    /// The step grid of a solve from `start` to `end`: t_k = start + k·Δt, the last step shortened
+    /// to end exactly at `end`. The times ``integrate(_:recorder:)`` steps through, bit for bit.
+    public func grid(from start: Double, to end: Double) throws(ODEError) -> [Double] {
+        let steps = try stepCount(from: start, to: end)
+        return (0...steps).map { Self.gridTime($0, start, end, stepSize, steps) }
+    }
+
+    @inline(__always)
+    private static func gridTime(_ k: Int, _ start: Double, _ end: Double, _ dt: Double, _ steps: Int) -> Double {
+        k >= steps ? end : start + Double(k) * dt
     }
 
     private static func run<S: ConductanceBasedSystem>(
@@ -133,7 +149,7 @@ public struct Leapfrog: Integrator {
         try parameters.withUnsafeBufferPointer { (p) throws(ODEError) in
             let c = system.capacitance(parameters: p)
             _ = y0.withUnsafeBufferPointer { state.initialize(fromContentsOf: $0) }
-            func time(_ k: Int) -> Double { k >= steps ? tEnd : t0 + Double(k) * dt }
+            func time(_ k: Int) -> Double { gridTime(k, t0, tEnd, dt, steps) }
 
             func kinetics(_ t: Double) throws(ODEError) {
                 do {
@@ -147,7 +163,7 @@ public struct Leapfrog: Integrator {
             func advanceGates(_ t: Double, _ h: Double) throws(ODEError) {
                 try kinetics(t)
                 for i in 0..<ng {
-                    xNew[i] = (xInf[i] * h + (tau[i] - 0.5 * h) * gates[i]) / (tau[i] + 0.5 * h)
+                    xNew[i] = LeapfrogStep.gate(gates[i], steadyState: xInf[i], timeConstant: tau[i], step: h)
                 }
             }
             /// The reported state at the current full step: V_n and the mean of the two half-step gates.
@@ -163,7 +179,7 @@ public struct Leapfrog: Integrator {
             // Initial stagger: x_{−½} = x₀ + h/(2τ)(x₀ − x∞), so that x̄₀ = x₀.
             var hPrevious = time(1) - t0
             try kinetics(t0)
-            for i in 0..<ng { gates[i] += hPrevious / (2 * tau[i]) * (gates[i] - xInf[i]) }
+            for i in 0..<ng { gates[i] = LeapfrogStep.stagger(gates[i], steadyState: xInf[i], timeConstant: tau[i], step: hPrevious) }
             _ = y0.withUnsafeBufferPointer { previous.initialize(fromContentsOf: $0) }
             recorder.start(at: t0, state: UnsafeBufferPointer(previous))
 
@@ -174,7 +190,7 @@ public struct Leapfrog: Integrator {
             var hasHistory = false  // whether lastVoltages holds V_{n−1} on the current trajectory
             for k in 0..<steps {
                 let tk = time(k), h = time(k + 1) - tk
-                try advanceGates(tk, 0.5 * (hPrevious + h))
+                try advanceGates(tk, LeapfrogStep.gateStep(previous: hPrevious, next: h))
                 if observing, k > 0 {
                     if recorder.observes(stepEndingAt: tk) {
                         report(into: current)
@@ -187,7 +203,7 @@ public struct Leapfrog: Integrator {
                 }
                 var instantaneous = voltages
                 if extrapolate {
-                    let slope = hasHistory ? 0.5 * h / hPrevious : 0
+                    let slope = hasHistory ? LeapfrogStep.midpointWeight(step: h, previous: hPrevious) : 0
                     for i in 0..<nv {
                         midpointVoltages[i] = voltages[i] + slope * (voltages[i] - lastVoltages[i])
                         lastVoltages[i] = voltages[i]
@@ -202,15 +218,13 @@ public struct Leapfrog: Integrator {
                 } catch {
                     throw Self.wrap(error, system.name, tk)
                 }
-                let half = 0.5 * h
                 // Non-finite detection by an integer OR over the exponent fields (see `exponentFlag`):
                 // unlike a short-circuit `&&`, it leaves both loops vectorisable.
                 // The range check likewise or-s a flag instead of branching.
                 var flags: UInt64 = 0
                 var outside: UInt8 = 0
                 for i in 0..<nv {
-                    let g = conductance[i]
-                    let v = (voltages[i] * (c - half * g) + h * drive[i]) / (c + half * g)
+                    let v = LeapfrogStep.voltage(voltages[i], capacitance: c, conductance: conductance[i], drive: drive[i], step: h)
                     voltages[i] = v
                     flags |= Self.exponentFlag(v)
                     outside |= Self.outsideFlag(v, voltageRange)
