@@ -243,30 +243,39 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
 }
 
 extension EventGradient {
-    /// Carries [λ | θ̄] back across `map`'s steps: replays them from its initial state, storing
-    /// every state, then pulls λ back step by step (θ̄ accumulating in place).
+    /// Carries [λ | θ̄] back across `map`'s steps, λ the cotangent of the reported state at the
+    /// piece's end: replays the steps from the map's initial state, storing every internal state,
+    /// then pulls λ back through the terminal report, the steps and the initialization (θ̄
+    /// accumulating in place), leaving in λ the cotangent of the piece's initial state.
     static func backpropagate<Map: DiscreteForwardMap>(_ map: Map, adjoint: inout [Double]) throws {
-        let n = map.dimension, steps = map.stepCount
-        var states = [Double](repeating: 0, count: (steps + 1) * n)
+        let n = map.dimension, m = map.internalSize, steps = map.stepCount
+        var states = [Double](repeating: 0, count: (steps + 1) * m)
         var reported = [Double](repeating: 0, count: n)
         try states.withUnsafeMutableBufferPointer { (z) throws(ODEError) in
-            try map.initialize(into: UnsafeMutableBufferPointer(rebasing: z[0..<n]))
+            try map.initialize(into: UnsafeMutableBufferPointer(rebasing: z[0..<m]))
             for k in 0..<steps {
                 try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
                     try map.step(
-                        k, from: UnsafeBufferPointer(rebasing: z[(k * n)..<((k + 1) * n)]),
-                        to: UnsafeMutableBufferPointer(rebasing: z[((k + 1) * n)..<((k + 2) * n)]), reporting: y)
+                        k, from: UnsafeBufferPointer(rebasing: z[(k * m)..<((k + 1) * m)]),
+                        to: UnsafeMutableBufferPointer(rebasing: z[((k + 1) * m)..<((k + 2) * m)]), reporting: y)
                 }
             }
         }
+        var internalBar = [Double](repeating: 0, count: m)
         try states.withUnsafeBufferPointer { (z) throws(ODEError) in
             try adjoint.withUnsafeMutableBufferPointer { (all) throws(ODEError) in
                 let lambda = UnsafeMutableBufferPointer(rebasing: all[0..<n])
                 let theta = UnsafeMutableBufferPointer(rebasing: all[n...])
-                for k in stride(from: steps - 1, through: 0, by: -1) {
-                    try map.pullbackStep(
-                        k, from: UnsafeBufferPointer(rebasing: z[(k * n)..<((k + 1) * n)]), cotangent: lambda,
-                        parameterCotangent: theta, seed: { _, _ in })
+                try internalBar.withUnsafeMutableBufferPointer { (bar) throws(ODEError) in
+                    try map.pullbackTerminalReport(
+                        from: UnsafeBufferPointer(rebasing: z[(steps * m)..<((steps + 1) * m)]), cotangent: bar,
+                        parameterCotangent: theta, seed: { _, yBar in for i in 0..<n { yBar[i] += lambda[i] } })
+                    for k in stride(from: steps - 1, through: 0, by: -1) {
+                        try map.pullbackStep(
+                            k, from: UnsafeBufferPointer(rebasing: z[(k * m)..<((k + 1) * m)]), cotangent: bar,
+                            parameterCotangent: theta, seed: { _, _ in })
+                    }
+                    try map.pullbackInitialize(cotangent: UnsafeBufferPointer(bar), initialStateCotangent: lambda, parameterCotangent: theta)
                 }
             }
         }

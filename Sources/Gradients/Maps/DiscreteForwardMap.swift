@@ -42,7 +42,10 @@ public protocol DiscreteForwardMap: SendableMetatype {
         from z: UnsafeBufferPointer<Double>, cotangent: UnsafeMutableBufferPointer<Double>,
         parameterCotangent: UnsafeMutableBufferPointer<Double>,
         seed: (_ y: UnsafeBufferPointer<Double>, _ yCotangent: UnsafeMutableBufferPointer<Double>) -> Void) throws(ODEError)
-    /// Reverse of ``initialize(into:)`` with respect to θ: adds z̄₀ᵀ∂z₀/∂θ to θ̄.
+    /// Reverse of ``initialize(into:)``: adds z̄₀ᵀ∂z₀/∂θ to θ̄ and, when `initialStateCotangent` is
+    /// given, writes ȳ₀ = z̄₀ᵀ∂z₀/∂y₀ into it (y₀ depends on θ where the map starts a smooth piece
+    /// after an event, ``EventGradient``).
     func pullbackInitialize(
-        cotangent: UnsafeBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>) throws(ODEError)
+        cotangent: UnsafeBufferPointer<Double>, initialStateCotangent: UnsafeMutableBufferPointer<Double>?,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>) throws(ODEError)
 }

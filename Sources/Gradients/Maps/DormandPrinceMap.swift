@@ -129,7 +129,13 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
         seed(z, cotangent)
     }
 
-    public func pullbackInitialize(cotangent: UnsafeBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>) {}
+    /// z₀ = y₀: θ gets nothing, ȳ₀ = z̄₀.
+    public func pullbackInitialize(
+        cotangent: UnsafeBufferPointer<Double>, initialStateCotangent: UnsafeMutableBufferPointer<Double>?,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        _ = initialStateCotangent?.update(fromContentsOf: cotangent)
+    }
 }
 
 /// dopri5's steps for BPTT: ``DormandPrinceMap`` on the accepted steps of the forward solve.

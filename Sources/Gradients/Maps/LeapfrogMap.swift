@@ -309,15 +309,17 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     }
 
     public func pullbackInitialize(
-        cotangent: UnsafeBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+        cotangent: UnsafeBufferPointer<Double>, initialStateCotangent: UnsafeMutableBufferPointer<Double>?,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>
     ) throws(ODEError) {
-        // x_{−½} = x₀ + h/(2τ)(x₀ − x∞), with x∞, τ at V₀: only θ matters here (y₀ is not trained).
+        // z₀ = (V₀, x_{−½}[, V₀]) with x_{−½} = x₀ + h/(2τ)(x₀ − x∞) and x∞, τ at V₀.
         let h = length(0)
         try initialState.withUnsafeBufferPointer { (y0) throws(ODEError) in
             try kinetics(times[0], voltages(y0))
             for i in 0..<gateCount {
                 let pulled = LeapfrogStep.staggerPullback(
                     cotangent[voltageCount + i], gate: y0[voltageCount + i], steadyState: xInf[i], timeConstant: tau[i], step: h)
+                gateBarOld[i] = pulled.gate
                 xInfBar[i] = pulled.steadyState
                 tauBar[i] = pulled.timeConstant
             }
@@ -327,6 +329,11 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
                 timeConstantCotangent: UnsafeBufferPointer(tauBar), voltageCotangent: voltageBar,
                 parameterCotangent: parameterCotangent)
         }
+        guard let out = initialStateCotangent else { return }
+        for i in 0..<voltageCount {
+            out[i] = cotangent[i] + voltageBar[i] + (extrapolates ? cotangent[dimension + i] : 0)
+        }
+        for i in 0..<gateCount { out[voltageCount + i] = gateBarOld[i] }
     }
 }
 
@@ -353,6 +360,6 @@ extension Leapfrog: DifferentiableStepper {
 
     public var pullsBackThroughRightHandSide: Bool { false }
     public var hasFixedGrid: Bool { true }
-    public var locatesEvents: Bool { false }
+    public var locatesEvents: Bool { true }
     public var sumsRunningCostsOverSteps: Bool { true }
 }

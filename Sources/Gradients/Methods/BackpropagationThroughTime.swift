@@ -73,7 +73,10 @@ public struct BackpropagationThroughTime: GradientMethod {
         }
         // Before any wrapper (which would hide the events) and before any computation.
         if task.system is any EventSystem {
+            // Running costs cross the resets only as quadrature state, which a stepper that sums them
+            // over its own steps (the leapfrog) does not integrate.
             guard checkpointing == .none, stepper.locatesEvents, task.loss.observationTimes.allSatisfy({ $0 == task.timeSpan.end }),
+                  task.loss.integrandCount == 0 || task.integratesRunningCostAsState,
                   let system = task.system as? any (DifferentiableEventSystem & VectorJacobianProviding) else {
                 throw TrainingError.eventsUnsupported(model: task.system.name, method: "\(name) with \(task.integrator.name)")
             }

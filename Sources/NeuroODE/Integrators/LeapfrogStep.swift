@@ -47,13 +47,13 @@ public enum LeapfrogStep {
         x0 + h / (2 * tau) * (x0 - xInf)
     }
 
-    /// The pullback of ``stagger(_:steadyState:timeConstant:step:)`` with respect to (x∞, τ) (x₀ is
-    /// data): given x̄_{−½}, the cotangents (x̄∞, τ̄).
+    /// The pullback of ``stagger(_:steadyState:timeConstant:step:)``: given x̄_{−½}, the cotangents
+    /// (x̄₀, x̄∞, τ̄).
     @inlinable @inline(__always)
     public static func staggerPullback(
         _ bar: Double, gate x0: Double, steadyState xInf: Double, timeConstant tau: Double, step h: Double
-    ) -> (steadyState: Double, timeConstant: Double) {
-        (-bar * h / (2 * tau), -bar * h * (x0 - xInf) / (2 * tau * tau))
+    ) -> (gate: Double, steadyState: Double, timeConstant: Double) {
+        (bar * (1 + h / (2 * tau)), -bar * h / (2 * tau), -bar * h * (x0 - xInf) / (2 * tau * tau))
     }
 
     /// The gate step between voltage steps of lengths h′ (previous) and h: their mean.
