@@ -44,33 +44,37 @@ import Testing
         let spikes = solution.events.filter { $0.index == 0 }.map(\.time)
         #expect(spikes.count == solution.events.count)
         try #require(spikes.count == Int(150 / exact), "\(spikes.count) spikes")
-        // The first crossing starts from rest at t = 0, not from a reset, so it is O(dt²) accurate.
+        // Each crossing is located inside its step and the integration restarts there, so the first
+        // spike and every interval carry the scheme's O(dt²) error, not a step-end rounding.
         #expect(abs(spikes[0] - exact) <= dt * dt, "first spike \(spikes[0]) vs \(exact)")
-        let predicted = dt * (exact / dt).rounded(.up)
         for (a, b) in zip(spikes, spikes.dropFirst()) {
-            let interval = b - a
-            #expect(abs(interval - predicted) <= dt * dt, "dt = \(dt): interval \(interval), predicted \(predicted)")
-            #expect(interval - exact >= -dt * dt && interval - exact < dt, "dt = \(dt): error \(interval - exact)")
+            #expect(abs(b - a - exact) <= dt * dt, "dt = \(dt): interval \(b - a) vs \(exact)")
         }
-        // Between spikes V stays below threshold; after each reset it restarts from Vreset.
-        #expect(solution.component(0).allSatisfy { $0 < Self.defaults[4] })
+        // Between spikes V stays below threshold (the recorded pre-reset state at a spike, the
+        // end of a step retaken to the located time, within dt² of it); after each reset it
+        // restarts from Vreset.
+        #expect(solution.component(0).allSatisfy { $0 < Self.defaults[4] + dt * dt })
     }
 
-    /// The interval error is O(dt): it shrinks at least fivefold per tenfold smaller step.
+    /// The interval error is O(dt²) (fitted order 2 ± 0.3 over dt = 0.2 … 0.025; the located
+    /// crossing's interpolation error varies with where in its step it falls, so single ratios
+    /// scatter around 4).
     @Test func intervalErrorShrinksWithTheStep() throws {
         let exact = Self.analyticInterval
         var errors: [Double] = []
-        for dt in [0.1, 0.01, 0.001] {
+        for dt in [0.2, 0.1, 0.05, 0.025] {
             let spikes = try Self.events(LeakyIntegrateAndFire(), dt: dt, end: 100).events.map(\.time)
             let mean = (spikes.last! - spikes.first!) / Double(spikes.count - 1)
             errors.append(abs(mean - exact))
         }
-        #expect(errors[1] < errors[0] / 5 && errors[2] < errors[1] / 5, "errors \(errors)")
-        #expect(errors[2] < 1e-3)
+        let order = LeapfrogOrderTests.fittedOrder(errors)
+        #expect(abs(order - 2) <= 0.3, "order \(order), errors \(errors)")
+        #expect(errors[3] < 1e-5)
     }
 
     /// With t_ref = 2 the interval is T + t_ref; V is held at Vreset while r > 0, r runs down at
-    /// unit rate and event 1 fires where r reaches 0, exactly t_ref after the reset.
+    /// unit rate and event 1 fires where r reaches 0, exactly t_ref after the reset (both events
+    /// located inside their steps).
     @Test(arguments: [0.1, 0.01])
     func refractoryPeriodAddsToTheInterval(dt: Double) throws {
         let tRef = 2.0
@@ -82,18 +86,16 @@ import Testing
         try #require(spikes.count >= 8)
         #expect(solution.events.map(\.index).enumerated().allSatisfy { $0.element == $0.offset % 2 }, "events alternate 0, 1")
         for (a, b) in zip(spikes, spikes.dropFirst()) {
-            // Reset rounded up to the grid, the hold rounded up to whole steps (r may land a hair
-            // above 0 after the subtractions), the crossing rounded up: at most three steps late.
-            #expect(b - a - exact >= -dt * dt && b - a - exact < 3 * dt, "dt = \(dt): interval \(b - a) vs \(exact)")
+            #expect(abs(b - a - exact) <= dt * dt, "dt = \(dt): interval \(b - a) vs \(exact)")
         }
         for (spike, release) in zip(spikes, releases) {
-            #expect(release - spike >= tRef - 1e-9 && release - spike < tRef + 2 * dt)
+            #expect(abs(release - spike - tRef) < 1e-9, "hold \(release - spike) vs \(tRef)")
         }
-        // During every hold V sits exactly at Vreset and r decreases by dt per step.
-        let v = solution.component(0), r = solution.component(1)
-        for i in 1..<solution.times.count where r[i] > 0 && r[i - 1] > 0 {
+        // During every hold V sits exactly at Vreset and r decreases by the length of each step.
+        let v = solution.component(0), r = solution.component(1), t = solution.times
+        for i in 1..<t.count where r[i] > 0 && r[i - 1] > 0 {
             #expect(v[i] == Self.defaults[5])
-            #expect(abs(r[i - 1] - r[i] - dt) < 1e-12)
+            #expect(abs(r[i - 1] - r[i] - (t[i] - t[i - 1])) < 1e-12)
         }
         #expect(r.allSatisfy { $0 == -1 || ($0 >= 0 && $0 <= tRef) }, "r is the time left or the marker −1")
     }

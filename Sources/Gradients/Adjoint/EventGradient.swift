@@ -8,8 +8,9 @@ import NeuroODE
 /// Between events the adjoint λ and the parameter cotangent θ̄ are carried back either by the
 /// continuous adjoint λ' = −(∂f/∂y)ᵀλ, θ̄' = −(∂f/∂θ)ᵀλ with the state read from the stored piece
 /// (``Between/adjoint(_:)``, the partial adjoint), or by backpropagation through the forward's
-/// accepted dopri5 steps on the piece, replayed from its post-reset state (``Between/dormandPrinceSteps``,
-/// BPTT; step sizes are data, as in the plain BPTT through dopri5). At an event at t* with reset
+/// forward's steps on the piece, replayed from its post-reset state by the stepper's own map
+/// (``Between/steps(_:)``, BPTT through dopri5's accepted steps or the leapfrog's; step sizes are
+/// data, as in the plain BPTT). At an event at t* with reset
 /// y⁺ = h(y⁻, θ), event function g and loss weight ℓ' = ∂L/∂t*, the adjoint jumps by the
 /// transposed saltation matrix Sᵀ plus the loss's own term:
 ///
@@ -28,8 +29,8 @@ enum EventGradient {
     enum Between {
         /// The continuous adjoint, integrated backward by this integrator (dopri5 or CVODE).
         case adjoint(any Integrator)
-        /// Backpropagation through the forward's dopri5 steps on the piece.
-        case dormandPrinceSteps
+        /// Backpropagation through the forward's steps on the piece, by the stepper's own map.
+        case steps(any DifferentiableStepper)
     }
 
     /// The loss and gradient of a spike-timing task at θ, carrying the adjoint across each piece as
@@ -65,7 +66,7 @@ enum EventGradient {
     /// The gradient of a training task whose system has events: its loss Φ(Y, θ_L) on the states at
     /// the observation times (running costs already carried as quadrature state, which the resets
     /// leave alone), read from the stored pieces; every event before the last observation is
-    /// differentiated, with no loss weight of its own. BPTT (``Between/dormandPrinceSteps``) takes
+    /// differentiated, with no loss weight of its own. BPTT (``Between/steps(_:)``) takes
     /// observations at the end of the horizon only.
     static func estimate<Base: DifferentiableEventSystem & VectorJacobianProviding, S, M, L>(
         _ base: Base, task: TrainingTask<S, M, L>, at theta: [Double], between: Between
@@ -218,7 +219,7 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
                     }
                     if let cotangent = stop.cotangent { for i in 0..<n { adjoint[i] += cotangent[i] } }
                 }
-            case .dormandPrinceSteps:
+            case let .steps(stepper):
                 // Observations only where a piece ends (T, for running costs carried as quadrature).
                 for stop in stops.dropLast() {
                     guard stop.time == current, let cotangent = stop.cotangent else {
@@ -228,14 +229,12 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
                     for i in 0..<n { adjoint[i] += cotangent[i] }
                 }
                 let grid = times[k].filter { $0 <= current }
-                try EventGradient.backpropagate(
-                    DormandPrinceMap(
-                        problem: ODEProblem(
-                            system: system, initialState: Array(states[k][0..<n]), parameters: parameters, timeSpan: (startTime, current)),
-                        grid: grid),
-                    adjoint: &adjoint)
-                report.rightHandSideEvaluations += 2 * 6 * (grid.count - 1)
-                report.vectorJacobianProducts += 6 * (grid.count - 1)
+                let map = try stepper.forwardMap(
+                    for: ODEProblem(system: system, initialState: Array(states[k][0..<n]), parameters: parameters, timeSpan: (startTime, current)),
+                    grid: grid)
+                try EventGradient.backpropagate(map, adjoint: &adjoint)
+                report.rightHandSideEvaluations += 2 * map.rightHandSidesPerStep * (grid.count - 1)
+                report.vectorJacobianProducts += map.rightHandSidesPerStep * (grid.count - 1)
                 current = startTime
             }
         }
@@ -244,30 +243,39 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
 }
 
 extension EventGradient {
-    /// Carries [λ | θ̄] back across `map`'s steps: replays them from its initial state, storing
-    /// every state, then pulls λ back step by step (θ̄ accumulating in place).
+    /// Carries [λ | θ̄] back across `map`'s steps, λ the cotangent of the reported state at the
+    /// piece's end: replays the steps from the map's initial state, storing every internal state,
+    /// then pulls λ back through the terminal report, the steps and the initialization (θ̄
+    /// accumulating in place), leaving in λ the cotangent of the piece's initial state.
     static func backpropagate<Map: DiscreteForwardMap>(_ map: Map, adjoint: inout [Double]) throws {
-        let n = map.dimension, steps = map.stepCount
-        var states = [Double](repeating: 0, count: (steps + 1) * n)
+        let n = map.dimension, m = map.internalSize, steps = map.stepCount
+        var states = [Double](repeating: 0, count: (steps + 1) * m)
         var reported = [Double](repeating: 0, count: n)
         try states.withUnsafeMutableBufferPointer { (z) throws(ODEError) in
-            try map.initialize(into: UnsafeMutableBufferPointer(rebasing: z[0..<n]))
+            try map.initialize(into: UnsafeMutableBufferPointer(rebasing: z[0..<m]))
             for k in 0..<steps {
                 try reported.withUnsafeMutableBufferPointer { (y) throws(ODEError) in
                     try map.step(
-                        k, from: UnsafeBufferPointer(rebasing: z[(k * n)..<((k + 1) * n)]),
-                        to: UnsafeMutableBufferPointer(rebasing: z[((k + 1) * n)..<((k + 2) * n)]), reporting: y)
+                        k, from: UnsafeBufferPointer(rebasing: z[(k * m)..<((k + 1) * m)]),
+                        to: UnsafeMutableBufferPointer(rebasing: z[((k + 1) * m)..<((k + 2) * m)]), reporting: y)
                 }
             }
         }
+        var internalBar = [Double](repeating: 0, count: m)
         try states.withUnsafeBufferPointer { (z) throws(ODEError) in
             try adjoint.withUnsafeMutableBufferPointer { (all) throws(ODEError) in
                 let lambda = UnsafeMutableBufferPointer(rebasing: all[0..<n])
                 let theta = UnsafeMutableBufferPointer(rebasing: all[n...])
-                for k in stride(from: steps - 1, through: 0, by: -1) {
-                    try map.pullbackStep(
-                        k, from: UnsafeBufferPointer(rebasing: z[(k * n)..<((k + 1) * n)]), cotangent: lambda,
-                        parameterCotangent: theta, seed: { _, _ in })
+                try internalBar.withUnsafeMutableBufferPointer { (bar) throws(ODEError) in
+                    try map.pullbackTerminalReport(
+                        from: UnsafeBufferPointer(rebasing: z[(steps * m)..<((steps + 1) * m)]), cotangent: bar,
+                        parameterCotangent: theta, seed: { _, yBar in for i in 0..<n { yBar[i] += lambda[i] } })
+                    for k in stride(from: steps - 1, through: 0, by: -1) {
+                        try map.pullbackStep(
+                            k, from: UnsafeBufferPointer(rebasing: z[(k * m)..<((k + 1) * m)]), cotangent: bar,
+                            parameterCotangent: theta, seed: { _, _ in })
+                    }
+                    try map.pullbackInitialize(cotangent: UnsafeBufferPointer(bar), initialStateCotangent: lambda, parameterCotangent: theta)
                 }
             }
         }

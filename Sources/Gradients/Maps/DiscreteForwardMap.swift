@@ -7,7 +7,7 @@ import NeuroODE
 /// z is the scheme's internal state (what a checkpoint stores: for leapfrog, Vₙ with the gates at
 /// n − ½), y is the reported state the loss sees. The step grid is fixed once the map is built
 /// (adaptive schemes record it during a first forward pass).
-public protocol DiscreteForwardMap {
+public protocol DiscreteForwardMap: SendableMetatype {
     /// Length of the internal state z.
     var internalSize: Int { get }
     /// Length of the reported state y.
@@ -16,6 +16,8 @@ public protocol DiscreteForwardMap {
     var stepCount: Int { get }
     /// Number of parameters θ of the underlying system.
     var parameterCount: Int { get }
+    /// Right-hand-side (or coefficient) evaluations one step costs, for cost reports.
+    var rightHandSidesPerStep: Int { get }
     /// t_n for n in 0...N.
     func time(_ n: Int) -> Double
 
@@ -40,7 +42,10 @@ public protocol DiscreteForwardMap {
         from z: UnsafeBufferPointer<Double>, cotangent: UnsafeMutableBufferPointer<Double>,
         parameterCotangent: UnsafeMutableBufferPointer<Double>,
         seed: (_ y: UnsafeBufferPointer<Double>, _ yCotangent: UnsafeMutableBufferPointer<Double>) -> Void) throws(ODEError)
-    /// Reverse of ``initialize(into:)`` with respect to θ: adds z̄₀ᵀ∂z₀/∂θ to θ̄.
+    /// Reverse of ``initialize(into:)``: adds z̄₀ᵀ∂z₀/∂θ to θ̄ and, when `initialStateCotangent` is
+    /// given, writes ȳ₀ = z̄₀ᵀ∂z₀/∂y₀ into it (y₀ depends on θ where the map starts a smooth piece
+    /// after an event, ``EventGradient``).
     func pullbackInitialize(
-        cotangent: UnsafeBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>) throws(ODEError)
+        cotangent: UnsafeBufferPointer<Double>, initialStateCotangent: UnsafeMutableBufferPointer<Double>?,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>) throws(ODEError)
 }

@@ -50,6 +50,7 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
     public var internalSize: Int { dimension }
     public var stepCount: Int { times.count - 1 }
     public var parameterCount: Int { parameters.count }
+    public var rightHandSidesPerStep: Int { 6 }
     public func time(_ n: Int) -> Double { times[n] }
 
     private var p: UnsafeBufferPointer<Double> { UnsafeBufferPointer(parameters) }
@@ -128,7 +129,43 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
         seed(z, cotangent)
     }
 
-    public func pullbackInitialize(cotangent: UnsafeBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>) {}
+    /// z₀ = y₀: θ gets nothing, ȳ₀ = z̄₀.
+    public func pullbackInitialize(
+        cotangent: UnsafeBufferPointer<Double>, initialStateCotangent: UnsafeMutableBufferPointer<Double>?,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        _ = initialStateCotangent?.update(fromContentsOf: cotangent)
+    }
+}
+
+/// dopri5's steps for BPTT: ``DormandPrinceMap`` on the accepted steps of the forward solve.
+extension DormandPrince: DifferentiableStepper {
+    /// The accepted steps of the forward solve at θ, with the observation times added (so that
+    /// observations are states of the map rather than dense-output interpolants).
+    public func stepGrid<System: ODESystem>(for problem: ODEProblem<System>, observationTimes: [Double]) throws -> [Double] {
+        let accepted = try solve(problem, output: .everyStep(1)).times
+        return Array(Set(accepted + observationTimes)).sorted(by: problem.endTime > problem.startTime ? (<) : (>))
+    }
+
+    public func forwardMap<System: ODESystem>(for problem: ODEProblem<System>, grid: [Double]) throws -> any DiscreteForwardMap {
+        guard let system = problem.system as? any VectorJacobianProviding else {
+            throw TrainingError.unsupported(
+                "bptt through dopri5 needs vector–Jacobian products of \(problem.system.name) (VectorJacobianProviding)")
+        }
+        return try map(system, problem, grid)
+    }
+
+    private func map<C: VectorJacobianProviding, S>(_ system: C, _ problem: ODEProblem<S>, _ grid: [Double]) throws -> any DiscreteForwardMap {
+        try DormandPrinceMap(
+            problem: ODEProblem(system: system, initialState: problem.initialState, parameters: problem.parameters,
+                                timeSpan: (problem.startTime, problem.endTime)),
+            grid: grid)
+    }
+
+    public var pullsBackThroughRightHandSide: Bool { true }
+    public var hasFixedGrid: Bool { fixedStepSize != nil }
+    public var locatesEvents: Bool { true }
+    public var sumsRunningCostsOverSteps: Bool { false }
 }
 
 /// The tableau as arrays, for the reverse sweep's loops (built once).

@@ -1,9 +1,11 @@
 import NeuroODE
 
 /// The leapfrog (staggered trapezoid) scheme of `Leapfrog` as a ``DiscreteForwardMap``:
-/// the same grid and the same arithmetic, so BPTT differentiates exactly what the integrator
-/// computes. Internal state zₙ = (Vₙ, x_{n−½}) and, for the extrapolated-midpoint variant, V_{n−1}
-/// too; reported yₙ = (Vₙ, (x_{n−½} + x_{n+½})/2). Events are not part of the map.
+/// the same grid and the same arithmetic (``LeapfrogStep``, which defines the step and its pullback
+/// once), so BPTT differentiates exactly what the integrator computes. Internal state
+/// zₙ = (Vₙ, x_{n−½}) and, for the extrapolated-midpoint variant, V_{n−1} too; reported
+/// yₙ = (Vₙ, (x_{n−½} + x_{n+½})/2). Events are not part of the map: a trajectory with resets is
+/// one map per smooth piece between them (``EventGradient``), each on its own grid.
 ///
 /// A class because it owns the scratch buffers the steps reuse; one instance serves one gradient
 /// evaluation on one thread.
@@ -19,8 +21,9 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     public let stepCount: Int
     private let voltageCount: Int
     private let gateCount: Int
-    private let startTime: Double
-    private let endTime: Double
+    /// t₀ < t₁ < … < t_N.
+    private let times: [Double]
+    /// The integrator's Δt, for messages.
     private let stepSize: Double
     private let extrapolates: Bool
     private let initialState: [Double]
@@ -33,26 +36,31 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     private let pullbackScratch: UnsafeMutableBufferPointer<Double>
     private let reported, reportedBar: UnsafeMutableBufferPointer<Double>
 
-    /// Builds the map for `problem` with the step size of `integrator` (validated as the integrator does).
-    public init(problem: ODEProblem<System>, integrator: Leapfrog) throws(ODEError) {
-        let span = problem.endTime - problem.startTime
-        guard span > 0 else {
-            throw .invalidTimeSpan(start: problem.startTime, end: problem.endTime, reason: "leapfrog integrates forward only")
-        }
-        let dt = integrator.stepSize
-        guard dt.isFinite, dt > 0, dt <= span * (1 + 1e-12) else { throw .invalidStepSize(dt) }
+    /// Builds the map for `problem` on the grid of `integrator` (validated as the integrator does).
+    /// A system with events is refused: its resets are not part of one map.
+    public convenience init(problem: ODEProblem<System>, integrator: Leapfrog) throws(ODEError) {
         guard !(problem.system is any EventSystem) else {
             throw .unsupported("BPTT through the leapfrog does not differentiate events (\(problem.system.name) has them)")
         }
+        try self.init(problem: problem, grid: integrator.grid(from: problem.startTime, to: problem.endTime), integrator: integrator)
+    }
+
+    /// Builds the map for `problem` on the increasing grid `times` (t₀ = the problem's start, the
+    /// last the problem's end), with the variant of `integrator`: the steps between two events of
+    /// a forward leapfrog solve, say.
+    public init(problem: ODEProblem<System>, grid times: [Double], integrator: Leapfrog) throws(ODEError) {
+        guard times.count >= 2, times.first == problem.startTime, times.last == problem.endTime,
+              zip(times, times.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw .invalidOutputTimes(reason: "a leapfrog grid runs forward from the start of the span to its end")
+        }
+        stepSize = integrator.stepSize
+        self.times = times
+        stepCount = times.count - 1
         system = problem.system
         extrapolates = integrator.instantaneousVoltage == .extrapolatedMidpoint
         dimension = system.dimension
         voltageCount = system.voltageCount
         gateCount = dimension - voltageCount
-        startTime = problem.startTime
-        endTime = problem.endTime
-        stepSize = dt
-        stepCount = try FixedStepCount.covering(span: span, stepSize: dt)
         initialState = problem.initialState
         parameters = .allocate(capacity: problem.parameters.count)
         _ = parameters.initialize(from: problem.parameters)
@@ -82,12 +90,13 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
 
     public var internalSize: Int { extrapolates ? dimension + voltageCount : dimension }
     public var parameterCount: Int { parameters.count }
+    public var rightHandSidesPerStep: Int { 1 }
 
-    public func time(_ n: Int) -> Double { n >= stepCount ? endTime : startTime + Double(n) * stepSize }
+    public func time(_ n: Int) -> Double { times[n] }
 
-    private func length(_ n: Int) -> Double { time(n + 1) - time(n) }
+    private func length(_ n: Int) -> Double { times[n + 1] - times[n] }
     /// The gate step that precedes voltage step n: the mean of the two voltage steps around it.
-    private func gateLength(_ n: Int) -> Double { 0.5 * (length(max(n - 1, 0)) + length(n)) }
+    private func gateLength(_ n: Int) -> Double { LeapfrogStep.gateStep(previous: length(max(n - 1, 0)), next: length(n)) }
 
     private var p: UnsafeBufferPointer<Double> { UnsafeBufferPointer(parameters) }
     private func voltages(_ z: UnsafeBufferPointer<Double>) -> UnsafeBufferPointer<Double> {
@@ -104,7 +113,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
 
     /// The extrapolation weight s of step n: instantaneous terms see Vₙ + s(Vₙ − V_{n−1}).
     private func slope(_ n: Int) -> Double {
-        extrapolates && n > 0 ? 0.5 * length(n) / length(n - 1) : 0
+        extrapolates && n > 0 ? LeapfrogStep.midpointWeight(step: length(n), previous: length(n - 1)) : 0
     }
 
     /// Writes the voltages the instantaneous terms of step n see into `midpointVoltage`.
@@ -132,7 +141,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     private func advanceGates(_ z: UnsafeBufferPointer<Double>, _ h: Double) {
         let x = z.baseAddress! + voltageCount, xInf = xInf.baseAddress!, tau = tau.baseAddress!, xNew = xNew.baseAddress!
         for i in 0..<gateCount {
-            xNew[i] = (xInf[i] * h + (tau[i] - 0.5 * h) * x[i]) / (tau[i] + 0.5 * h)
+            xNew[i] = LeapfrogStep.gate(x[i], steadyState: xInf[i], timeConstant: tau[i], step: h)
         }
     }
 
@@ -146,10 +155,10 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     public func initialize(into z: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
         _ = initialState.withUnsafeBufferPointer { z.initialize(fromContentsOf: $0) }
         for i in dimension..<internalSize { z[i] = z[i - dimension] }
-        try kinetics(startTime, voltages(UnsafeBufferPointer(z)))
+        try kinetics(times[0], voltages(UnsafeBufferPointer(z)))
         let h = length(0)
         for i in 0..<gateCount {
-            z[voltageCount + i] += h / (2 * tau[i]) * (z[voltageCount + i] - xInf[i])
+            z[voltageCount + i] = LeapfrogStep.stagger(z[voltageCount + i], steadyState: xInf[i], timeConstant: tau[i], step: h)
         }
     }
 
@@ -167,8 +176,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         let conductance = conductance.baseAddress!, drive = drive.baseAddress!
         (out + dimension).update(from: v, count: internalSize - dimension)
         for i in 0..<voltageCount {
-            let g = conductance[i]
-            out[i] = (v[i] * (c - 0.5 * h * g) + h * drive[i]) / (c + 0.5 * h * g)
+            out[i] = LeapfrogStep.voltage(v[i], capacitance: c, conductance: conductance[i], drive: drive[i], step: h)
         }
         (out + voltageCount).update(from: xNew.baseAddress!, count: gateCount)
         guard Self.allFinite(out, count: dimension) else { throw .nonFiniteState(time: time(n + 1), step: n + 1, model: system.name) }
@@ -189,7 +197,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
     }
 
     public func terminalReport(from z: UnsafeBufferPointer<Double>, reporting y: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
-        try kinetics(endTime, voltages(z))
+        try kinetics(times[stepCount], voltages(z))
         advanceGates(z, length(stepCount - 1))
         report(z, into: y)
     }
@@ -203,11 +211,10 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         let barNew = gateBarNew.baseAddress!, barOld = gateBarOld.baseAddress!
         let steadyBar = xInfBar.baseAddress!, timeBar = tauBar.baseAddress!
         for i in 0..<gateCount {
-            let a = tau[i] + 0.5 * h, b = tau[i] - 0.5 * h
-            let bar = barNew[i]
-            barOld[i] += bar * b / a
-            steadyBar[i] = bar * h / a
-            timeBar[i] = bar * (x[i] - xNew[i]) / a
+            let bar = LeapfrogStep.gatePullback(barNew[i], gate: x[i], next: xNew[i], timeConstant: tau[i], step: h)
+            barOld[i] += bar.gate
+            steadyBar[i] = bar.steadyState
+            timeBar[i] = bar.timeConstant
         }
         system.accumulateGateKineticsPullback(
             at: t, voltages: voltages(z), parameters: p, steadyStateCotangent: UnsafeBufferPointer(xInfBar),
@@ -246,13 +253,13 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
             vBar.update(repeating: 0, count: nv)
         }
         for i in 0..<nv {
-            let g = conductance[i], d = c + 0.5 * h * g
-            let vNext = (v[i] * (c - 0.5 * h * g) + h * drive[i]) / d
-            let b = bar[i]
-            vBar[i] = b * (c - 0.5 * h * g) / d + yBar[i] + vBar[i]
-            gBar[i] = -b * 0.5 * h * (v[i] + vNext) / d
-            eBar[i] = b * h / d
-            capacitanceTerms[i] = b * (v[i] - vNext) / d
+            let g = conductance[i]
+            let vNext = LeapfrogStep.voltage(v[i], capacitance: c, conductance: g, drive: drive[i], step: h)
+            let pulled = LeapfrogStep.voltagePullback(bar[i], voltage: v[i], next: vNext, capacitance: c, conductance: g, step: h)
+            vBar[i] = pulled.voltage + yBar[i] + vBar[i]
+            gBar[i] = pulled.conductance
+            eBar[i] = pulled.drive
+            capacitanceTerms[i] = pulled.capacitance
         }
         var capacitanceBar = 0.0
         for i in 0..<nv { capacitanceBar += capacitanceTerms[i] }
@@ -285,7 +292,7 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
         seed: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
     ) throws(ODEError) {
         let h = length(stepCount - 1)
-        try kinetics(endTime, voltages(z))
+        try kinetics(times[stepCount], voltages(z))
         advanceGates(z, h)
         report(z, into: reported)
         reportedBar.initialize(repeating: 0)
@@ -295,29 +302,64 @@ public final class LeapfrogMap<System: ConductanceBasedPullbacks>: DiscreteForwa
             gateBarNew[i] = 0.5 * reportedBar[voltageCount + i]
             gateBarOld[i] = gateBarNew[i]
         }
-        pullbackGateStep(endTime, z, h, parameterCotangent)
+        pullbackGateStep(times[stepCount], z, h, parameterCotangent)
         for i in 0..<voltageCount { cotangent[i] = voltageBar[i] }
         for i in 0..<gateCount { cotangent[voltageCount + i] = gateBarOld[i] }
         for i in dimension..<internalSize { cotangent[i] = 0 }
     }
 
     public func pullbackInitialize(
-        cotangent: UnsafeBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+        cotangent: UnsafeBufferPointer<Double>, initialStateCotangent: UnsafeMutableBufferPointer<Double>?,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>
     ) throws(ODEError) {
-        // x_{−½} = x₀ + h/(2τ)(x₀ − x∞), with x∞, τ at V₀: only θ matters here (y₀ is not trained).
+        // z₀ = (V₀, x_{−½}[, V₀]) with x_{−½} = x₀ + h/(2τ)(x₀ − x∞) and x∞, τ at V₀.
         let h = length(0)
         try initialState.withUnsafeBufferPointer { (y0) throws(ODEError) in
-            try kinetics(startTime, voltages(y0))
+            try kinetics(times[0], voltages(y0))
             for i in 0..<gateCount {
-                let bar = cotangent[voltageCount + i], x0 = y0[voltageCount + i]
-                xInfBar[i] = -bar * h / (2 * tau[i])
-                tauBar[i] = -bar * h * (x0 - xInf[i]) / (2 * tau[i] * tau[i])
+                let pulled = LeapfrogStep.staggerPullback(
+                    cotangent[voltageCount + i], gate: y0[voltageCount + i], steadyState: xInf[i], timeConstant: tau[i], step: h)
+                gateBarOld[i] = pulled.gate
+                xInfBar[i] = pulled.steadyState
+                tauBar[i] = pulled.timeConstant
             }
             voltageBar.initialize(repeating: 0)
             system.accumulateGateKineticsPullback(
-                at: startTime, voltages: voltages(y0), parameters: p, steadyStateCotangent: UnsafeBufferPointer(xInfBar),
+                at: times[0], voltages: voltages(y0), parameters: p, steadyStateCotangent: UnsafeBufferPointer(xInfBar),
                 timeConstantCotangent: UnsafeBufferPointer(tauBar), voltageCotangent: voltageBar,
                 parameterCotangent: parameterCotangent)
         }
+        guard let out = initialStateCotangent else { return }
+        for i in 0..<voltageCount {
+            out[i] = cotangent[i] + voltageBar[i] + (extrapolates ? cotangent[dimension + i] : 0)
+        }
+        for i in 0..<gateCount { out[voltageCount + i] = gateBarOld[i] }
     }
+}
+
+/// The leapfrog's steps for BPTT: ``LeapfrogMap`` on the integrator's own grid.
+extension Leapfrog: DifferentiableStepper {
+    public func stepGrid<System: ODESystem>(for problem: ODEProblem<System>, observationTimes: [Double]) throws -> [Double] {
+        try grid(from: problem.startTime, to: problem.endTime)
+    }
+
+    public func forwardMap<System: ODESystem>(for problem: ODEProblem<System>, grid: [Double]) throws -> any DiscreteForwardMap {
+        guard let system = problem.system as? any ConductanceBasedPullbacks else {
+            throw TrainingError.unsupported(
+                "bptt through the leapfrog needs the conductance pullbacks (ConductanceBasedPullbacks) of the model; \(problem.system.name) has none: use dopri5")
+        }
+        return try map(system, problem, grid)
+    }
+
+    private func map<C: ConductanceBasedPullbacks, S>(_ system: C, _ problem: ODEProblem<S>, _ grid: [Double]) throws -> any DiscreteForwardMap {
+        try LeapfrogMap(
+            problem: ODEProblem(system: system, initialState: problem.initialState, parameters: problem.parameters,
+                                timeSpan: (problem.startTime, problem.endTime)),
+            grid: grid, integrator: self)
+    }
+
+    public var pullsBackThroughRightHandSide: Bool { false }
+    public var hasFixedGrid: Bool { true }
+    public var locatesEvents: Bool { true }
+    public var sumsRunningCostsOverSteps: Bool { true }
 }

@@ -17,16 +17,18 @@ import NeuroODE
 /// (Validation/RELIABILITY.md "Determinism"). Checkpointing applies within every part; a memory budget is
 /// shared among them. Other tasks run on one thread.
 ///
-/// Supported forward maps: `Leapfrog` on systems with `ConductanceBasedPullbacks`, and
+/// Supported forward maps: those of any ``DifferentiableStepper`` (dispatch is by that capability,
+/// never by integrator type): `Leapfrog` on systems with `ConductanceBasedPullbacks`, and
 /// `DormandPrince` on systems with vector–Jacobian products, through the accepted steps of the
 /// forward solve at θ (with the observation times added to the grid, so observations are states
-/// of the map rather than dense-output interpolants). A system without them runs through
+/// of the map rather than dense-output interpolants). A scheme that pulls back through the
+/// right-hand side runs a system without vector–Jacobian products through
 /// ``FiniteDifferenceVJPSystem`` (central differences of its right-hand side, with a one-time warning).
-/// A system with events (``EventSystem`` resets) goes through ``EventGradient`` (the accepted
-/// dopri5 steps between events, the transposed saltation matrix at each) when it is a
-/// ``DifferentiableEventSystem`` integrated by dopri5, every state is stored and the loss observes
-/// only the end of the horizon (running costs become quadrature state); otherwise it is refused
-/// with ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
+/// A system with events (``EventSystem`` resets) goes through ``EventGradient`` (the stepper's
+/// steps between events, the transposed saltation matrix at each) when it is a
+/// ``DifferentiableEventSystem``, every state is stored and the loss observes only the end of the
+/// horizon (running costs become quadrature state); otherwise it is refused with
+/// ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
 public struct BackpropagationThroughTime: GradientMethod, SharesWorkAmongRanks {
     /// Which forward states the reverse sweep keeps; the others are recomputed from a checkpoint.
     public enum Checkpointing: Sendable, Equatable {
@@ -71,85 +73,88 @@ public struct BackpropagationThroughTime: GradientMethod, SharesWorkAmongRanks {
         _ task: TrainingTask<System, Method, Loss>, at theta: [Double], iteration: Int
     ) throws -> GradientEstimate {
         try task.requireDoublePrecision(by: name)
+        guard let stepper = task.integrator as? any DifferentiableStepper else {
+            if task.system is any EventSystem {
+                throw TrainingError.eventsUnsupported(model: task.system.name, method: "\(name) with \(task.integrator.name)")
+            }
+            throw TrainingError.unsupported(
+                "bptt differentiates the steps of a scheme that defines their pullback (leapfrog, dopri5); \(task.integrator.name) does not: use the adjoint methods")
+        }
         // Before any wrapper (which would hide the events) and before any computation.
         if task.system is any EventSystem {
-            guard checkpointing == .none, task.integrator is DormandPrince,
-                  task.loss.observationTimes.allSatisfy({ $0 == task.timeSpan.end }),
+            // Running costs cross the resets only as quadrature state, which a stepper that sums them
+            // over its own steps (the leapfrog) does not integrate.
+            guard checkpointing == .none, stepper.locatesEvents, task.loss.observationTimes.allSatisfy({ $0 == task.timeSpan.end }),
+                  task.loss.integrandCount == 0 || task.integratesRunningCostAsState,
                   let system = task.system as? any (DifferentiableEventSystem & VectorJacobianProviding) else {
                 throw TrainingError.eventsUnsupported(model: task.system.name, method: "\(name) with \(task.integrator.name)")
             }
             if task.integratesRunningCostAsState {
                 return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
             }
-            return try EventGradient.estimate(system, task: task, at: theta, between: .dormandPrinceSteps)
+            return try EventGradient.estimate(system, task: task, at: theta, between: .steps(stepper))
         }
-        if task.integrator is DormandPrince, !(task.system is any VectorJacobianProviding) {
+        if stepper.pullsBackThroughRightHandSide, !(task.system is any VectorJacobianProviding) {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
         }
         if task.integratesRunningCostAsState {
             return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
         }
         let parts = try task.split(theta)
-        if let leapfrog = task.integrator as? Leapfrog, let system = task.system as? any ConductanceBasedPullbacks {
-            return try throughLeapfrog(system, task: task, parameters: parts, integrator: leapfrog)
-        }
-        if task.integrator is DormandPrince, let system = task.system as? any VectorJacobianProviding {
-            return try throughDormandPrince(system, task: task, parameters: parts)
-        }
-        throw TrainingError.unsupported(
-            "bptt needs dopri5 (any system), or leapfrog on a system with conductance pullbacks; \(task.system.name) with \(task.integrator.name) is neither (for CVODE, use the adjoint methods)")
-    }
-
-    private func throughDormandPrince<C: VectorJacobianProviding, S, M, L>(
-        _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double])
-    ) throws -> GradientEstimate {
         let problem = try ODEProblem(
-            system: system, initialState: task.initialState, parameters: parameters.system, timeSpan: task.timeSpan)
-        let accepted = try task.integrator.solve(problem, output: .everyStep(1)).times
-        let grid = Array(Set(accepted + task.loss.observationTimes)).sorted(by: task.timeSpan.end > task.timeSpan.start ? (<) : (>))
-        return try sweep(DormandPrinceMap(problem: problem, grid: grid), task: task, lossParameters: parameters.loss)
-    }
-
-    private func throughLeapfrog<C: ConductanceBasedPullbacks, S, M, L>(
-        _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]), integrator: Leapfrog
-    ) throws -> GradientEstimate {
-        if let estimate = try throughLeapfrogParts(system, task: task, parameters: parameters, integrator: integrator) {
+            system: task.system, initialState: task.initialState, parameters: parts.system, timeSpan: task.timeSpan)
+        let grid = try stepper.stepGrid(for: problem, observationTimes: task.loss.observationTimes)
+        if stepper.hasFixedGrid, let estimate = try throughParts(stepper, task: task, parameters: parts, grid: grid) {
             return estimate
         }
-        let problem = try ODEProblem(
-            system: system, initialState: task.initialState, parameters: parameters.system, timeSpan: task.timeSpan)
-        return try sweep(LeapfrogMap(problem: problem, integrator: integrator), task: task, lossParameters: parameters.loss)
+        return try sweep(stepper.forwardMap(for: problem, grid: grid), task: task, lossParameters: parts.loss)
     }
 
-    /// The leapfrog sweep with the batch cut into min(``batchParts``, maximum) parts, swept by
-    /// `threads` workers; nil when the task is not a batch of independent trials or there is only
-    /// one part.
-    ///
-    /// The parts come back through the existentials as the task's own system and loss types, so
-    /// the sweeps run as specialised for those types as the whole-batch sweep does.
-    private func throughLeapfrogParts<C: ConductanceBasedPullbacks, S, M, L>(
-        _ system: C, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]), integrator: Leapfrog
+    /// The sweep with the batch cut into min(``batchParts``, maximum) parts, swept by `threads`
+    /// workers; nil when the task is not a batch of independent trials or there is only one part.
+    /// Every part steps through the same (fixed) grid.
+    private func throughParts<S, M, L>(
+        _ stepper: any DifferentiableStepper, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]),
+        grid: [Double]
     ) throws -> GradientEstimate? {
-        guard let batched = system as? any TrialBatchedSystem,
+        guard let batched = task.system as? any TrialBatchedSystem,
               let separable = task.loss as? any TrialSeparableLoss else { return nil }
         let parts = min(Self.batchParts, batched.maximumParts)
         guard parts > 1,
-              let systems = try batched.splitBatch(into: parts) as? [C],
               let losses = try batched.batchRanges(parts: parts).map({ (range) throws(ODEError) in
                   try separable.restricted(toTrials: range)
               }) as? [L]
         else { return nil }
-        let states = try batched.splitState(task.initialState, into: parts)
-        let maps = try (0..<parts).map { (part) throws(ODEError) in
-            let problem = try ODEProblem(
-                system: systems[part], initialState: states[part], parameters: parameters.system, timeSpan: task.timeSpan)
-            return try LeapfrogMap(problem: problem, integrator: integrator)
+        let maps = try partMaps(batched, stepper, initialState: task.initialState, parameters: parameters.system,
+                                timeSpan: task.timeSpan, grid: grid, parts: parts)
+        return try sweepParts(maps[0], maps, task: task, losses: losses, lossParameters: parameters.loss)
+    }
+
+    /// One map per part of `system`'s batch, all on `grid`.
+    private func partMaps<B: TrialBatchedSystem>(
+        _ system: B, _ stepper: any DifferentiableStepper, initialState: [Double], parameters: [Double],
+        timeSpan: (start: Double, end: Double), grid: [Double], parts: Int
+    ) throws -> [any DiscreteForwardMap] {
+        let systems = try system.splitBatch(into: parts), states = try system.splitState(initialState, into: parts)
+        return try (0..<parts).map { part in
+            try stepper.forwardMap(
+                for: ODEProblem(system: systems[part], initialState: states[part], parameters: parameters, timeSpan: timeSpan),
+                grid: grid)
+        }
+    }
+
+    /// The parts' maps back as their one concrete type (the first's), so the sweeps run specialised.
+    private func sweepParts<Map: DiscreteForwardMap, S, M, L>(
+        _ first: Map, _ all: [any DiscreteForwardMap], task: TrainingTask<S, M, L>, losses: [L], lossParameters: [Double]
+    ) throws -> GradientEstimate {
+        guard let maps = all as? [Map] else {
+            throw TrainingError.unsupported("the parts of \(task.system.name)'s batch gave maps of different types")
         }
         // One interval for all parts, chosen for the whole batch's state (the parts' sizes add up to it).
         let stateBytes = maps.reduce(0) { $0 + $1.internalSize } * MemoryLayout<Double>.stride
         let k = checkpointInterval(steps: maps[0].stepCount, stateBytes: stateBytes)
         let result = try TrialParallelSweep(
-            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: k, threads: threads,
+            maps: maps, losses: losses, lossParameters: lossParameters, checkpointInterval: k, threads: threads,
             communicator: communicator).run()
         return try estimate(from: result, task: task)
     }

@@ -148,7 +148,7 @@ struct ReverseSweep<Map: DiscreteForwardMap, Loss: TaskLoss> {
                         }
                     }
                 }
-                try map.pullbackInitialize(cotangent: UnsafeBufferPointer(bar), parameterCotangent: theta)
+                try map.pullbackInitialize(cotangent: UnsafeBufferPointer(bar), initialStateCotangent: nil, parameterCotangent: theta)
             }
         }
         report.vectorJacobianProducts = n

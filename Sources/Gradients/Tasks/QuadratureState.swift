@@ -175,9 +175,10 @@ public struct QuadratureObservedLoss<Base: TaskLoss>: TaskLoss {
 
 extension TrainingTask {
     /// Whether this task integrates its running costs as extra state: yes for every integrator but
-    /// the leapfrog, whose trapezoid sum over its steps is the paper's discrete loss.
+    /// a stepper that sums them over its own steps (the leapfrog, whose trapezoid sum is the
+    /// paper's discrete loss; ``DifferentiableStepper/sumsRunningCostsOverSteps``).
     public var integratesRunningCostAsState: Bool {
-        loss.integrandCount > 0 && !(integrator is Leapfrog)
+        loss.integrandCount > 0 && !((integrator as? any DifferentiableStepper)?.sumsRunningCostsOverSteps ?? false)
     }
 
     /// The same task with the running costs as quadrature state (see ``QuadratureAugmentedSystem``):

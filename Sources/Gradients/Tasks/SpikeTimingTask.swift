@@ -6,9 +6,10 @@ import NeuroODE
 ///
 /// The loss depends on event times, which no ``TaskLoss`` can express, so the task has its own
 /// dispatch, ``estimate(with:at:iteration:)``: forward-only methods (ES, finite differences) use it
-/// as an ``Objective``; the partial adjoint (dopri5 or CVODE forward) and BPTT (dopri5 forward,
-/// every state stored) run ``EventGradient`` (exact jumps at every reset); every other combination
-/// refuses with ``TrainingError/eventsUnsupported(model:method:)``.
+/// as an ``Objective``; the partial adjoint (dopri5 or CVODE forward) and BPTT (the forward pass of
+/// any ``DifferentiableStepper`` that locates events, dopri5 or the leapfrog; every state stored)
+/// run ``EventGradient`` (exact jumps at every reset); every other combination refuses with
+/// ``TrainingError/eventsUnsupported(model:method:)``.
 public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobianProviding, Method: Integrator>: Objective {
     /// Name used in messages.
     public let name: String
@@ -22,7 +23,8 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
     public let trainedParameters: [Int]
     /// T (model time unit, ms): the span is [0, T].
     public let horizon: Double
-    /// The forward integrator (dopri5 or CVODE for the adjoint: both locate events inside the step).
+    /// The forward integrator (dopri5 or CVODE for the adjoint, dopri5 or the leapfrog for BPTT:
+    /// each locates events inside the step).
     public let integrator: Method
     /// The loss on the spike times.
     public let loss: SpikeTimingLoss
@@ -83,10 +85,15 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
 
     /// The loss and gradient at θ by `method`: ES and finite differences through forward solves;
     /// the partial adjoint (dopri5 or CVODE forward passes; its `backwardIntegrator` integrates
-    /// between the events) and BPTT without checkpoints (dopri5 forward passes) through
-    /// ``EventGradient``. The full adjoint, BPTT through the leapfrog (whose resets land on its step
-    /// grid, so spike times do not move smoothly with θ) and checkpointed BPTT refuse.
+    /// between the events) and BPTT without checkpoints (through the steps of a
+    /// ``DifferentiableStepper`` that locates events: dopri5, the leapfrog) through
+    /// ``EventGradient``. The full adjoint, the partial
+    /// adjoint of a leapfrog forward pass and checkpointed BPTT refuse.
     public func estimate(with method: any GradientMethod, at theta: [Double], iteration: Int) throws -> GradientEstimate {
+        if let bptt = method as? BackpropagationThroughTime, bptt.checkpointing == .none,
+           let stepper = integrator as? any DifferentiableStepper, stepper.locatesEvents {
+            return try EventGradient.estimate(self, at: theta, between: .steps(stepper))
+        }
         switch method {
         case let strategy as EvolutionStrategy:
             return try strategy.estimate(objective: self, at: theta, iteration: iteration)
@@ -94,8 +101,6 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
             return try differences.estimate(self, at: theta)
         case let adjoint as AdjointMethod where adjoint.variant == .partial && (integrator is DormandPrince || integrator is CVODE):
             return try EventGradient.estimate(self, at: theta, between: .adjoint(adjoint.backwardIntegrator))
-        case let bptt as BackpropagationThroughTime where bptt.checkpointing == .none && integrator is DormandPrince:
-            return try EventGradient.estimate(self, at: theta, between: .dormandPrinceSteps)
         default:
             throw TrainingError.eventsUnsupported(model: system.name, method: "\(method.name) with \(integrator.name)")
         }

@@ -24,8 +24,9 @@ import Foundation
 ///
 /// **Events** (``EventSystem``): after each accepted step the event functions are evaluated at its
 /// end; a function that went from < 0 to ≥ 0 is located on the dense output by the Illinois
-/// (modified regula falsi) method to 10⁻¹² relative. The step is cut at the earliest such time,
-/// the event is recorded and applied, and the integration restarts there (a new first stage).
+/// (modified regula falsi) method to 10⁻¹² relative (the root search the leapfrog shares). The
+/// step is cut at the earliest such time, the event is recorded and applied, and the integration
+/// restarts there (a new first stage).
 /// A function that is ≥ 0 at a restart (the located point lies just past its zero, and a reset
 /// such as a bounce may leave it there) takes its sign from just after the restart: in the first
 /// step, if it is ≥ 0 at the step's end, it is also probed 10⁻¹⁰ (relative) after the start, and a
@@ -570,8 +571,7 @@ extension DormandPrince {
         ) throws(ODEError) -> Double? {
             guard let events else { return nil }
             var earliest: Double?
-            // Relative accuracy 1e-12 in time (relative to |t| or, near t = 0, to the step).
-            let tolerance = 1e-12 * max(1, max(abs(t), abs(tNew)) / abs(h))
+            let tolerance = EventRoot.tolerance(from: t, to: tNew, step: h)
             for e in 0..<events.eventCount {
                 eventsLower[e] = -1
                 guard eventsAfter[e] >= 0 else { continue }
@@ -602,28 +602,9 @@ extension DormandPrince {
                     gUpper = g
                 }
                 eventsLower[e] = lower
-                var side = 0
-                var iterations = 0
-                while upper - lower > tolerance, iterations < 200 {
-                    iterations += 1
-                    var theta = (lower * gUpper - upper * gLower) / (gUpper - gLower)
-                    // Fall back to bisection when the secant point is not strictly inside.
-                    if !(theta > lower && theta < upper) { theta = 0.5 * (lower + upper) }
-                    guard theta > lower, theta < upper else { break }
-                    let g = try eventValue(e, theta: theta, t: t, h: h)
-                    if g < 0 {
-                        lower = theta
-                        gLower = g
-                        if side == -1 { gUpper *= 0.5 }
-                        side = -1
-                    } else {
-                        upper = theta
-                        gUpper = g
-                        if side == 1 { gLower *= 0.5 }
-                        side = 1
-                    }
+                earliest = try EventRoot.narrow(lower: lower, gLower: gLower, upper: upper, gUpper: gUpper, tolerance: tolerance) {
+                    (theta) throws(ODEError) in try eventValue(e, theta: theta, t: t, h: h)
                 }
-                earliest = upper
             }
             return earliest
         }

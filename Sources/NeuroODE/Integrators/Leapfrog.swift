@@ -25,8 +25,18 @@
 /// stagger is chosen so that x̄₀ equals the given x₀ exactly: x_{−½} = x₀ + Δt/(2τ)·(x₀ − x∞).
 /// A span that is not a multiple of Δt ends with one shorter step; the gate step between two
 /// voltage steps of lengths h and h′ is then (h + h′)/2. Output at requested times is linear
-/// between steps (consistent with the second order). Events (``EventSystem``) are checked after
-/// every step and applied at its end, their time interpolated linearly. Forward spans only.
+/// between steps (consistent with the second order). Forward spans only.
+///
+/// **Events** (``EventSystem``). After each step the event functions are evaluated on the step's
+/// interpolant: V linear between Vₙ and V_{n+1}, each gate linear through x̄ₙ at tₙ and x_{n+½} at
+/// tₙ + h/2 (both second order, like the scheme). A function that went from < 0 to ≥ 0 is located
+/// on it by the Illinois method to 10⁻¹² relative, the root search dopri5 uses. The step is then
+/// retaken up to the earliest such time t* and closed there as a solve's last step is, so the
+/// pre-event state is what a leapfrog solve to t* computes (and what BPTT's replay of the piece
+/// computes); the event is recorded and applied to that reported state, and the integration
+/// restarts at t* with a fresh stagger and no voltage history, rejoining the grid at the next grid
+/// time. Spike times therefore move continuously with θ, with the scheme's second-order error. As
+/// with any step-end test, a function that goes up and back down within one step is not seen.
 public struct Leapfrog: Integrator {
     /// The voltage at which membrane coefficients evaluate their instantaneous (non-gate) terms.
     public enum InstantaneousVoltage: String, Sendable, CaseIterable {
@@ -65,15 +75,7 @@ public struct Leapfrog: Integrator {
             throw .unsupported(
                 "leapfrog needs a conductance-based system (C dV/dt = E − G·V with gates); \(problem.system.name) is not one: use dopri5 or cvode-bdf")
         }
-        guard problem.endTime > problem.startTime else {
-            throw .invalidTimeSpan(
-                start: problem.startTime, end: problem.endTime,
-                reason: "leapfrog integrates forward only; use dopri5 or cvode for backward spans")
-        }
-        let span = problem.endTime - problem.startTime
-        guard stepSize.isFinite, stepSize > 0, stepSize <= span * (1 + 1e-12) else {
-            throw .invalidStepSize(stepSize)
-        }
+        _ = try stepCount(from: problem.startTime, to: problem.endTime)
         let extrapolate = instantaneousVoltage == .extrapolatedMidpoint
         if precision == .f32 {
             guard let single = system as? any SinglePrecisionLeapfrogSystem else {
@@ -85,6 +87,30 @@ public struct Leapfrog: Integrator {
         }
         return try Self.run(system, problem.initialState, problem.parameters, problem.startTime, problem.endTime,
                             stepSize, extrapolate, &recorder)
+    }
+
+    /// The number of steps from `start` to `end`, validating the span and the step: forward only,
+    /// with Δt finite, positive and no longer than the span.
+    private func stepCount(from start: Double, to end: Double) throws(ODEError) -> Int {
+        guard end > start else {
+            throw .invalidTimeSpan(start: start, end: end, reason: "leapfrog integrates forward only; use dopri5 or cvode for backward spans")
+        }
+        guard stepSize.isFinite, stepSize > 0, stepSize <= (end - start) * (1 + 1e-12) else {
+            throw .invalidStepSize(stepSize)
+        }
+        return try FixedStepCount.covering(span: end - start, stepSize: stepSize)
+    }
+
+    /// The step grid of a solve from `start` to `end`: t_k = start + k·Δt, the last step shortened
+    /// to end exactly at `end`. The times ``integrate(_:recorder:)`` steps through, bit for bit.
+    public func grid(from start: Double, to end: Double) throws(ODEError) -> [Double] {
+        let steps = try stepCount(from: start, to: end)
+        return (0...steps).map { Self.gridTime($0, start, end, stepSize, steps) }
+    }
+
+    @inline(__always)
+    private static func gridTime(_ k: Int, _ start: Double, _ end: Double, _ dt: Double, _ steps: Int) -> Double {
+        k >= steps ? end : start + Double(k) * dt
     }
 
     private static func run<S: ConductanceBasedSystem>(
@@ -101,7 +127,7 @@ public struct Leapfrog: Integrator {
         let observing = recorder.observesSteps
 
         // All scratch is allocated here, once.
-        let storage = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4 * n + 3 * ng + 4 * nv)
+        let storage = UnsafeMutableBufferPointer<Double>.allocate(capacity: 6 * n + 3 * ng + 5 * nv)
         defer { storage.deallocate() }
         storage.initialize(repeating: 0)
         func slice(_ offset: Int, _ count: Int) -> UnsafeMutableBufferPointer<Double> {
@@ -119,6 +145,9 @@ public struct Leapfrog: Integrator {
         let xNew = take(ng), xInf = take(ng), tau = take(ng)
         let conductance = take(nv), drive = take(nv)
         let lastVoltages = take(nv), midpointVoltages = take(nv)  // V_{n−1}; V_{n+½} when extrapolating
+        // For events: the reported yₙ at the step's start, and the step's starting state and history,
+        // kept to locate an event inside the step and to retake the step up to it.
+        let stepStart = take(n), savedState = take(n), savedLastVoltages = take(nv)
         let voltages = UnsafeMutableBufferPointer(rebasing: state[0..<nv])
         let gates = UnsafeMutableBufferPointer(rebasing: state[nv..<n])
 
@@ -128,12 +157,13 @@ public struct Leapfrog: Integrator {
         let gateRange = system.plausibleGateRange ?? -Double.infinity...Double.infinity
 
         var eventValuesBefore = [Double](repeating: 0, count: events?.eventCount ?? 0)
-        var eventValuesAfter = eventValuesBefore
+        var eventValuesAfter = eventValuesBefore, eventValuesTrial = eventValuesBefore
+        var bracketed = [Bool](repeating: false, count: eventValuesBefore.count)
 
         try parameters.withUnsafeBufferPointer { (p) throws(ODEError) in
             let c = system.capacitance(parameters: p)
             _ = y0.withUnsafeBufferPointer { state.initialize(fromContentsOf: $0) }
-            func time(_ k: Int) -> Double { k >= steps ? tEnd : t0 + Double(k) * dt }
+            func time(_ k: Int) -> Double { gridTime(k, t0, tEnd, dt, steps) }
 
             func kinetics(_ t: Double) throws(ODEError) {
                 do {
@@ -147,7 +177,7 @@ public struct Leapfrog: Integrator {
             func advanceGates(_ t: Double, _ h: Double) throws(ODEError) {
                 try kinetics(t)
                 for i in 0..<ng {
-                    xNew[i] = (xInf[i] * h + (tau[i] - 0.5 * h) * gates[i]) / (tau[i] + 0.5 * h)
+                    xNew[i] = LeapfrogStep.gate(gates[i], steadyState: xInf[i], timeConstant: tau[i], step: h)
                 }
             }
             /// The reported state at the current full step: V_n and the mean of the two half-step gates.
@@ -160,34 +190,26 @@ public struct Leapfrog: Integrator {
                     from: ta, previous: UnsafeBufferPointer(previous), to: tb, current: UnsafeBufferPointer(current), scratch: interpolated)
             }
 
-            // Initial stagger: x_{−½} = x₀ + h/(2τ)(x₀ − x∞), so that x̄₀ = x₀.
-            var hPrevious = time(1) - t0
-            try kinetics(t0)
-            for i in 0..<ng { gates[i] += hPrevious / (2 * tau[i]) * (gates[i] - xInf[i]) }
+            var hPrevious = 0.0
+            /// Staggers the gates of `state` (the reported gates at t) for a first step of length h:
+            /// x_{−½} = x₀ + h/(2τ)(x₀ − x∞), so that x̄ at t is x₀.
+            func stagger(_ t: Double, _ h: Double) throws(ODEError) {
+                try kinetics(t)
+                for i in 0..<ng { gates[i] = LeapfrogStep.stagger(gates[i], steadyState: xInf[i], timeConstant: tau[i], step: h) }
+                hPrevious = h
+            }
+            try stagger(t0, time(1) - t0)
             _ = y0.withUnsafeBufferPointer { previous.initialize(fromContentsOf: $0) }
             recorder.start(at: t0, state: UnsafeBufferPointer(previous))
 
-            if let events {
-                try Self.evaluateEvents(events, t0, UnsafeBufferPointer(state), p, &eventValuesBefore)
-            }
-
             var hasHistory = false  // whether lastVoltages holds V_{n−1} on the current trajectory
-            for k in 0..<steps {
-                let tk = time(k), h = time(k + 1) - tk
-                try advanceGates(tk, 0.5 * (hPrevious + h))
-                if observing, k > 0 {
-                    if recorder.observes(stepEndingAt: tk) {
-                        report(into: current)
-                        recorder.observeStep(from: time(k - 1), previous: UnsafeBufferPointer(previous), to: tk, current: UnsafeBufferPointer(current))
-                        emitOutputs(time(k - 1), tk)
-                        swap(&previous, &current)
-                    } else {
-                        recorder.skipStep()
-                    }
-                }
+            /// The voltage half of the step from t to t1 (the gates already advanced into xNew): V at
+            /// t1 into the state, then the gates x_{n+½}.
+            func advanceVoltages(_ t: Double, to t1: Double) throws(ODEError) {
+                let h = t1 - t
                 var instantaneous = voltages
                 if extrapolate {
-                    let slope = hasHistory ? 0.5 * h / hPrevious : 0
+                    let slope = hasHistory ? LeapfrogStep.midpointWeight(step: h, previous: hPrevious) : 0
                     for i in 0..<nv {
                         midpointVoltages[i] = voltages[i] + slope * (voltages[i] - lastVoltages[i])
                         lastVoltages[i] = voltages[i]
@@ -197,20 +219,18 @@ public struct Leapfrog: Integrator {
                 }
                 do {
                     try system.evaluateMembraneCoefficients(
-                        at: tk + 0.5 * h, voltages: UnsafeBufferPointer(instantaneous), gates: UnsafeBufferPointer(xNew),
+                        at: t + 0.5 * h, voltages: UnsafeBufferPointer(instantaneous), gates: UnsafeBufferPointer(xNew),
                         parameters: p, conductance: conductance, drive: drive)
                 } catch {
-                    throw Self.wrap(error, system.name, tk)
+                    throw Self.wrap(error, system.name, t)
                 }
-                let half = 0.5 * h
                 // Non-finite detection by an integer OR over the exponent fields (see `exponentFlag`):
                 // unlike a short-circuit `&&`, it leaves both loops vectorisable.
                 // The range check likewise or-s a flag instead of branching.
                 var flags: UInt64 = 0
                 var outside: UInt8 = 0
                 for i in 0..<nv {
-                    let g = conductance[i]
-                    let v = (voltages[i] * (c - half * g) + h * drive[i]) / (c + half * g)
+                    let v = LeapfrogStep.voltage(voltages[i], capacitance: c, conductance: conductance[i], drive: drive[i], step: h)
                     voltages[i] = v
                     flags |= Self.exponentFlag(v)
                     outside |= Self.outsideFlag(v, voltageRange)
@@ -220,43 +240,144 @@ public struct Leapfrog: Integrator {
                     flags |= Self.exponentFlag(xNew[i])
                     outside |= Self.outsideFlag(xNew[i], gateRange)
                 }
-                guard flags >> 63 == 0 else { throw .nonFiniteState(time: time(k + 1), step: k + 1) }
+                let step = statistics.steps + 1
+                guard flags >> 63 == 0 else { throw .nonFiniteState(time: t1, step: step) }
                 if outside != 0 {
-                    throw Self.implausible(system, UnsafeBufferPointer(state), nv, voltageRange, gateRange, time(k + 1), k + 1, dt)
+                    throw Self.implausible(system, UnsafeBufferPointer(state), nv, voltageRange, gateRange, t1, step, dt)
                 }
                 hPrevious = h
                 statistics.steps += 1
                 statistics.rightHandSideEvaluations += 1
-
-                if let events {
-                    let t1 = time(k + 1)
-                    try Self.evaluateEvents(events, t1, UnsafeBufferPointer(state), p, &eventValuesAfter)
-                    statistics.eventFunctionEvaluations += 1
-                    var fired = false
-                    for e in 0..<eventValuesAfter.count where eventValuesBefore[e] < 0 && eventValuesAfter[e] >= 0 {
-                        let f = -eventValuesBefore[e] / (eventValuesAfter[e] - eventValuesBefore[e])
-                        recorder.recordEvent(e, at: tk + f * h)
-                        events.applyEvent(e, at: t1, state: state, parameters: p)
-                        statistics.events += 1
-                        fired = true
-                    }
-                    // The next step's crossings are judged from the state after the events.
-                    if fired {
-                        try Self.evaluateEvents(events, t1, UnsafeBufferPointer(state), p, &eventValuesAfter)
-                        statistics.eventFunctionEvaluations += 1
-                        hasHistory = false
-                    }
-                    swap(&eventValuesBefore, &eventValuesAfter)
-                }
             }
-            // Close the last step: the gates one more (virtual) half step ahead give x̄ at tEnd.
-            try advanceGates(tEnd, hPrevious)
-            report(into: current)
-            if observing, !recorder.observes(stepEndingAt: tEnd) {
-                recorder.skipStep()
-            } else if observing {
-                recorder.observeStep(from: time(steps - 1), previous: UnsafeBufferPointer(previous), to: tEnd, current: UnsafeBufferPointer(current))
-                emitOutputs(time(steps - 1), tEnd)
+            /// The state at t + s·h on the step's interpolant, into `interpolated`: V linear between
+            /// Vₙ and V_{n+1}, each gate linear through x̄ₙ at t and x_{n+½} at t + h/2. Both are
+            /// second-order accurate, like the scheme.
+            func interpolate(_ s: Double) {
+                for i in 0..<nv { interpolated[i] = stepStart[i] + s * (voltages[i] - stepStart[i]) }
+                for i in nv..<n { interpolated[i] = stepStart[i] + 2 * s * (state[i] - stepStart[i]) }
+            }
+
+            var t = t0, k = 0            // the current full step's time; the next grid time is time(k + 1)
+            var previousTime = t0        // the end of the last step reported (or skipped)
+            var pendingReport = false    // whether the reported state at t is still to be observed
+            while k < steps {
+                let t1 = time(k + 1), h = t1 - t
+                let savedHistory = (hasHistory, hPrevious)
+                if events != nil {
+                    _ = savedState.update(fromContentsOf: state)
+                    _ = savedLastVoltages.update(fromContentsOf: lastVoltages)
+                }
+                try advanceGates(t, LeapfrogStep.gateStep(previous: hPrevious, next: h))
+                if observing, pendingReport {
+                    if recorder.observes(stepEndingAt: t) {
+                        report(into: current)
+                        recorder.observeStep(from: previousTime, previous: UnsafeBufferPointer(previous), to: t, current: UnsafeBufferPointer(current))
+                        emitOutputs(previousTime, t)
+                        swap(&previous, &current)
+                    } else {
+                        recorder.skipStep()
+                    }
+                    previousTime = t
+                }
+                if let events {
+                    report(into: stepStart)
+                    try Self.evaluateEvents(events, t, UnsafeBufferPointer(stepStart), p, &eventValuesBefore)
+                    statistics.eventFunctionEvaluations += 1
+                }
+                try advanceVoltages(t, to: t1)
+                pendingReport = true
+
+                guard let events else {
+                    t = t1
+                    k += 1
+                    continue
+                }
+                // Events: each crossing (g < 0 at the start, ≥ 0 at the end) is located on the
+                // interpolant; the earliest ends the step there.
+                interpolate(1)
+                try Self.evaluateEvents(events, t1, UnsafeBufferPointer(interpolated), p, &eventValuesAfter)
+                statistics.eventFunctionEvaluations += 1
+                var earliest: Double?
+                let tolerance = EventRoot.tolerance(from: t, to: t1, step: h)
+                for e in 0..<bracketed.count {
+                    bracketed[e] = eventValuesBefore[e] < 0 && eventValuesAfter[e] >= 0
+                    guard bracketed[e] else { continue }
+                    var upper = 1.0, gUpper = eventValuesAfter[e]
+                    if let bound = earliest {
+                        interpolate(bound)
+                        try Self.evaluateEvents(events, t + bound * h, UnsafeBufferPointer(interpolated), p, &eventValuesTrial)
+                        statistics.eventFunctionEvaluations += 1
+                        guard eventValuesTrial[e] >= 0 else { continue }
+                        upper = bound
+                        gUpper = eventValuesTrial[e]
+                    }
+                    earliest = try EventRoot.narrow(
+                        lower: 0, gLower: eventValuesBefore[e], upper: upper, gUpper: gUpper, tolerance: tolerance
+                    ) { (s) throws(ODEError) in
+                        interpolate(s)
+                        try Self.evaluateEvents(events, t + s * h, UnsafeBufferPointer(interpolated), p, &eventValuesTrial)
+                        statistics.eventFunctionEvaluations += 1
+                        return eventValuesTrial[e]
+                    }
+                }
+                guard let fraction = earliest else {
+                    t = t1
+                    k += 1
+                    continue
+                }
+                // The events that fire: those bracketed in the step and ≥ 0 at the located time.
+                let tEvent = fraction >= 1 ? t1 : min(max(t + fraction * h, t.nextUp), t1)
+                interpolate(fraction)
+                try Self.evaluateEvents(events, tEvent, UnsafeBufferPointer(interpolated), p, &eventValuesTrial)
+                statistics.eventFunctionEvaluations += 1
+                // Retake the step up to the event and close it there as a solve's last step is
+                // closed, so the pre-event state is exactly the end of a leapfrog solve to tEvent
+                // (what BPTT's replay of the piece computes).
+                if tEvent < t1 {
+                    _ = state.update(fromContentsOf: savedState)
+                    _ = lastVoltages.update(fromContentsOf: savedLastVoltages)
+                    (hasHistory, hPrevious) = savedHistory
+                    try advanceGates(t, LeapfrogStep.gateStep(previous: hPrevious, next: tEvent - t))
+                    try advanceVoltages(t, to: tEvent)
+                }
+                try advanceGates(tEvent, hPrevious)
+                report(into: current)
+                if observing {
+                    if recorder.observes(stepEndingAt: tEvent) {
+                        recorder.observeStep(from: previousTime, previous: UnsafeBufferPointer(previous), to: tEvent, current: UnsafeBufferPointer(current))
+                        emitOutputs(previousTime, tEvent)
+                    } else {
+                        recorder.skipStep()
+                    }
+                }
+                for e in 0..<bracketed.count where bracketed[e] && eventValuesTrial[e] >= 0 {
+                    recorder.recordEvent(e, at: tEvent)
+                    events.applyEvent(e, at: tEvent, state: current, parameters: p)
+                    statistics.events += 1
+                }
+                // Restart from the reset state: a new stagger, no voltage history.
+                swap(&previous, &current)
+                previousTime = tEvent
+                _ = state.update(fromContentsOf: previous)
+                t = tEvent
+                if t == t1 { k += 1 }
+                hasHistory = false
+                pendingReport = false
+                if k < steps { try stagger(t, time(k + 1) - t) }
+            }
+            if pendingReport {
+                // Close the last step: the gates one more (virtual) half step ahead give x̄ at tEnd.
+                try advanceGates(tEnd, hPrevious)
+                report(into: current)
+                if observing, !recorder.observes(stepEndingAt: tEnd) {
+                    recorder.skipStep()
+                } else if observing {
+                    recorder.observeStep(from: previousTime, previous: UnsafeBufferPointer(previous), to: tEnd, current: UnsafeBufferPointer(current))
+                    emitOutputs(previousTime, tEnd)
+                }
+            } else {
+                // An event at tEnd: its reset state ends the solve.
+                _ = current.update(fromContentsOf: previous)
             }
             recorder.complete(at: tEnd, state: UnsafeBufferPointer(current))
         }

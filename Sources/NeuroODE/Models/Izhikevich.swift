@@ -169,3 +169,33 @@ extension Izhikevich: DifferentiableEventSystem {
         return 0
     }
 }
+
+/// The leapfrog's pullbacks (for BPTT) of u∞ = b·v, τ = 1/a, G = −(0.04v + 5), E = 140 − u + I, C = 1.
+extension Izhikevich: ConductanceBasedPullbacks {
+    public func accumulateGateKineticsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        steadyStateCotangent: UnsafeBufferPointer<Double>, timeConstantCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent g: UnsafeMutableBufferPointer<Double>
+    ) {
+        let steadyBar = steadyStateCotangent[0]
+        voltageCotangent[0] += steadyBar * p[1]
+        g[1] += steadyBar * voltages[0]
+        g[0] -= timeConstantCotangent[0] / (p[0] * p[0])
+    }
+
+    public func accumulateMembraneCoefficientsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters p: UnsafeBufferPointer<Double>,
+        conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent g: UnsafeMutableBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>
+    ) {
+        voltageCotangent[0] -= 0.04 * conductanceCotangent[0]
+        gateCotangent[0] -= driveCotangent[0]
+        g[4] += driveCotangent[0]
+    }
+
+    public func accumulateCapacitancePullback(
+        parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {}
+}

@@ -6,15 +6,16 @@
 /// so the neuron fires tonically with interspike interval τ·ln(RI/(RI − (Vth − Vreset))) = τ ln 4.
 ///
 /// **Events.** The reset is an event (``EventSystem``), so every integrator treats it the same way:
-/// CVODE locates it with its root finder, fixed-step schemes apply it after the step in which it
-/// happened (so the interval then carries an O(Δt) error). Spike times are the times of event 0.
+/// each locates it inside its step (CVODE with its root finder, dopri5 on its dense output, the
+/// leapfrog on its step's interpolant) and restarts there, so a spike time carries the integrator's
+/// own error (O(Δt²) for the leapfrog). Spike times are the times of event 0.
 ///
 /// **Refractory period.** With `refractoryPeriod` t_ref > 0 the state gains a second entry r, the
 /// refractory time left, or the marker r = −1 ms outside the period. While refractory (r > −½),
 /// dV/dt = 0 and dr/dt = −1; otherwise dr/dt = 0. Two events: (0) V − Vth crosses 0 upward:
 /// V = Vreset and r = t_ref; (1) −r crosses 0 upward, i.e. r runs out: r = −1, which also removes
-/// the overshoot of a fixed step that ends past the end of the period (V is then released one step
-/// late: an O(Δt) error). The marker keeps the two modes apart at the event itself: a root finder
+/// the rounding left in r where the crossing was located. The marker keeps the two modes apart at
+/// the event itself: a root finder
 /// stops with r a rounding error either side of 0, still inside the period (r > −½), so f there is
 /// the left limit that an event's saltation matrix needs. Keeping r in the state (rather
 /// than a "last spike time" inside the model) keeps the right-hand side a pure function of (t, y),
@@ -26,9 +27,9 @@
 /// as a second linear "compartment" with G = 0 and E = −τ (so dr/dt = −1) while refractory, E = 0
 /// otherwise: the trapezoid step is then exact for r as well. That is why ``voltageCount`` counts
 /// r; ``voltageIndices`` lists only V, the one membrane potential. LIF has no instantaneous terms,
-/// so the leapfrog's default ``Leapfrog/InstantaneousVoltage/stepStart`` is the variant to use:
-/// the midpoint variant would judge the refractory switch on an extrapolated clock, which keeps
-/// the total hold but may free V for one step before its last held step.
+/// so both leapfrog variants take the same steps outside the period; inside it the midpoint
+/// variant judges the refractory switch on an extrapolated clock, r − Δt/2 ≥ −½ while r ≥ 0, so
+/// for Δt < 1 ms it never frees V before the located end of the period either.
 public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, JacobianProviding, VectorJacobianProviding {
     /// The parameter names in vector order: `[tau, EL, R, I, Vth, Vreset]`
     /// (ms, mV, MΩ·cm², µA/cm², mV, mV).
@@ -75,7 +76,7 @@ public struct LeakyIntegrateAndFire: ConductanceBasedSystem, EventSystem, Jacobi
     /// Whether the state is inside the refractory period: r > −½, between t_ref and the marker −1
     /// (see the type overview).
     @inline(__always)
-    private func isRefractory(_ y: UnsafeBufferPointer<Double>) -> Bool {
+    fileprivate func isRefractory(_ y: UnsafeBufferPointer<Double>) -> Bool {
         hasRefractoryPeriod && y[1] > -0.5
     }
 
@@ -209,5 +210,39 @@ extension LeakyIntegrateAndFire: DifferentiableEventSystem {
             stateGradient[1] = -1
         }
         return 0
+    }
+}
+
+/// The leapfrog's pullbacks (for BPTT): no gates; G and E are constant in V and switch at the
+/// refractory marker, an event boundary, so only θ gets cotangents: Ē·∂(EL + R·I)/∂θ outside the
+/// period, Ē_r·∂(−τ)/∂τ inside it, and C̄ = τ̄ from C = τ.
+extension LeakyIntegrateAndFire: ConductanceBasedPullbacks {
+    public func accumulateGateKineticsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters p: UnsafeBufferPointer<Double>,
+        steadyStateCotangent: UnsafeBufferPointer<Double>, timeConstantCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {}
+
+    public func accumulateMembraneCoefficientsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters p: UnsafeBufferPointer<Double>,
+        conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent g: UnsafeMutableBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>
+    ) {
+        if isRefractory(voltages) {
+            g[0] -= driveCotangent[1]
+        } else {
+            let eBar = driveCotangent[0]
+            g[1] += eBar
+            g[2] += eBar * p[3]
+            g[3] += eBar * p[2]
+        }
+    }
+
+    public func accumulateCapacitancePullback(
+        parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {
+        parameterCotangent[0] += cotangent
     }
 }
