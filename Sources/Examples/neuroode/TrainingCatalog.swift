@@ -100,6 +100,33 @@ enum TrainingCatalog {
                     try OjaReport(problem: problem, results: results, seed: seed).write(to: directory)
                 })
             }),
+        TrainingEntry(
+            name: "istdp",
+            summary: "rediscover inhibitory STDP: learn (alpha, beta, kappa, gamma) of a conductance LIF's inhibitory plasticity so it fires at 5 Hz with inhibition tracking excitation per input group (--horizon T ms, scored over the last T/3); target heldout_loss < 0.1",
+            options: [.horizon],
+            make: { options, paper in
+                var configuration = paper ? ISTDPTraining.Configuration.paper : .small
+                if let horizon = options.horizon {
+                    guard horizon.isFinite, horizon >= 30 else {
+                        throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "the inner run (ms) must be finite and at least 30 ms")
+                    }
+                    (configuration.duration, configuration.window) = (horizon, horizon / 3)
+                }
+                let problem = try ISTDPTraining(configuration: configuration)
+                return TrainingRunner(problem, analysis: { results, seed, directory in
+                    let runs = results.flatMap { result in
+                        result.finalParameters.enumerated().compactMap { run, rule in
+                            rule.map { (result.name, run, $0, result.logs[run].last(where: { $0.loss.isFinite })?.loss ?? .nan) }
+                        }
+                    }
+                    let report = problem.report(runs, seed: seed)
+                    let windows = problem.learningWindows(runs.map { ("\($0.0)-run\($0.1)", $0.2) })
+                    let chart = LineChart(title: "istdp: Δw/η for one pre–post pair", xLabel: "Δt = t_post − t_pre (ms)", yLabel: "Δw/η", series: windows.curves.map { LineChart.Series(label: $0.label, x: windows.delays, y: $0.values) })
+                    let files = report.files + [("learning-window.svg", chart.svg())]
+                    for file in files { try OutputFile.write(file.text, to: (directory as NSString).appendingPathComponent(file.name)) }
+                    return (files.map { (directory as NSString).appendingPathComponent($0.name) }, report.text)
+                })
+            }),
     ]
 
     static var names: [String] { entries.map(\.name) }
