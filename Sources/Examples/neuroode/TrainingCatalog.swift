@@ -184,7 +184,7 @@ struct TrainingRunner {
     /// Problem-specific results written after `compare` (nil: none).
     let analysis: ProblemAnalysis?
     private let trainer: (TrainingSession, (TrainingEvent) -> Void) throws -> (log: [TrainingRecord], parameters: [Double])
-    private let evolver: (CMAES, TrainerConfiguration, (TrainingEvent) -> Void) throws -> CMAESRun
+    private let evolver: (CMAES, TrainerConfiguration, CheckpointStore?, Bool, (TrainingEvent) -> Void) throws -> CMAESRun
 
     init<Problem: TrainingProblem>(_ problem: Problem, analysis: ProblemAnalysis? = nil) {
         name = problem.name
@@ -207,8 +207,10 @@ struct TrainingRunner {
             let state = try trainer.run(resume: session.resume, onEvent: onEvent)
             return (state.log, state.parameters)
         }
-        evolver = { cmaes, configuration, onEvent in
-            try CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration).run(onEvent: onEvent)
+        evolver = { cmaes, configuration, checkpoints, resume, onEvent in
+            var trainer = CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration, checkpoints: checkpoints)
+            trainer.shouldStop = { Interruption.requested }
+            return try trainer.run(resume: resume, onEvent: onEvent)
         }
     }
 
@@ -221,9 +223,12 @@ struct TrainingRunner {
         try trainer(session, onEvent)
     }
 
-    /// A CMA-ES run (one generation per iteration) on the problem.
-    func evolve(_ cmaes: CMAES, configuration: TrainerConfiguration, onEvent: (TrainingEvent) -> Void) throws -> CMAESRun {
-        try evolver(cmaes, configuration, onEvent)
+    /// A CMA-ES run (one generation per iteration) on the problem, checkpointed into `checkpoints` when given.
+    func evolve(
+        _ cmaes: CMAES, configuration: TrainerConfiguration, checkpoints: CheckpointStore? = nil, resume: Bool = false,
+        onEvent: (TrainingEvent) -> Void
+    ) throws -> CMAESRun {
+        try evolver(cmaes, configuration, checkpoints, resume, onEvent)
     }
 }
 
