@@ -114,11 +114,7 @@ enum TrainingCatalog {
                 }
                 let problem = try ISTDPTraining(configuration: configuration)
                 return TrainingRunner(problem, analysis: { results, seed, directory in
-                    let runs = results.flatMap { result in
-                        result.finalParameters.enumerated().compactMap { run, rule in
-                            rule.map { (result.name, run, $0, result.logs[run].last(where: { $0.loss.isFinite })?.loss ?? .nan) }
-                        }
-                    }
+                    let runs = results.flatMap { result in result.finalParameters.enumerated().compactMap { run, rule in rule.map { (result.name, run, $0) } } }
                     let report = problem.report(runs, seed: seed)
                     let windows = problem.learningWindows(runs.map { ("\($0.0)-run\($0.1)", $0.2) })
                     let chart = LineChart(title: "istdp: Δw/η for one pre–post pair", xLabel: "Δt = t_post − t_pre (ms)", yLabel: "Δw/η", series: windows.curves.map { LineChart.Series(label: $0.label, x: windows.delays, y: $0.values) })

@@ -199,26 +199,30 @@ public struct ISTDPTraining: TrainingProblem {
         return (delays, curves)
     }
 
-    /// What `compare istdp` adds to its output, from every run's learned rule and final meta-loss:
-    /// `learning-window.csv` (``learningWindows(_:)``), `rules.csv` (each rule, its distance to
-    /// Vogels' and its meta-loss) and a text table; Vogels' own meta-loss on the training inputs of
-    /// `seed` is the reference row.
-    public func report(_ runs: [(method: String, run: Int, rule: [Double], loss: Double)], seed: UInt64) -> (files: [(name: String, text: String)], text: String) {
+    /// What `compare istdp` adds to its output, from every run's learned rule (run r trained on
+    /// the inputs of seed `seed` + r): `learning-window.csv` (``learningWindows(_:)``), `rules.csv`
+    /// (each rule, its distance to Vogels', and its meta-loss on that run's training inputs and on
+    /// held-out ones, NaN where the inner run fails) and a text table, with Vogels' rule on the
+    /// inputs of `seed` as the reference row.
+    public func report(_ runs: [(method: String, run: Int, rule: [Double])], seed: UInt64) -> (files: [(name: String, text: String)], text: String) {
         let windows = learningWindows(runs.map { ("\($0.method)-run\($0.run)", $0.rule) })
         var window = "delay_ms," + windows.curves.map(\.label).joined(separator: ",") + "\n"
         for (k, delay) in windows.delays.enumerated() {
             window += "\(delay)," + windows.curves.map { "\($0.values[k])" }.joined(separator: ",") + "\n"
         }
-        let vogelsLoss = (try? task(seed: seed, stream: 0).loss(at: vogelsRule)) ?? .nan
-        let rows = [("vogels", -1, vogelsRule, vogelsLoss)] + runs.map { ($0.method, $0.run, $0.rule, $0.loss) }
-        var rules = "method,run,vogels_distance,meta_loss," + parameterNames.joined(separator: ",") + "\n"
+        func loss(_ rule: [Double], run: Int, stream: UInt64) -> Double {
+            (try? task(seed: seed &+ UInt64(max(0, run)), stream: stream).loss(at: rule)) ?? .nan
+        }
+        let rows = [("vogels", -1, vogelsRule)] + runs.map { ($0.method, $0.run, $0.rule) }
+        var rules = "method,run,vogels_distance,meta_loss,heldout_loss," + parameterNames.joined(separator: ",") + "\n"
         var lines = ["istdp: learned rules (Δw = η(alpha + kappa·y) per pre spike, η(beta + gamma·x) per post spike; Vogels: distance 0)",
-                     "method          run  meta-loss  vogels_distance  alpha    beta     kappa    gamma"]
-        for (method, run, rule, loss) in rows {
-            rules += "\(method),\(run),\(distanceToVogels(rule)),\(loss)," + rule.map { "\($0)" }.joined(separator: ",") + "\n"
+                     "method          run  meta-loss  heldout  vogels_distance  alpha    beta     kappa    gamma"]
+        for (method, run, rule) in rows {
+            let (train, heldout) = (loss(rule, run: run, stream: 0), loss(rule, run: run, stream: 1))
+            rules += "\(method),\(run),\(distanceToVogels(rule)),\(train),\(heldout)," + rule.map { "\($0)" }.joined(separator: ",") + "\n"
             lines.append(
                 method.padding(toLength: 15, withPad: " ", startingAt: 0) + (run < 0 ? "    –" : String(format: "%5d", run))
-                    + String(format: "  %9.4f  %15.3f  ", loss, distanceToVogels(rule))
+                    + String(format: "  %9.4f  %7.4f  %15.3f  ", train, heldout, distanceToVogels(rule))
                     + rule.map { String(format: "%+.3f", $0) }.joined(separator: "   "))
         }
         return ([("learning-window.csv", window), ("rules.csv", rules)], lines.joined(separator: "\n"))
