@@ -114,13 +114,11 @@ enum TrainingCatalog {
                 }
                 let problem = try ISTDPTraining(configuration: configuration)
                 return TrainingRunner(problem, analysis: { results, seed, directory in
-                    let runs = results.flatMap { result in result.finalParameters.enumerated().compactMap { run, rule in rule.map { (result.name, run, $0) } } }
-                    let report = problem.report(runs, seed: seed)
-                    let windows = problem.learningWindows(runs.map { ("\($0.0)-run\($0.1)", $0.2) })
-                    let chart = LineChart(title: "istdp: Δw/η for one pre–post pair", xLabel: "Δt = t_post − t_pre (ms)", yLabel: "Δw/η", series: windows.curves.map { LineChart.Series(label: $0.label, x: windows.delays, y: $0.values) })
-                    let files = report.files + [("learning-window.svg", chart.svg())]
-                    for file in files { try OutputFile.write(file.text, to: (directory as NSString).appendingPathComponent(file.name)) }
-                    return (files.map { (directory as NSString).appendingPathComponent($0.name) }, report.text)
+                    let report = problem.report(results.flatMap { result in result.finalParameters.enumerated().compactMap { run, rule in rule.map { (result.name, run, $0) } } }, seed: seed)
+                    let chart = LineChart(title: "istdp: Δw/η for one pre–post pair", xLabel: "Δt = t_post − t_pre (ms)", yLabel: "Δw/η", series: report.windows.curves.map { LineChart.Series(label: $0.label, x: report.windows.delays, y: $0.values) })
+                    let files = (report.files + [("learning-window.svg", chart.svg())]).map { ((directory as NSString).appendingPathComponent($0.0), $0.1) }
+                    for (path, text) in files { try OutputFile.write(text, to: path) }
+                    return (files.map(\.0), report.text)
                 })
             }),
     ]

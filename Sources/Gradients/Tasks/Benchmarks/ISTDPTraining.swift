@@ -202,9 +202,10 @@ public struct ISTDPTraining: TrainingProblem {
     /// What `compare istdp` adds to its output, from every run's learned rule (run r trained on
     /// the inputs of seed `seed` + r): `learning-window.csv` (``learningWindows(_:)``), `rules.csv`
     /// (each rule, its distance to Vogels', and its meta-loss on that run's training inputs and on
-    /// held-out ones, NaN where the inner run fails) and a text table, with Vogels' rule on the
-    /// inputs of `seed` as the reference row.
-    public func report(_ runs: [(method: String, run: Int, rule: [Double])], seed: UInt64) -> (files: [(name: String, text: String)], text: String) {
+    /// held-out ones, NaN where the inner run fails), a text table, with Vogels' rule on the
+    /// inputs of `seed` as the reference row, and the windows themselves for a plot.
+    public func report(_ runs: [(method: String, run: Int, rule: [Double])], seed: UInt64)
+        -> (files: [(name: String, text: String)], text: String, windows: (delays: [Double], curves: [(label: String, values: [Double])])) {
         let windows = learningWindows(runs.map { ("\($0.method)-run\($0.run)", $0.rule) })
         var window = "delay_ms," + windows.curves.map(\.label).joined(separator: ",") + "\n"
         for (k, delay) in windows.delays.enumerated() {
@@ -225,6 +226,6 @@ public struct ISTDPTraining: TrainingProblem {
                     + String(format: "  %9.4f  %7.4f  %15.3f  ", train, heldout, distanceToVogels(rule))
                     + rule.map { String(format: "%+.3f", $0) }.joined(separator: "   "))
         }
-        return ([("learning-window.csv", window), ("rules.csv", rules)], lines.joined(separator: "\n"))
+        return ([("learning-window.csv", window), ("rules.csv", rules)], lines.joined(separator: "\n"), windows)
     }
 }
