@@ -133,7 +133,7 @@ struct CompareCommandTests {
     @Test(arguments: [
         (["compare", "turn-off", "--hidden", "10"], "error: --hidden does not apply here: turn-off does not take it"),
         (["compare", "turn-off", "--methods", "bptt,sgd"], "error: unknown method 'sgd'; choose one of: bptt, bptt-checkpointed, adjoint-full, adjoint-partial, es, hybrid, readout, fd, cmaes, sep-cmaes"),
-        (["compare", "maze"], "error: unknown task 'maze'; choose one of: turn-off, evidence, spiral, rober-fit, lif-timing, oja"),
+        (["compare", "maze"], "error: unknown task 'maze'; choose one of: turn-off, evidence, spiral, rober-fit, lif-timing, oja, istdp"),
         (["compare", "turn-off", "--iterations", "0"], "error: invalid value '0' for --iterations: must be at least 1"),
         (["compare", "turn-off", "--samples", "3", "--methods", "es"], "error: --samples: invalid samples = 3: mirrored sampling needs an even count"),
         (["compare", "turn-off", "--optimizer", "lbfgs"], "error: unknown optimizer 'lbfgs'; choose one of: adam, adamw, sgd, rmsprop"),

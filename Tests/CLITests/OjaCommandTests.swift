@@ -47,7 +47,7 @@ struct OjaCommandTests {
             (["compare", "oja", "--methods", "cma"], "cmaes"),
             (["compare", "oja", "--methods", "cmaes", "--sigma", "0"], "sigma"),
             (["compare", "oja", "--methods", "bptt", "--sigma", "0.1"], "--sigma"),
-            (["train", "oja", "--method", "cmaes", "--checkpoint", "/tmp/unused"], "run it with compare"),
+            (["train", "oja", "--method", "cmaes", "--sigma", "-1", "--checkpoint", "/tmp/unused"], "sigma"),
         ] {
             let result = try CommandLineTool.run(arguments)
             #expect(result.status == 64, "\(arguments): \(result.standardError)")

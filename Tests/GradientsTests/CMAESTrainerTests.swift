@@ -49,4 +49,41 @@ import NeuroODE
         CMAES(initialStepSize: 0.1).reject(&state)
         #expect(state.stepSize == 0.05 && state.generation == 1)
     }
+
+    /// A run stopped after 4 generations and resumed from its checkpoint ends exactly where an
+    /// uninterrupted 9-generation run ends (same state, same log); another σ₀ refuses the checkpoint.
+    @Test func checkpointedRunResumesBitIdentically() throws {
+        let problem = try problem()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cmaes-resume-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cmaes = CMAES(initialStepSize: 0.2, seed: 4, threads: 2)
+        let full = try CMAESTrainer(problem: problem, cmaes: cmaes, configuration: TrainerConfiguration(iterations: 9, seed: 4)).run()
+        var configuration = TrainerConfiguration(iterations: 9, seed: 4)
+        configuration.checkpointInterval = 3
+        let stops = StopAfter(count: 4)
+        var first = CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration, checkpoints: CheckpointStore(directory: directory))
+        first.shouldStop = { stops.tick() }
+        let partial = try first.run()
+        #expect(partial.log.count == 4)
+        #expect(CheckpointStore(directory: directory).listing().first?.iteration == 4)
+        var resumed = [TrainingEvent]()
+        let rest = try CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration, checkpoints: CheckpointStore(directory: directory))
+            .run(resume: true) { resumed.append($0) }
+        #expect(rest.state == full.state)
+        #expect(rest.log.map(\.deterministicPart) == full.log.map(\.deterministicPart))
+        #expect(resumed.contains { if case .resumed(_, 4) = $0 { return true } else { return false } })
+        let other = CMAESTrainer(
+            problem: problem, cmaes: CMAES(initialStepSize: 0.3, seed: 4), configuration: configuration, checkpoints: CheckpointStore(directory: directory))
+        #expect(throws: TrainerError.self) { _ = try other.run(resume: true) }
+    }
+}
+
+/// A stop signal that fires after `count` generations.
+private final class StopAfter: @unchecked Sendable {
+    private var remaining: Int
+    init(count: Int) { remaining = count }
+    func tick() -> Bool {
+        remaining -= 1
+        return remaining <= 0
+    }
 }

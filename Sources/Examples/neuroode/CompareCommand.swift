@@ -145,6 +145,7 @@ struct CompareCommand: ParsableCommand {
                         let outcome = try runner.evolve(cmaes, configuration: loop, onEvent: onEvent)
                         logs.append(outcome.log)
                         finals.append(outcome.state.mean)
+                        interrupted = outcome.log.count < loop.iterations && Interruption.requested
                         written.append(try CMAESStateFile(method: plan.name, run: run, names: runner.parameterNames, state: outcome.state)
                             .write(to: directory))
                     }

@@ -8,7 +8,7 @@ import NeuroODE
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a task with one gradient method, checkpointing as it goes.",
+        abstract: "Train a task with one gradient method or CMA-ES, checkpointing as it goes.",
         discussion: """
             Tasks:
             \(TrainingCatalog.entries.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n"))
@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     var task: String
 
     @Option(help: ArgumentHelp(
-        "The gradient method: \(GradientMethodKind.allCases.map(\.rawValue).joined(separator: ", ")) (default bptt).", valueName: "name"))
+        "The method: \(CompareMethod.names.joined(separator: ", ")) (default bptt; cmaes and sep-cmaes read --sigma as σ₀).", valueName: "name"))
     var method: String?
 
     @Option(help: ArgumentHelp("Checkpoint directory.", valueName: "dir"))
@@ -51,25 +51,23 @@ struct TrainCommand: ParsableCommand {
             resume = try resume || (file.boolean("resume") ?? false)
         }
         let entry = try TrainingCatalog.entry(named: task)
-        let name = method ?? GradientMethodKind.bptt.rawValue
-        if case .cmaes? = try? CompareMethod(name: name) {
-            throw CommandLineError.invalidValue(
-                option: "--method", value: name, reason: "CMA-ES is an optimizer of its own; run it with compare (train checkpoints the gradient methods)")
-        }
-        guard let kind = GradientMethodKind(rawValue: name) else {
-            throw CommandLineError.unknownName(kind: "method", name: name, choices: GradientMethodKind.allCases.map(\.rawValue))
-        }
+        let chosen = try CompareMethod(name: method ?? GradientMethodKind.bptt.rawValue)
         guard let directory = checkpoint else {
             throw CommandLineError.invalidValue(option: "--checkpoint", value: "", reason: "give the checkpoint directory")
         }
         if let every, every < 1 {
             throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
         }
-        try options.rejectMethodOptions(unusedBy: [kind])
-        let runner = try options.problem(entry, methods: [kind])
+        // CMA-ES is its own optimizer: the loop settings of a forward-only method, --sigma its σ₀.
+        let kind: GradientMethodKind
+        switch chosen {
+        case let .gradient(gradientKind): kind = gradientKind
+        case .cmaes: kind = .es
+        }
+        try options.rejectMethodOptions(unusedBy: chosen.readsSigma ? [] : [kind], cmaesListed: chosen.readsSigma ? true : nil)
+        let runner = try options.problem(entry, methods: chosen.readsSigma ? [] : [kind])
         let optimizer = try options.optimizerChoice(runner)
         let seed = options.seed ?? 0
-        let settings = try options.methodSettings(kind, runner: runner, seed: seed)
         var loop = try options.trainerConfiguration(kind, runner: runner, seed: seed)
         loop.checkpointInterval = every ?? 10
         let store = CheckpointStore(directory: directory)
@@ -88,20 +86,33 @@ struct TrainCommand: ParsableCommand {
         if resume, store.listing().isEmpty {
             FileHandle.standardError.write(Data("no checkpoint in \(directory); starting from iteration 0\n".utf8))
         }
-        let session = TrainingSession(
-            method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
-            checkpoints: store, resume: resume)
-        let progress = TrainingProgress(prefix: "[\(kind.rawValue)] ")
+        let progress = TrainingProgress(prefix: "[\(chosen.name)] ")
         Interruption.install()
         let log: [TrainingRecord]
+        let result: MethodResult
         do {
-            log = try runner.train(session) { progress.handle($0) }
+            switch chosen {
+            case let .gradient(kind):
+                let settings = try options.methodSettings(kind, runner: runner, seed: seed)
+                let session = TrainingSession(
+                    method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
+                    checkpoints: store, resume: resume)
+                log = try runner.train(session) { progress.handle($0) }
+                result = MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])
+            case let .cmaes(covariance):
+                let cmaes = CMAES(covariance: covariance, initialStepSize: options.sigma ?? runner.defaults.sigma, seed: seed)
+                _ = try cmaes.strategy(dimension: runner.parameterCount)
+                let outcome = try runner.evolve(cmaes, configuration: loop, checkpoints: store, resume: resume) { progress.handle($0) }
+                log = outcome.log
+                result = MethodResult(
+                    name: chosen.name, statistics: CompareMethod.statistics(cmaes, parameters: runner.parameterCount), logs: [log],
+                    finalParameters: [outcome.state.mean], failures: [nil])
+                _ = try CMAESStateFile(method: chosen.name, run: 0, names: runner.parameterNames, state: outcome.state).write(to: directory)
+            }
         } catch let error as TrainerError {
-            throw GradientFailure.methodFailed(method: kind.rawValue, reason: TrainingOptions.describe(error))
+            throw GradientFailure.methodFailed(method: chosen.name, reason: TrainingOptions.describe(error))
         }
-        let report = CompareReport(
-            runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer,
-            results: [MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])])
+        let report = CompareReport(runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer, results: [result])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
         try OutputFile.write(report.curvesCSV(), to: curve)
         let newest = store.listing().first?.path ?? directory

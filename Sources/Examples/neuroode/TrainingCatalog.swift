@@ -100,6 +100,27 @@ enum TrainingCatalog {
                     try OjaReport(problem: problem, results: results, seed: seed).write(to: directory)
                 })
             }),
+        TrainingEntry(
+            name: "istdp",
+            summary: "rediscover inhibitory STDP: learn (alpha, beta, kappa, gamma) of a conductance LIF's inhibitory plasticity so it fires at 5 Hz with inhibition tracking excitation per input group (--horizon T ms, scored over the last T/3); target heldout_loss < 0.1",
+            options: [.horizon],
+            make: { options, paper in
+                var configuration = paper ? ISTDPTraining.Configuration.paper : .small
+                if let horizon = options.horizon {
+                    guard horizon.isFinite, horizon >= 30 else {
+                        throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "the inner run (ms) must be finite and at least 30 ms")
+                    }
+                    (configuration.duration, configuration.window) = (horizon, horizon / 3)
+                }
+                let problem = try ISTDPTraining(configuration: configuration)
+                return TrainingRunner(problem, analysis: { results, seed, directory in
+                    let report = problem.report(results.flatMap { result in result.finalParameters.enumerated().compactMap { run, rule in rule.map { (result.name, run, $0) } } }, seed: seed)
+                    let chart = LineChart(title: "istdp: Δw/η for one pre–post pair", xLabel: "Δt = t_post − t_pre (ms)", yLabel: "Δw/η", series: report.windows.curves.map { LineChart.Series(label: $0.label, x: report.windows.delays, y: $0.values) })
+                    let files = (report.files + [("learning-window.svg", chart.svg())]).map { ((directory as NSString).appendingPathComponent($0.0), $0.1) }
+                    for (path, text) in files { try OutputFile.write(text, to: path) }
+                    return (files.map(\.0), report.text)
+                })
+            }),
     ]
 
     static var names: [String] { entries.map(\.name) }
@@ -157,7 +178,7 @@ struct TrainingRunner {
     /// Problem-specific results written after `compare` (nil: none).
     let analysis: ProblemAnalysis?
     private let trainer: (TrainingSession, (TrainingEvent) -> Void) throws -> (log: [TrainingRecord], parameters: [Double])
-    private let evolver: (CMAES, TrainerConfiguration, (TrainingEvent) -> Void) throws -> CMAESRun
+    private let evolver: (CMAES, TrainerConfiguration, CheckpointStore?, Bool, (TrainingEvent) -> Void) throws -> CMAESRun
 
     init<Problem: TrainingProblem>(_ problem: Problem, analysis: ProblemAnalysis? = nil) {
         name = problem.name
@@ -180,8 +201,10 @@ struct TrainingRunner {
             let state = try trainer.run(resume: session.resume, onEvent: onEvent)
             return (state.log, state.parameters)
         }
-        evolver = { cmaes, configuration, onEvent in
-            try CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration).run(onEvent: onEvent)
+        evolver = { cmaes, configuration, checkpoints, resume, onEvent in
+            var trainer = CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration, checkpoints: checkpoints)
+            trainer.shouldStop = { Interruption.requested }
+            return try trainer.run(resume: resume, onEvent: onEvent)
         }
     }
 
@@ -194,9 +217,12 @@ struct TrainingRunner {
         try trainer(session, onEvent)
     }
 
-    /// A CMA-ES run (one generation per iteration) on the problem.
-    func evolve(_ cmaes: CMAES, configuration: TrainerConfiguration, onEvent: (TrainingEvent) -> Void) throws -> CMAESRun {
-        try evolver(cmaes, configuration, onEvent)
+    /// A CMA-ES run (one generation per iteration) on the problem, checkpointed into `checkpoints` when given.
+    func evolve(
+        _ cmaes: CMAES, configuration: TrainerConfiguration, checkpoints: CheckpointStore? = nil, resume: Bool = false,
+        onEvent: (TrainingEvent) -> Void
+    ) throws -> CMAESRun {
+        try evolver(cmaes, configuration, checkpoints, resume, onEvent)
     }
 }
 

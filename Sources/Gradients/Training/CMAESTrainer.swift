@@ -18,8 +18,16 @@ import NeuroODE
 /// rejected: the distribution stays where it was, σ is halved and the sample stream advances (so
 /// the next generation draws afresh, closer to m). After `failuresBeforeRollback ×
 /// (maximumRollbacks + 1)` rejected generations in a row training stops with
-/// ``TrainerError/diverged(iteration:rollbacks:lastFailure:)``. Runs are in memory (no checkpoint
-/// files); the final ``CMAESState`` — mean, σ and the learned covariance — comes back in the result.
+/// ``TrainerError/diverged(iteration:rollbacks:lastFailure:)``. The final ``CMAESState`` — mean, σ
+/// and the learned covariance — comes back in the result.
+///
+/// **Checkpoints** (as ``Trainer``'s, Validation/RELIABILITY.md): with a ``CheckpointStore``, every
+/// `checkpointInterval` generations, after the last, and when ``shouldStop`` says so, the whole
+/// ``CMAESCheckpoint`` (the strategy's state, the log, the rejection count) is written atomically.
+/// `run(resume: true)` continues from the newest intact file; since every sample derives from
+/// (seed, generation, index) and every task from (seed, iteration), the resumed run's log and state
+/// equal an uninterrupted run's bit for bit, wall times aside. A checkpoint of another run (problem,
+/// configuration, covariance model, σ₀, λ, seed) is refused naming the field.
 public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
     /// What is trained.
     public let problem: Problem
@@ -28,17 +36,61 @@ public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
     /// Generations (`iterations`), the problem's seed, the held-out cadence and the failure limit;
     /// clipping does not apply.
     public let configuration: TrainerConfiguration
+    /// Where checkpoints are written, or `nil` for none.
+    public let checkpoints: CheckpointStore?
+    /// Asked after every generation; when it returns true the run writes a checkpoint and returns
+    /// the generations run so far (the command line sets it from SIGINT/SIGTERM).
+    public var shouldStop: @Sendable () -> Bool = { false }
 
-    /// A trainer; everything is validated when ``run(onEvent:)`` starts.
-    public init(problem: Problem, cmaes: CMAES, configuration: TrainerConfiguration) {
+    /// A trainer; everything is validated when ``run(resume:onEvent:)`` starts.
+    public init(problem: Problem, cmaes: CMAES, configuration: TrainerConfiguration, checkpoints: CheckpointStore? = nil) {
         self.problem = problem
         self.cmaes = cmaes
         self.configuration = configuration
+        self.checkpoints = checkpoints
     }
 
-    /// Runs `configuration.iterations` generations from the problem's seeded initialization, or
-    /// fewer when ``TrainerConfiguration/earlyStopping`` ends the run.
-    public func run(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> CMAESRun {
+    /// The identity checkpoints of this run carry: the strategy's settings stand in for the
+    /// gradient method's and the optimizer's.
+    public func identity() throws -> TrainingRunIdentity {
+        TrainingRunIdentity(
+            problem: problem.name, configuration: try problem.settingsDescription(),
+            method: cmaes.name, methodSettings: "sigma0=\(cmaes.initialStepSize) population=\(cmaes.populationSize.map { "\($0)" } ?? "default")",
+            optimizer: cmaes.name, seed: configuration.seed, parameterCount: problem.parameterNames.count, maxGradientNorm: nil)
+    }
+
+    /// The newest usable checkpoint, or nil when the store holds none; corrupt files are reported
+    /// through `onEvent` and skipped, another run's file is an error, and so are files of which none is usable.
+    public func latestCheckpoint(onEvent: (TrainingEvent) -> Void = { _ in }) throws -> CMAESCheckpoint? {
+        guard let checkpoints else { return nil }
+        let expected = try identity()
+        var reasons: [String] = []
+        let files = checkpoints.listing()
+        for file in files {
+            do {
+                let checkpoint = try checkpoints.load(CMAESCheckpoint.self, from: file.path)
+                if let difference = expected.firstDifference(from: checkpoint.identity) {
+                    throw TrainerError.checkpointMismatch(
+                        path: file.path, field: difference.field, expected: difference.mine, found: difference.theirs)
+                }
+                if let reason = checkpoint.inconsistency(parameterCount: expected.parameterCount) {
+                    throw TrainerError.corruptCheckpoint(path: file.path, reason: "inconsistent contents: \(reason)")
+                }
+                onEvent(.resumed(path: file.path, iteration: checkpoint.log.count))
+                return checkpoint
+            } catch let error as TrainerError {
+                if case .checkpointMismatch = error { throw error }
+                reasons.append(error.description)
+                onEvent(.checkpointRejected(path: file.path, reason: error.description))
+            }
+        }
+        if !files.isEmpty { throw TrainerError.noUsableCheckpoint(directory: checkpoints.directory, reasons: reasons) }
+        return nil
+    }
+
+    /// Runs `configuration.iterations` generations from the problem's seeded initialization, or,
+    /// with `resume`, from the newest checkpoint when there is one.
+    public func run(resume: Bool = false, onEvent: (TrainingEvent) -> Void = { _ in }) throws -> CMAESRun {
         try configuration.validate()
         guard configuration.learningRateSchedule == .constant, configuration.parameterScale == nil else {
             throw TrainingError.invalidOption(
@@ -46,14 +98,21 @@ public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
                 value: configuration.parameterScale.map { "\($0)" } ?? "\(configuration.learningRateSchedule)",
                 reason: "CMA-ES adapts its own step size and covariance; it takes neither a schedule nor a scale")
         }
-        var state = try cmaes.start(at: problem.initialParameters(seed: configuration.seed))
-        var log: [TrainingRecord] = []
-        var rejected = 0
-        var stopReason: EarlyStopping.Reason?
+        try checkpoints?.prepare()
+        let current = try (resume ? latestCheckpoint(onEvent: onEvent) : nil)
+            ?? CMAESCheckpoint(
+                identity: identity(), state: cmaes.start(at: problem.initialParameters(seed: configuration.seed)), log: [],
+                rejected: 0, elapsed: 0)
+        var state = current.state
+        var log = current.log
+        var rejected = current.rejected
+        // A run that stopped early stays stopped: the decision depends only on the log.
+        var stopReason = configuration.earlyStopping?.reason(toStop: log, higherIsBetter: problem.testMetric?.higherIsBetter ?? false)
+        if stopReason != nil { return CMAESRun(log: log, state: state, stopReason: stopReason) }
         let total = configuration.iterations
         let start = DispatchTime.now().uptimeNanoseconds
         let failureLimit = configuration.failuresBeforeRollback * (configuration.maximumRollbacks + 1)
-        for iteration in 0..<total {
+        for iteration in log.count..<max(log.count, total) {
             var record = TrainingRecord(
                 iteration: iteration, wallTime: 0, loss: .nan, testMetric: nil, gradientNorm: .nan,
                 learningRate: state.stepSize, bytesStored: (state.covariance.count + state.basis.count) * MemoryLayout<Double>.stride,
@@ -91,18 +150,45 @@ public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
                 }
                 cmaes.reject(&state)
             }
-            record.wallTime = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let session = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            record.wallTime = current.elapsed + session
             record.event = notes.isEmpty ? nil : notes.joined(separator: "; ")
             log.append(record)
-            let rate = Double(iteration + 1) / max(record.wallTime, 1e-9)
+            let rate = Double(log.count - current.log.count) / max(session, 1e-9)
             onEvent(.iteration(record, of: total, rate: rate, remaining: Double(total - iteration - 1) / rate))
             stopReason = configuration.earlyStopping?.reason(toStop: log, higherIsBetter: problem.testMetric?.higherIsBetter ?? false)
-            if let stopReason {
-                onEvent(.stoppedEarly(stopReason))
-                break
+            if let stopReason { onEvent(.stoppedEarly(stopReason)) }
+            let stopping = stopReason != nil || shouldStop()
+            if let checkpoints, stopping || log.count % configuration.checkpointInterval == 0 || log.count == total {
+                let snapshot = CMAESCheckpoint(identity: current.identity, state: state, log: log, rejected: rejected, elapsed: record.wallTime)
+                onEvent(.checkpointSaved(path: try checkpoints.save(snapshot, iteration: log.count), iteration: log.count))
             }
+            if stopping { break }
         }
         return CMAESRun(log: log, state: state, stopReason: stopReason)
+    }
+}
+
+/// Everything a ``CMAESTrainer`` run carries from one generation to the next, as a checkpoint holds it.
+public struct CMAESCheckpoint: Sendable, Codable {
+    /// The run this state belongs to; it resumes only under an equal identity.
+    public var identity: TrainingRunIdentity
+    /// The strategy's state after the last generation run.
+    public var state: CMAESState
+    /// One record per generation run (the next generation is `log.count`).
+    public var log: [TrainingRecord]
+    /// Rejected generations in a row.
+    public var rejected: Int
+    /// Wall-clock seconds spent, over every session.
+    public var elapsed: Double
+
+    /// Why this checkpoint, although it decoded, cannot belong to a run with `parameterCount` parameters; nil when consistent.
+    func inconsistency(parameterCount: Int) -> String? {
+        guard state.mean.count == parameterCount else { return "the mean has \(state.mean.count) entries, the run has \(parameterCount)" }
+        if let index = log.indices.first(where: { log[$0].iteration != $0 }) { return "log row \(index) is for iteration \(log[index].iteration)" }
+        guard rejected >= 0, elapsed.isFinite, elapsed >= 0 else { return "negative rejection count or elapsed time" }
+        guard state.stepSize.isFinite, state.stepSize > 0, state.mean.allSatisfy(\.isFinite) else { return "σ or the mean is not finite and positive" }
+        return nil
     }
 }
 
