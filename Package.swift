@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "NeuroODE", targets: ["NeuroODE"]),
         .library(name: "Gradients", targets: ["Gradients"]),
+        .library(name: "NeuroODEStudies", targets: ["NeuroODEStudies"]),
         .executable(name: "neuroode", targets: ["neuroode"]),
         .executable(name: "custom-model", targets: ["custom-model"]),
     ],
@@ -38,11 +39,20 @@ let package = Package(
             dependencies: ["NeuroODE"],
             path: "Sources/Gradients"
         ),
+        // The studies behind the `neuroode` commands: task and model catalogs with their
+        // defaults, the registry, run configurations, drivers, reports and charts. No
+        // ArgumentParser: a program that links it runs every study in-process.
+        .target(
+            name: "NeuroODEStudies",
+            dependencies: ["NeuroODE", "Gradients"],
+            path: "Sources/NeuroODEStudies"
+        ),
         .executableTarget(
             name: "neuroode",
             dependencies: [
                 "NeuroODE",
                 "Gradients",
+                "NeuroODEStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/Examples/neuroode"
@@ -63,6 +73,12 @@ let package = Package(
             name: "GradientsTests",
             dependencies: ["Gradients", "NeuroODE"],
             path: "Tests/GradientsTests"
+        ),
+        // The studies in-process: catalogs, registry, configuration, reports.
+        .testTarget(
+            name: "NeuroODEStudiesTests",
+            dependencies: ["NeuroODEStudies", "Gradients", "NeuroODE"],
+            path: "Tests/NeuroODEStudiesTests"
         ),
         // Runs the built `neuroode` executable as a user would; depends on no package target.
         .testTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuroODEStudies
 
 /// The executable's subcommands under a root without `main` (libFuzzer brings its own).
 struct FuzzRoot: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NeuroODEStudies
 
 /// libFuzzer target: arbitrary bytes as a `--config` file, through every reader of config files
 /// (``CommandConfig``, ``ConfigFileArguments``, ``ConfigurationFile`` merged into

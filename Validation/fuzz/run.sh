@@ -5,7 +5,7 @@
 #
 # Each target is compiled with `swiftc -sanitize=fuzzer,address` together with the command
 # line's sources (all but the file holding `@main`; libFuzzer brings its own main) and linked
-# against the package's debug build of NeuroODE, Gradients and ArgumentParser. A crash, a
+# against the package's debug build of NeuroODE, Gradients, NeuroODEStudies and ArgumentParser. A crash, a
 # sanitizer report or an input slower than 10 s fails the script and leaves the input in
 # .build/fuzz/<target>/. Needs Linux (libFuzzer ships with the Swift toolchain there).
 set -euo pipefail
@@ -27,7 +27,7 @@ for file in Sources/Examples/neuroode/*.swift; do
   [ "$(basename "$file")" = NeuroODECommand.swift ] || cli_sources+=("$file")
 done
 objects=()
-for module in ArgumentParser ArgumentParserToolInfo CKernels NeuroODE Gradients; do
+for module in ArgumentParser ArgumentParserToolInfo CKernels NeuroODE Gradients NeuroODEStudies; do
   objects+=("$bin/$module.build"/*.o)
 done
 

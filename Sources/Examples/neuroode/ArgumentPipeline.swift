@@ -1,3 +1,4 @@
+import NeuroODEStudies
 /// What happens to the raw command line before ArgumentParser sees it, in order: `--spikes`
 /// without a value gets its default (``OptionalValueOption``), negative values are joined to
 /// their options (``NegativeValues``), `--config FILE` of `simulate`/`gradient` becomes arguments

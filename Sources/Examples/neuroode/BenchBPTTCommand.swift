@@ -1,6 +1,7 @@
 import ArgumentParser
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode bench bptt`: one BPTT gradient of the seeded evidence-task network, every state stored
 /// or checkpointed, with time and kernel-measured peak memory.

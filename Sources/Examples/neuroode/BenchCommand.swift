@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode bench`: performance measurements.
 struct Bench: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode bench es`: one ES iteration (mirrored samples plus the unperturbed one) on the seeded
 /// evidence-task network, the unit of cost of ES training.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode bench gradients`: memory and time of every gradient method on the turn-off task as
 /// the horizon grows, printed as a table (and written as JSON with --output).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuroODE
+import NeuroODEStudies
 
 /// How a bench command prints: a readable summary, or one JSON object for scripts
 /// (Validation/bench/run_all.sh collects them).

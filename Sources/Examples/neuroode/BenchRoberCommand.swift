@@ -1,5 +1,6 @@
 import ArgumentParser
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode bench rober`: the cost of one stiff CVODE solve through NeuroODE, to compare with the
 /// same solve in plain C (Validation/bench/rober_cvode.c, run by Validation/bench/run_rober_cvode.sh).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode bench spiral`: milliseconds per training iteration of the spiral neural ODE (BPTT
 /// through dopri5 plus an Adam step), the number to set beside diffrax and torchdiffeq.

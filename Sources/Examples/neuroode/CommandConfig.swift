@@ -1,4 +1,5 @@
 import Foundation
+import NeuroODEStudies
 
 /// Options read from `--config FILE.json`, for the diagnostic commands.
 ///

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode compare TASK --methods es,bptt`: trains every method from the same initialization,
 /// on the same minibatches, for several seeded runs, and writes the curves, a summary and plots.
@@ -214,9 +215,4 @@ struct CompareCommand: ParsableCommand {
             throw .cannotWrite(path: directory, reason: error.localizedDescription)
         }
     }
-}
-
-/// A method's settings as one line (part of a checkpoint's identity and of the summary).
-func describe(_ settings: GradientMethodSettings) -> String {
-    settings.statistics.map { "\($0.key)=\($0.value.plain)" }.joined(separator: " ")
 }

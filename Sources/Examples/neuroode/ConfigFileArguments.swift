@@ -1,4 +1,5 @@
 import Foundation
+import NeuroODEStudies
 
 /// `--config FILE.json` for the commands whose options are parsed by ArgumentParser alone
 /// (`simulate`, `gradient`): the file's entries become command-line arguments placed before the

@@ -1,4 +1,5 @@
 import Foundation
+import NeuroODEStudies
 
 /// `--config FILE.json`: one JSON object whose keys are option names. Unknown keys and values of
 /// the wrong type are errors naming the key.

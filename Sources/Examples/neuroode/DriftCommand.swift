@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode drift`: on the turn-off task, how far the full adjoint's backsolved state drifts from
 /// the forward trajectory along the horizon, and what that does to its running gradient, next to

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode gradient TASK --method M`: the loss of a training task at one point θ and its
 /// gradient by one method, with what the method cost.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode landscape turn-off`: the turn-off loss along I, its Gaussian-smoothed version (what
 /// ES descends) and every method's gradient there, as a CSV table and two SVG charts.

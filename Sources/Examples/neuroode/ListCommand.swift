@@ -1,4 +1,5 @@
 import ArgumentParser
+import NeuroODEStudies
 
 /// `neuroode list`: the models and integrators `simulate` accepts.
 struct ListCommand: ParsableCommand {

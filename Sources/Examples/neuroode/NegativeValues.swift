@@ -1,3 +1,4 @@
+import NeuroODEStudies
 /// Negative numbers as option values: `--seed -1`, `--max-steps -5`.
 ///
 /// ArgumentParser reads a token that starts with `-` as an option, so `--max-steps -5` would be

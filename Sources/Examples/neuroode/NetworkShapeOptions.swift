@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// The evidence-shaped network the gradient benchmarks (`bench es`, `bench bptt`) run on.
 struct NetworkShapeOptions: ParsableArguments {

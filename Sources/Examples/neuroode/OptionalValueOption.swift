@@ -1,3 +1,4 @@
+import NeuroODEStudies
 /// An option whose value may be left out: `--spikes` alone means `--spikes 0`.
 ///
 /// ArgumentParser has no optional-value options, so the raw arguments are rewritten before

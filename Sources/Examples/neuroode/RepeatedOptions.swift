@@ -1,3 +1,4 @@
+import NeuroODEStudies
 /// Repeated options, in time linear in the number of arguments.
 ///
 /// ArgumentParser takes time quadratic in the number of occurrences of an option (measured:

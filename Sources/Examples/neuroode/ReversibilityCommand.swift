@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode reversibility MODEL`: integrate forward to T, then backward from y(T) to 0 with the
 /// same integrator, and write how far the backward solution is from the forward one over time —

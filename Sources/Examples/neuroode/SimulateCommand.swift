@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode simulate MODEL`: one forward solve, written as CSV or JSON, optionally plotted.
 struct SimulateCommand: ParsableCommand {

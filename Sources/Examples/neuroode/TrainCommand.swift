@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// `neuroode train TASK --method M --checkpoint DIR`: one training run with crash-safe
 /// checkpoints, resumable bit for bit.

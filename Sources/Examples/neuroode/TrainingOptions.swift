@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Gradients
 import NeuroODE
+import NeuroODEStudies
 
 /// The options `compare` and `train` share: the training loop's, the optimizer's, ES's and each
 /// problem's. Every one may also come from `--config FILE.json` under its long name without the
@@ -151,10 +152,10 @@ struct TrainingOptions: ParsableArguments {
     /// The problem, after rejecting problem options it does not read and sizes that would not fit
     /// in memory when trained with `methods` for `runs` runs.
     func problem(_ entry: TrainingEntry, methods: [GradientMethodKind], runs: Int = 1) throws -> TrainingRunner {
-        try rejectOptions(notReadBy: entry)
+        try problemSettings.rejectOptions(notReadBy: entry)
         try resources.applyThreads()
         try memoryEstimate(entry.name, methods: methods, runs: runs).check(against: try resources.memoryLimit())
-        return try entry.make(self, usesPaperSize)
+        return try entry.make(problemSettings, usesPaperSize)
     }
 
     /// The problem's size options as memory (README "Resource limits"), at the problem's small or
@@ -187,16 +188,22 @@ struct TrainingOptions: ParsableArguments {
     /// `--paper`, or `--setup paper`.
     var usesPaperSize: Bool { paper || setup == "paper" }
 
-    /// Throws for the first problem option given that `entry` does not read.
-    func rejectOptions(notReadBy entry: TrainingEntry) throws(CommandLineError) {
-        let given: [(ProblemOption, Bool)] = [
-            (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
-            (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
-            (.preset, preset != nil), (.setup, setup != nil), (.precision, precision != nil), (.inputs, inputs != nil),
-        ]
-        for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
-            throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")
-        }
+    /// The problem-shaping options as the library's value.
+    var problemSettings: ProblemSettings {
+        var settings = ProblemSettings()
+        settings.horizon = horizon
+        settings.hidden = hidden
+        settings.neurons = neurons
+        settings.batch = batch
+        settings.testTrials = testTrials
+        settings.tokenDuration = tokenDuration
+        settings.loss = loss
+        settings.unscaled = unscaled
+        settings.preset = preset
+        settings.setup = setup
+        settings.precision = precision
+        settings.inputs = inputs
+        return settings
     }
 
     func positive(_ value: Int?, _ option: String) throws(CommandLineError) -> Int? {

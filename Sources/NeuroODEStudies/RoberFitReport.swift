@@ -3,14 +3,14 @@ import Gradients
 import NeuroODE
 
 /// The files and table `rober-fit` produces from its finished runs.
-struct RoberFitReport {
-    let runs: [RoberFitRun]
-    let paper: Bool
-    let seed: UInt64
-    let iterations: Int
-    let optimizer: OptimizerChoice
+public struct RoberFitReport {
+    public let runs: [RoberFitRun]
+    public let paper: Bool
+    public let seed: UInt64
+    public let iterations: Int
+    public let optimizer: OptimizerChoice
     /// The problem configuration of each scaling trained.
-    let configurations: [RoberFitTraining.Configuration]
+    public let configurations: [RoberFitTraining.Configuration]
 
     private var weightDecay: Double? {
         if case let .adam(base) = optimizer, base.weightDecay > 0 { return base.weightDecay }
@@ -18,15 +18,15 @@ struct RoberFitReport {
     }
 
     /// What one run's log amounts to.
-    struct Outcome {
-        var initialLoss: Double?
-        var finalLoss: Double?
-        var bestLoss: Double?
-        var iterationsToTarget: Int?
-        var seconds: Double
-        var status: String
+    public struct Outcome {
+        public var initialLoss: Double?
+        public var finalLoss: Double?
+        public var bestLoss: Double?
+        public var iterationsToTarget: Int?
+        public var seconds: Double
+        public var status: String
 
-        init(_ run: RoberFitRun) {
+        public init(_ run: RoberFitRun) {
             let finite = run.log.filter { $0.loss.isFinite }
             initialLoss = run.log.first.flatMap { $0.loss.isFinite ? $0.loss : nil }
             finalLoss = finite.last?.loss
@@ -41,7 +41,7 @@ struct RoberFitReport {
     // MARK: Curves
 
     /// One row per run and iteration; the loss is at θ before that iteration's update.
-    func curvesCSV() -> String {
+    public func curvesCSV() -> String {
         var text = "method,scaling,iteration,wall_s,loss,grad_norm,learning_rate,event\n"
         for run in runs {
             for record in run.log {
@@ -60,7 +60,7 @@ struct RoberFitReport {
 
     // MARK: Summary
 
-    func summaryJSON() -> String {
+    public func summaryJSON() -> String {
         let number = TrajectoryOutput.number, string = TrajectoryOutput.string
         func optional<T>(_ value: T?, _ render: (T) -> String) -> String { value.map(render) ?? "null" }
         let encoder = JSONEncoder()
@@ -106,7 +106,7 @@ struct RoberFitReport {
 
     // MARK: Table
 
-    func table() -> String {
+    public func table() -> String {
         func format(_ value: Double?) -> String { value.map { String(format: "%.4g", $0) } ?? "–" }
         let samples = configurations.first?.samples ?? 0, sigma = configurations.first?.sigma ?? 0
         let decay = weightDecay.map { " wd \(format($0))" } ?? ""
@@ -139,7 +139,7 @@ struct RoberFitReport {
     /// Loss against iteration, one line per run, on a log axis, with the target: the whole range
     /// beside a zoom on losses up to 1, since an unscaled network's loss starts some 60 decades
     /// above the scaled ones.
-    func lossChart() -> String {
+    public func lossChart() -> String {
         var series = runs.map { run in
             LineChart.Series(label: run.label, x: run.log.map { Double($0.iteration + 1) }, y: run.log.map(\.loss))
         }
@@ -158,7 +158,7 @@ struct RoberFitReport {
     /// One panel per run, two columns: the data (ticks) and the fitted trajectory (lines) of each
     /// species divided by its maximum, so y₂ (at most 3.6e-5) shows beside y₁ and y₃, on a log
     /// time axis. The value axis is fixed to [−0.1, 1.2] so a diverged fit does not squash the data.
-    func fitChart() -> String {
+    public func fitChart() -> String {
         let fit = runs.first?.problem.fit
         let charts: [LineChart] = runs.map { run in
             var series: [LineChart.Series] = []
@@ -185,7 +185,7 @@ struct RoberFitReport {
 
     /// Charts tiled into one SVG document, row by row. Each chart keeps its own document as a
     /// nested `<svg>`; its clip path is renamed so the ids stay unique.
-    static func panels(_ charts: [LineChart], columns: Int) -> String {
+    public static func panels(_ charts: [LineChart], columns: Int) -> String {
         let width = charts.map(\.width).max() ?? 0, height = charts.map(\.height).max() ?? 0
         let rows = (charts.count + columns - 1) / columns
         let total = (width: width * Double(min(columns, max(charts.count, 1))), height: height * Double(rows))
@@ -202,5 +202,15 @@ struct RoberFitReport {
         }
         s += "</svg>\n"
         return s
+    }
+
+    /// Sets every stored property.
+    public init(runs: [RoberFitRun], paper: Bool, seed: UInt64, iterations: Int, optimizer: OptimizerChoice, configurations: [RoberFitTraining.Configuration]) {
+        self.runs = runs
+        self.paper = paper
+        self.seed = seed
+        self.iterations = iterations
+        self.optimizer = optimizer
+        self.configurations = configurations
     }
 }

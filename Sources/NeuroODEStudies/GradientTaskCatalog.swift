@@ -7,8 +7,9 @@ import NeuroODE
 /// task options it reads, its default ES σ, and a factory that builds the concrete
 /// ``TrainingTask`` at its point θ and wraps it in a ``GradientRunner``. The runner is generic
 /// over the task, so every method runs specialised on the system, integrator and loss.
-enum GradientTaskCatalog {
-    static let entries: [GradientTaskEntry] = [
+public enum GradientTaskCatalog {
+    /// The built-in entries; ``StudyRegistry`` starts from these.
+    public static let builtIn: [GradientTaskEntry] = [
         GradientTaskEntry(
             name: "turn-off",
             summary: "one Morris–Lecar neuron (hopf) on its I = 100 limit cycle; loss = mean synaptic output over the horizon; gradient w.r.t. I",
@@ -58,9 +59,12 @@ enum GradientTaskCatalog {
             makeRunner: izhikevichSpikeTiming),
     ]
 
-    static var names: [String] { entries.map(\.name) }
+    /// Every entry, the built-in ones first, then those registered (``StudyRegistry``).
+    public static var entries: [GradientTaskEntry] { StudyRegistry.shared.gradientTasks }
 
-    static func entry(named name: String) throws(CommandLineError) -> GradientTaskEntry {
+    public static var names: [String] { entries.map(\.name) }
+
+    public static func entry(named name: String) throws(CommandLineError) -> GradientTaskEntry {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw .unknownName(kind: "task", name: name, choices: names)
         }
@@ -280,19 +284,19 @@ enum GradientTaskCatalog {
 }
 
 /// One task in the catalog.
-struct GradientTaskEntry: Sendable {
-    let name: String
-    let summary: String
+public struct GradientTaskEntry: Sendable {
+    public let name: String
+    public let summary: String
     /// The task options it reads; the command rejects the others.
-    let options: Set<GradientTaskOption>
+    public let options: Set<GradientTaskOption>
     /// ES σ when `--sigma` is not given, in the units of the task's parameters.
-    let sigma: Double
+    public let sigma: Double
     /// The adjoints' backward integrator when `--backward-integrator` is not given: dopri5 for
     /// non-stiff tasks, CVODE BDF for stiff ones.
-    var backwardIntegrator: IntegratorKind = .dopri5
-    let makeRunner: @Sendable (GradientTaskOptions) throws -> GradientRunner
+    public var backwardIntegrator: IntegratorKind = .dopri5
+    public let makeRunner: @Sendable (GradientTaskOptions) throws -> GradientRunner
 
-    init(
+    public init(
         name: String, summary: String, options: Set<GradientTaskOption>, sigma: Double,
         backwardIntegrator: IntegratorKind = .dopri5,
         makeRunner: @escaping @Sendable (GradientTaskOptions) throws -> GradientRunner
@@ -307,7 +311,7 @@ struct GradientTaskEntry: Sendable {
 }
 
 /// Options that shape a task rather than a method.
-enum GradientTaskOption: String, CaseIterable, Sendable {
+public enum GradientTaskOption: String, CaseIterable, Sendable {
     case horizon = "--horizon"
     case dt = "--dt"
     case integrator = "--integrator"
@@ -328,34 +332,59 @@ enum GradientTaskOption: String, CaseIterable, Sendable {
 
 /// The task options as given on the command line (`nil`: not given), resolved by each entry
 /// against its own defaults.
-struct GradientTaskOptions: Sendable {
-    var horizon: Double?
-    var stepSize: Double?
-    var integrator: String?
-    var relativeTolerance: Double?
-    var absoluteTolerance: Double?
-    var hidden: Int?
-    var windows: Int?
-    var windowLength: Int?
-    var seed: UInt64?
-    var neurons: Int?
-    var batchSize: Int?
-    var preset: String?
-    var precision: Precision?
-    var targets: [Double]?
-    var parameterChanges: [(name: String, value: Double)] = []
+public struct GradientTaskOptions: Sendable {
+    public var horizon: Double?
+    public var stepSize: Double?
+    public var integrator: String?
+    public var relativeTolerance: Double?
+    public var absoluteTolerance: Double?
+    public var hidden: Int?
+    public var windows: Int?
+    public var windowLength: Int?
+    public var seed: UInt64?
+    public var neurons: Int?
+    public var batchSize: Int?
+    public var preset: String?
+    public var precision: Precision?
+    public var targets: [Double]?
+    public var parameterChanges: [(name: String, value: Double)] = []
     /// Whether the method reads `--rtol`/`--atol` itself (the adjoints' backward pass).
-    var methodReadsTolerances = false
+    public var methodReadsTolerances = false
     /// The partial adjoint, which for a CVODE forward pass runs through CVODES at the forward
     /// tolerances: there `--rtol`/`--atol` set the forward pass.
-    var methodIsPartialAdjoint = false
+    public var methodIsPartialAdjoint = false
+
+    public init(
+        horizon: Double? = nil, stepSize: Double? = nil, integrator: String? = nil, relativeTolerance: Double? = nil,
+        absoluteTolerance: Double? = nil, hidden: Int? = nil, windows: Int? = nil, windowLength: Int? = nil, seed: UInt64? = nil,
+        neurons: Int? = nil, batchSize: Int? = nil, preset: String? = nil, precision: Precision? = nil, targets: [Double]? = nil,
+        parameterChanges: [(name: String, value: Double)] = [], methodReadsTolerances: Bool = false, methodIsPartialAdjoint: Bool = false
+    ) {
+        self.horizon = horizon
+        self.stepSize = stepSize
+        self.integrator = integrator
+        self.relativeTolerance = relativeTolerance
+        self.absoluteTolerance = absoluteTolerance
+        self.hidden = hidden
+        self.windows = windows
+        self.windowLength = windowLength
+        self.seed = seed
+        self.neurons = neurons
+        self.batchSize = batchSize
+        self.preset = preset
+        self.precision = precision
+        self.targets = targets
+        self.parameterChanges = parameterChanges
+        self.methodReadsTolerances = methodReadsTolerances
+        self.methodIsPartialAdjoint = methodIsPartialAdjoint
+    }
     /// `--rtol`/`--atol` with their defaults, already validated.
-    var tolerances: (relative: Double, absolute: Double) {
+    public var tolerances: (relative: Double, absolute: Double) {
         (relativeTolerance ?? GradientMethodSettings.defaultRelativeTolerance,
          absoluteTolerance ?? GradientMethodSettings.defaultAbsoluteTolerance)
     }
 
-    func integratorKind(default kind: IntegratorKind) throws(CommandLineError) -> IntegratorKind {
+    public func integratorKind(default kind: IntegratorKind) throws(CommandLineError) -> IntegratorKind {
         guard let integrator else { return kind }
         guard let chosen = IntegratorKind(rawValue: integrator) else {
             throw .unknownName(kind: "integrator", name: integrator, choices: IntegratorKind.allCases.map(\.rawValue))
@@ -364,30 +393,30 @@ struct GradientTaskOptions: Sendable {
     }
 
     /// Throws for the first option given whose flag is set.
-    func reject(_ options: [(option: String, given: Bool)], reason: String) throws(CommandLineError) {
+    public func reject(_ options: [(option: String, given: Bool)], reason: String) throws(CommandLineError) {
         if let first = options.first(where: \.given) { throw .inapplicable(option: first.option, reason: reason) }
     }
 }
 
 /// A task at its point θ, with the concrete task type erased behind one closure, so that the
 /// command handles every task alike while each method runs specialised on the task.
-struct GradientRunner: Sendable {
-    let parameterNames: [String]
+public struct GradientRunner: Sendable {
+    public let parameterNames: [String]
     /// θ's named groups (empty when the names form none), for `--es-groups` and `--train-groups`.
-    let parameterGroups: [ParameterGroup]
-    let point: [Double]
+    public let parameterGroups: [ParameterGroup]
+    public let point: [Double]
     /// The task's settings in words.
-    let description: String
+    public let description: String
     /// Whether the forward pass is CVODE (so the partial adjoint runs through CVODES).
-    let integratesWithCVODE: Bool
+    public let integratesWithCVODE: Bool
     private let evaluate: @Sendable (any GradientMethod, [Double]) throws -> GradientEstimate
 
     /// Lists of more names than this are abbreviated in error messages.
-    static let maximumListedNames = 12
+    public static let maximumListedNames = 12
 
     /// The task at its current trained parameters with `changes` applied by name. Every entry of
     /// θ is checked here, so a bad value is reported before any method runs.
-    init<System, Method, Loss>(
+    public init<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, changes: [(name: String, value: Double)], description: String
     ) throws {
         precondition(task.loss.parameterNames.isEmpty, "tasks with loss parameters give their point explicitly")
@@ -395,7 +424,7 @@ struct GradientRunner: Sendable {
     }
 
     /// The task at the point θ given in full (system and loss parameters), with `changes` applied.
-    init<System, Method, Loss>(
+    public init<System, Method, Loss>(
         _ task: TrainingTask<System, Method, Loss>, point start: [Double], changes: [(name: String, value: Double)],
         description: String
     ) throws {
@@ -423,7 +452,7 @@ struct GradientRunner: Sendable {
 
     /// A spike-timing task at its current trained parameters with `changes` applied by name; the
     /// methods go through the task's own dispatch (``SpikeTimingTask/estimate(with:at:iteration:)``).
-    init<System, Method>(
+    public init<System, Method>(
         _ task: SpikeTimingTask<System, Method>, changes: [(name: String, value: Double)], description: String
     ) throws {
         let names = task.parameterNames
@@ -444,7 +473,7 @@ struct GradientRunner: Sendable {
         evaluate = { method, theta in try task.estimate(with: method, at: theta, iteration: 0) }
     }
 
-    func estimate(with method: any GradientMethod) throws -> GradientEstimate {
+    public func estimate(with method: any GradientMethod) throws -> GradientEstimate {
         try evaluate(method, point)
     }
 }

@@ -3,11 +3,11 @@ import NeuroODE
 /// The ``MemoryEstimate`` terms of the gradient tasks and training problems, from their size
 /// options alone (README "Resource limits"). Each is an upper estimate of the dominant
 /// allocations, not an accounting of every byte.
-enum RunEstimate {
+public enum RunEstimate {
     /// How many state vectors the most storing of `kinds` keeps over `steps` steps: every step
     /// for BPTT and the partial adjoint, about 2√steps with checkpoints, a few (times the
     /// threads' copies) for the forward-only methods.
-    static func storedStates(_ kinds: [GradientMethodKind], steps: Double) -> Double {
+    public static func storedStates(_ kinds: [GradientMethodKind], steps: Double) -> Double {
         let threads = Double(Parallelism.defaultThreadCount)
         return kinds.map { kind -> Double in
             switch kind {
@@ -20,7 +20,7 @@ enum RunEstimate {
 
     /// A Morris–Lecar network of `neurons` over a batch of `batch` trials for `steps` leapfrog
     /// steps: its weights and the states the methods keep.
-    static func network(
+    public static func network(
         _ estimate: inout MemoryEstimate, neurons: Int, batch: Int, steps: Double, kinds: [GradientMethodKind],
         batchOption: String = "--batch"
     ) {
@@ -31,14 +31,14 @@ enum RunEstimate {
     }
 
     /// The spiral's MLP (about 5H weights, with gradients, moments and ES copies) and its windows.
-    static func spiral(_ estimate: inout MemoryEstimate, hidden: Int, windows: Int, windowLength: Int) {
+    public static func spiral(_ estimate: inout MemoryEstimate, hidden: Int, windows: Int, windowLength: Int) {
         estimate.add("the MLP's weights and their copies", option: "--hidden", value: hidden, doubles: 64 * (5 * Double(hidden) + 2))
         estimate.add("the windows' stored solver stages", option: "--windows", value: windows,
                      doubles: 2000 * Double(windows) * Double(windowLength))
     }
 
     /// One neuron (two states) over `horizon` in steps of `stepSize`.
-    static func turnOff(
+    public static func turnOff(
         _ estimate: inout MemoryEstimate, horizon: Double, stepSize: Double, kinds: [GradientMethodKind], option: String = "--horizon"
     ) {
         let steps = horizon.isFinite && stepSize > 0 ? horizon / stepSize : 0
@@ -46,14 +46,14 @@ enum RunEstimate {
     }
 
     /// ES's per-sample losses and ranks.
-    static func samples(_ estimate: inout MemoryEstimate, _ samples: Int?) {
+    public static func samples(_ estimate: inout MemoryEstimate, _ samples: Int?) {
         guard let samples else { return }
         estimate.add("the ES samples' bookkeeping", option: "--samples", value: samples, doubles: 16 * Double(samples))
     }
 
     /// The training log (one record of about 40 numbers and text per iteration, in memory, in
     /// checkpoints and in curves.csv) for each of `runs` runs.
-    static func log(_ estimate: inout MemoryEstimate, iterations: Int?, runs: Int = 1) {
+    public static func log(_ estimate: inout MemoryEstimate, iterations: Int?, runs: Int = 1) {
         guard let iterations else { return }
         estimate.add("the training log", option: "--iterations", value: iterations, doubles: 40 * Double(iterations) * Double(max(1, runs)))
     }

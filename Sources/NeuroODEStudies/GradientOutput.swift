@@ -3,7 +3,7 @@ import Gradients
 import NeuroODE
 
 /// A JSON value of a `stats` entry.
-enum JSONValue: Sendable {
+public enum JSONValue: Sendable {
     case number(Double)
     case integer(Int)
     case unsigned(UInt64)
@@ -13,7 +13,7 @@ enum JSONValue: Sendable {
     case rows([[Double]])
 
     /// The value as JSON text.
-    var json: String {
+    public var json: String {
         switch self {
         case let .number(value): TrajectoryOutput.number(value)
         case let .integer(value): String(value)
@@ -26,7 +26,7 @@ enum JSONValue: Sendable {
     }
 
     /// The value for people: strings without quotes.
-    var plain: String {
+    public var plain: String {
         if case let .string(value) = self { return value }
         return json
     }
@@ -36,30 +36,30 @@ enum JSONValue: Sendable {
 ///
 /// Numbers use Swift's shortest round-trip representation, as in `simulate`'s files, so a
 /// gradient read back from the JSON is exactly the Double that was computed.
-struct GradientOutput {
-    let task: String
+public struct GradientOutput {
+    public let task: String
     /// The task's settings in words, for the text summary.
-    let taskDescription: String
-    let method: GradientMethodSettings
-    let parameterNames: [String]
-    let estimate: GradientEstimate
+    public let taskDescription: String
+    public let method: GradientMethodSettings
+    public let parameterNames: [String]
+    public let estimate: GradientEstimate
 
     /// Entries listed by the text summary before it refers to `--format json`.
-    static let maximumListedEntries = 12
+    public static let maximumListedEntries = 12
 
-    var gradientNorm: Double {
+    public var gradientNorm: Double {
         euclideanNorm(estimate.gradient)
     }
 
     /// The full adjoint's first drift sample past the default tolerance (only `--allow-drift` lets
     /// such an estimate through), or nil.
-    var divergedDrift: DriftSample? {
+    public var divergedDrift: DriftSample? {
         estimate.report.drift.first { !($0.relativeDistance <= AdjointMethod.defaultDriftTolerance) }
     }
 
     /// Every counter of the report, `gradientNorm`, and the method's settings. `drift` appears
     /// for the full adjoint only, as `[[t, distance], …]` from the end of the horizon back.
-    var statistics: [(key: String, value: JSONValue)] {
+    public var statistics: [(key: String, value: JSONValue)] {
         let report = estimate.report
         var entries: [(key: String, value: JSONValue)] = [
             ("bytesStored", .integer(report.bytesStored)),
@@ -79,7 +79,7 @@ struct GradientOutput {
 
     /// One JSON object: `task`, `method`, `loss`, `gradient` (parameter name → value, in the
     /// task's parameter order) and `stats`.
-    func json() -> String {
+    public func json() -> String {
         var text = "{\n"
         text += "  \"task\": \(TrajectoryOutput.string(task)),\n"
         text += "  \"method\": \(TrajectoryOutput.string(method.kind.rawValue)),\n"
@@ -97,7 +97,7 @@ struct GradientOutput {
 
     /// A short summary for people: the loss, the gradient (its largest entries when there are
     /// many) and what it cost.
-    func text() -> String {
+    public func text() -> String {
         let report = estimate.report
         let count = estimate.gradient.count
         var text = "\(task) (\(taskDescription)), \(method.kind.rawValue)\n"
@@ -128,5 +128,14 @@ struct GradientOutput {
         let settings = method.statistics.map { "\($0.key) \($0.value.plain)" }
         text += "settings: \(settings.joined(separator: ", "))\n"
         return text
+    }
+
+    /// Sets every stored property.
+    public init(task: String, taskDescription: String, method: GradientMethodSettings, parameterNames: [String], estimate: GradientEstimate) {
+        self.task = task
+        self.taskDescription = taskDescription
+        self.method = method
+        self.parameterNames = parameterNames
+        self.estimate = estimate
     }
 }

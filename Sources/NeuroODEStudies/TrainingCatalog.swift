@@ -7,8 +7,9 @@ import NeuroODE
 /// Adding a problem is one ``TrainingEntry``: its name, a summary, the problem options it reads,
 /// and a factory that builds the library's ``TrainingProblem`` (small or `--paper` size, with the
 /// options applied) and wraps it in a ``TrainingRunner``.
-enum TrainingCatalog {
-    static let entries: [TrainingEntry] = [
+public enum TrainingCatalog {
+    /// The built-in entries; ``StudyRegistry`` starts from these.
+    public static let builtIn: [TrainingEntry] = [
         TrainingEntry(
             name: "turn-off",
             summary: "learn I of one Morris–Lecar neuron (hopf) from 100 until it stops firing; target loss < 1e-3",
@@ -102,9 +103,12 @@ enum TrainingCatalog {
             }),
     ]
 
-    static var names: [String] { entries.map(\.name) }
+    /// Every entry, the built-in ones first, then those registered (``StudyRegistry``).
+    public static var entries: [TrainingEntry] { StudyRegistry.shared.trainingProblems }
 
-    static func entry(named name: String) throws(CommandLineError) -> TrainingEntry {
+    public static var names: [String] { entries.map(\.name) }
+
+    public static func entry(named name: String) throws(CommandLineError) -> TrainingEntry {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw .unknownName(kind: "task", name: name, choices: names)
         }
@@ -113,16 +117,24 @@ enum TrainingCatalog {
 }
 
 /// One problem in the catalog.
-struct TrainingEntry: Sendable {
-    let name: String
-    let summary: String
+public struct TrainingEntry: Sendable {
+    public let name: String
+    public let summary: String
     /// The problem options it reads; the commands reject the others.
-    let options: Set<ProblemOption>
-    let make: @Sendable (TrainingOptions, _ paper: Bool) throws -> TrainingRunner
+    public let options: Set<ProblemOption>
+    public let make: @Sendable (ProblemSettings, _ paper: Bool) throws -> TrainingRunner
+
+    /// Sets every stored property.
+    public init(name: String, summary: String, options: Set<ProblemOption>, make: @escaping @Sendable (ProblemSettings, _ paper: Bool) throws -> TrainingRunner) {
+        self.name = name
+        self.summary = summary
+        self.options = options
+        self.make = make
+    }
 }
 
 /// Options that shape a problem rather than the training loop.
-enum ProblemOption: String, CaseIterable, Sendable {
+public enum ProblemOption: String, CaseIterable, Sendable {
     case horizon, hidden, neurons, batch
     case testTrials = "test-trials"
     case tokenDuration = "token-ms"
@@ -140,26 +152,26 @@ enum ProblemOption: String, CaseIterable, Sendable {
 
 /// A problem with its concrete type erased behind one closure, so the commands treat every
 /// problem alike while the trainer runs specialised on it.
-struct TrainingRunner {
-    let name: String
-    let parameterCount: Int
+public struct TrainingRunner {
+    public let name: String
+    public let parameterCount: Int
     /// θ's named groups (empty when the names form none), for `--es-groups` and `--train-groups`.
-    let parameterGroups: [ParameterGroup]
-    let target: TrainingTarget
-    let testMetric: TestMetric?
-    let defaults: TrainingDefaults
+    public let parameterGroups: [ParameterGroup]
+    public let target: TrainingTarget
+    public let testMetric: TestMetric?
+    public let defaults: TrainingDefaults
     /// Whether the forward pass is CVODE, so that the partial adjoint runs through CVODES.
-    let integratesWithCVODE: Bool
+    public let integratesWithCVODE: Bool
     /// The problem's configuration as JSON, for result files.
-    let configurationJSON: String
+    public let configurationJSON: String
     /// Names of θ's entries.
-    let parameterNames: [String]
+    public let parameterNames: [String]
     /// Problem-specific results written after `compare` (nil: none).
-    let analysis: ProblemAnalysis?
+    public let analysis: ProblemAnalysis?
     private let trainer: (TrainingSession, (TrainingEvent) -> Void) throws -> (log: [TrainingRecord], parameters: [Double])
     private let evolver: (CMAES, TrainerConfiguration, (TrainingEvent) -> Void) throws -> CMAESRun
 
-    init<Problem: TrainingProblem>(_ problem: Problem, analysis: ProblemAnalysis? = nil) {
+    public init<Problem: TrainingProblem>(_ problem: Problem, analysis: ProblemAnalysis? = nil) {
         name = problem.name
         parameterCount = problem.parameterNames.count
         parameterGroups = (try? problem.parameterGroups()) ?? []
@@ -185,31 +197,43 @@ struct TrainingRunner {
         }
     }
 
-    func train(_ session: TrainingSession, onEvent: (TrainingEvent) -> Void) throws -> [TrainingRecord] {
+    public func train(_ session: TrainingSession, onEvent: (TrainingEvent) -> Void) throws -> [TrainingRecord] {
         try trainer(session, onEvent).log
     }
 
     /// The log and the final θ of a gradient-method run.
-    func trainReturningParameters(_ session: TrainingSession, onEvent: (TrainingEvent) -> Void) throws -> (log: [TrainingRecord], parameters: [Double]) {
+    public func trainReturningParameters(_ session: TrainingSession, onEvent: (TrainingEvent) -> Void) throws -> (log: [TrainingRecord], parameters: [Double]) {
         try trainer(session, onEvent)
     }
 
     /// A CMA-ES run (one generation per iteration) on the problem.
-    func evolve(_ cmaes: CMAES, configuration: TrainerConfiguration, onEvent: (TrainingEvent) -> Void) throws -> CMAESRun {
+    public func evolve(_ cmaes: CMAES, configuration: TrainerConfiguration, onEvent: (TrainingEvent) -> Void) throws -> CMAESRun {
         try evolver(cmaes, configuration, onEvent)
     }
 }
 
 /// Files and a text block a problem adds to `compare`'s output from every method's final θ
 /// (the Oja task: distances to Oja's rule and the meta-loss landscape).
-typealias ProblemAnalysis = @Sendable (_ results: [MethodResult], _ seed: UInt64, _ directory: String) throws -> (files: [String], text: String)
+public typealias ProblemAnalysis = @Sendable (_ results: [MethodResult], _ seed: UInt64, _ directory: String) throws -> (files: [String], text: String)
 
 /// One training run's method, optimizer and loop settings.
-struct TrainingSession {
-    var method: any GradientMethod
-    var methodSettings: String
-    var optimizer: OptimizerChoice
-    var configuration: TrainerConfiguration
-    var checkpoints: CheckpointStore?
-    var resume = false
+public struct TrainingSession {
+    public var method: any GradientMethod
+    public var methodSettings: String
+    public var optimizer: OptimizerChoice
+    public var configuration: TrainerConfiguration
+    public var checkpoints: CheckpointStore?
+    public var resume = false
+
+    public init(
+        method: any GradientMethod, methodSettings: String, optimizer: OptimizerChoice, configuration: TrainerConfiguration,
+        checkpoints: CheckpointStore? = nil, resume: Bool = false
+    ) {
+        self.method = method
+        self.methodSettings = methodSettings
+        self.optimizer = optimizer
+        self.configuration = configuration
+        self.checkpoints = checkpoints
+        self.resume = resume
+    }
 }

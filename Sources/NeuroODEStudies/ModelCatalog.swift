@@ -6,8 +6,9 @@ import NeuroODE
 /// Adding a model is one ``ModelEntry`` in ``ModelCatalog/entries``: its name, presets, defaults
 /// and a factory that builds the concrete system and wraps it in a ``SimulationRunner``. The
 /// runner is generic over the system, so every integrator runs specialised on the model.
-enum ModelCatalog {
-    static let entries: [ModelEntry] = [
+public enum ModelCatalog {
+    /// The built-in entries; ``StudyRegistry`` starts from these.
+    public static let builtIn: [ModelEntry] = [
         ModelEntry(
             name: "morris-lecar",
             summary: "Morris–Lecar neuron: voltage V (mV) and K+ gate w; time in ms",
@@ -66,9 +67,12 @@ enum ModelCatalog {
         },
     ]
 
-    static var names: [String] { entries.map(\.name) }
+    /// Every entry, the built-in ones first, then those registered (``StudyRegistry``).
+    public static var entries: [ModelEntry] { StudyRegistry.shared.models }
 
-    static func entry(named name: String) throws(CommandLineError) -> ModelEntry {
+    public static var names: [String] { entries.map(\.name) }
+
+    public static func entry(named name: String) throws(CommandLineError) -> ModelEntry {
         guard let entry = entries.first(where: { $0.name == name }) else {
             throw .unknownName(kind: "model", name: name, choices: names)
         }
@@ -77,23 +81,23 @@ enum ModelCatalog {
 }
 
 /// One model in the catalog.
-struct ModelEntry: Sendable {
-    let name: String
-    let summary: String
+public struct ModelEntry: Sendable {
+    public let name: String
+    public let summary: String
     /// Preset names, the default first; empty for a model without presets.
-    let presets: [String]
+    public let presets: [String]
     /// Defaults for `--neurons`, `--batch` and `--seed`; `nil` for a single-neuron model, which
     /// then rejects those options.
-    let network: NetworkDefaults?
+    public let network: NetworkDefaults?
     /// `--param` names that choose the model's structure (LIF's `tref` sets its dimension) rather
     /// than an entry of the parameter vector: they reach ``makeRunner`` in ``ModelOptions/structural``.
-    let structuralParameters: [String]
-    let defaults: SimulationDefaults
+    public let structuralParameters: [String]
+    public let defaults: SimulationDefaults
     /// Builds the system for the chosen preset (already checked against ``presets``) and network
     /// size.
-    let makeRunner: @Sendable (ModelOptions) throws(CommandLineError) -> SimulationRunner
+    public let makeRunner: @Sendable (ModelOptions) throws(CommandLineError) -> SimulationRunner
 
-    init(
+    public init(
         name: String, summary: String, presets: [String] = [], network: NetworkDefaults? = nil,
         structuralParameters: [String] = [], defaults: SimulationDefaults,
         makeRunner: @escaping @Sendable (ModelOptions) throws(CommandLineError) -> SimulationRunner
@@ -109,26 +113,40 @@ struct ModelEntry: Sendable {
 }
 
 /// Per-model defaults for everything the command line can override.
-struct SimulationDefaults: Sendable {
-    var integrator: IntegratorKind
-    var stepSize = 0.1
-    var endTime: Double
-    var output = OutputDefault.everyStep
-    var relativeTolerance = 1e-6
-    var absoluteTolerance = 1e-8
-    var maxSteps = 500_000
-    var plot = PlotDefault.voltages
+public struct SimulationDefaults: Sendable {
+    public var integrator: IntegratorKind
+    public var stepSize = 0.1
+    public var endTime: Double
+    public var output = OutputDefault.everyStep
+    public var relativeTolerance = 1e-6
+    public var absoluteTolerance = 1e-8
+    public var maxSteps = 500_000
+    public var plot = PlotDefault.voltages
+
+    public init(
+        integrator: IntegratorKind, stepSize: Double = 0.1, endTime: Double, output: OutputDefault = .everyStep,
+        relativeTolerance: Double = 1e-6, absoluteTolerance: Double = 1e-8, maxSteps: Int = 500_000, plot: PlotDefault = .voltages
+    ) {
+        self.integrator = integrator
+        self.stepSize = stepSize
+        self.endTime = endTime
+        self.output = output
+        self.relativeTolerance = relativeTolerance
+        self.absoluteTolerance = absoluteTolerance
+        self.maxSteps = maxSteps
+        self.plot = plot
+    }
 }
 
 /// The output times used when `--times` is not given.
-enum OutputDefault: Sendable {
+public enum OutputDefault: Sendable {
     /// Every step of the integrator (the initial and final states included).
     case everyStep
     /// t = 0, then `perDecade` logarithmically spaced times per decade from `first` up to the
     /// end time, which is always included: for stiff problems spanning many decades (ROBER).
     case logarithmic(first: Double, perDecade: Int)
 
-    func schedule(endTime: Double) -> OutputSchedule {
+    public func schedule(endTime: Double) -> OutputSchedule {
         switch self {
         case .everyStep:
             return .everyStep(1)
@@ -149,30 +167,37 @@ enum OutputDefault: Sendable {
 }
 
 /// What `--plot` draws when nothing else is asked.
-enum PlotDefault: Sendable {
+public enum PlotDefault: Sendable {
     /// Membrane potentials against time; a spike raster for many neurons.
     case voltages
     /// Every state variable against time, optionally on a logarithmic time axis.
     case states(logarithmicTime: Bool)
 }
 
-struct NetworkDefaults: Sendable {
-    var neurons: Int
-    var batch: Int
-    var seed: UInt64
+public struct NetworkDefaults: Sendable {
+    public var neurons: Int
+    public var batch: Int
+    public var seed: UInt64
+
+    /// Sets every stored property.
+    public init(neurons: Int, batch: Int, seed: UInt64) {
+        self.neurons = neurons
+        self.batch = batch
+        self.seed = seed
+    }
 }
 
 /// The model-shaping choices of one run, resolved against the entry's defaults.
-struct ModelOptions: Sendable {
-    var preset: String?
-    var neurons: Int
-    var batch: Int
-    var seed: UInt64
+public struct ModelOptions: Sendable {
+    public var preset: String?
+    public var neurons: Int
+    public var batch: Int
+    public var seed: UInt64
     /// Values of the entry's ``ModelEntry/structuralParameters`` given with `--param`.
-    var structural: [String: Double] = [:]
+    public var structural: [String: Double] = [:]
 
     /// The preset as the model's own enumeration.
-    func preset<Preset: RawRepresentable & CaseIterable>(as type: Preset.Type, default fallback: Preset? = nil) throws(CommandLineError) -> Preset
+    public func preset<Preset: RawRepresentable & CaseIterable>(as type: Preset.Type, default fallback: Preset? = nil) throws(CommandLineError) -> Preset
     where Preset.RawValue == String {
         let choices = Preset.allCases.map(\.rawValue)
         let name = preset ?? fallback?.rawValue ?? choices.first ?? ""
@@ -180,5 +205,14 @@ struct ModelOptions: Sendable {
             throw .unknownName(kind: "preset", name: name, choices: choices)
         }
         return value
+    }
+
+    /// Sets every stored property.
+    public init(preset: String? = nil, neurons: Int, batch: Int, seed: UInt64, structural: [String: Double] = [:]) {
+        self.preset = preset
+        self.neurons = neurons
+        self.batch = batch
+        self.seed = seed
+        self.structural = structural
     }
 }

@@ -2,20 +2,30 @@ import NeuroODE
 
 /// What one simulation needs beyond the model: initial state, parameter changes, span, integrator
 /// and what to record. Start time is always 0.
-struct SimulationRequest: Sendable {
+public struct SimulationRequest: Sendable {
     /// `nil` keeps the model's default initial state.
-    var initialState: [Double]?
+    public var initialState: [Double]?
     /// Applied in order, each validated by the model.
-    var parameterChanges: [(name: String, value: Double)]
-    var endTime: Double
-    var integrator: IntegratorSettings
-    var output: OutputSchedule
+    public var parameterChanges: [(name: String, value: Double)]
+    public var endTime: Double
+    public var integrator: IntegratorSettings
+    public var output: OutputSchedule
     /// Threshold for spike detection, or `nil` for no spikes.
-    var spikeThreshold: Double?
+    public var spikeThreshold: Double?
+
+    /// Sets every stored property.
+    public init(initialState: [Double]? = nil, parameterChanges: [(name: String, value: Double)], endTime: Double, integrator: IntegratorSettings, output: OutputSchedule, spikeThreshold: Double? = nil) {
+        self.initialState = initialState
+        self.parameterChanges = parameterChanges
+        self.endTime = endTime
+        self.integrator = integrator
+        self.output = output
+        self.spikeThreshold = spikeThreshold
+    }
 }
 
 /// Where a model's spikes come from.
-enum SpikeSource: Sendable {
+public enum SpikeSource: Sendable {
     /// Upward crossings of the threshold by each membrane potential (``ODESystem/voltageIndices``).
     case thresholdCrossings
     /// The times at which the listed events fired, one list per neuron (integrate-and-fire resets);
@@ -26,15 +36,15 @@ enum SpikeSource: Sendable {
 /// A type-erased simulation of one concrete model: everything the command needs to know about the
 /// system (names, sizes) plus a closure that builds the problem and runs the chosen integrator on
 /// the concrete type.
-struct SimulationRunner: Sendable {
-    let modelName: String
-    let stateNames: [String]
-    let parameterNames: [String]
-    let voltageIndices: [Int]
-    let spikeSource: SpikeSource
+public struct SimulationRunner: Sendable {
+    public let modelName: String
+    public let stateNames: [String]
+    public let parameterNames: [String]
+    public let voltageIndices: [Int]
+    public let spikeSource: SpikeSource
     private let body: @Sendable (SimulationRequest) throws(ODEError) -> Solution
 
-    init<System: ODESystem>(_ system: System, spikeSource: SpikeSource = .thresholdCrossings) {
+    public init<System: ODESystem>(_ system: System, spikeSource: SpikeSource = .thresholdCrossings) {
         modelName = system.name
         stateNames = system.stateNames
         parameterNames = system.parameterNames
@@ -55,19 +65,19 @@ struct SimulationRunner: Sendable {
     }
 
     /// Whether this model has anything to call a spike.
-    var hasSpikes: Bool {
+    public var hasSpikes: Bool {
         switch spikeSource {
         case .thresholdCrossings: !voltageIndices.isEmpty
         case let .events(indices): !indices.isEmpty
         }
     }
 
-    func run(_ request: SimulationRequest) throws(ODEError) -> Solution {
+    public func run(_ request: SimulationRequest) throws(ODEError) -> Solution {
         try body(request)
     }
 
     /// One array of spike times per neuron.
-    func spikeTimes(in solution: Solution) -> [[Double]] {
+    public func spikeTimes(in solution: Solution) -> [[Double]] {
         switch spikeSource {
         case .thresholdCrossings:
             return solution.spikeTimes

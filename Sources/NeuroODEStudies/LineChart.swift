@@ -7,47 +7,71 @@ import Foundation
 /// times a power of ten, or whole decades), and a legend names the series when there are
 /// several. A line may carry a shaded band (a spread over runs). Non-finite points, and non-positive ones on a logarithmic axis, break the line
 /// instead of corrupting the drawing.
-struct LineChart {
-    enum Scale {
+public struct LineChart {
+    public enum Scale {
         case linear
         case logarithmic
     }
 
-    enum Mark {
+    public enum Mark {
         /// A polyline through the points.
         case line
         /// A short vertical tick at every point, for event rasters.
         case ticks
     }
 
-    struct Series {
-        var label: String
-        var x: [Double]
-        var y: [Double]
-        var mark = Mark.line
+    public struct Series {
+        public var label: String
+        public var x: [Double]
+        public var y: [Double]
+        public var mark = Mark.line
         /// A shaded band around a line (min–max or ±sd over runs), one lower and upper value per
         /// point; nil draws none.
-        var band: (lower: [Double], upper: [Double])?
+        public var band: (lower: [Double], upper: [Double])?
+
+        public init(label: String, x: [Double], y: [Double], mark: Mark = .line, band: (lower: [Double], upper: [Double])? = nil) {
+            self.label = label
+            self.x = x
+            self.y = y
+            self.mark = mark
+            self.band = band
+        }
     }
 
-    var title: String
-    var xLabel: String
-    var yLabel: String
-    var series: [Series]
-    var xScale = Scale.linear
-    var yScale = Scale.linear
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
+    public var xScale = Scale.linear
+    public var yScale = Scale.linear
     /// Fixed axis ranges; `nil` fits the data.
-    var xDomain: ClosedRange<Double>?
-    var yDomain: ClosedRange<Double>?
-    var width = 800.0
-    var height = 480.0
+    public var xDomain: ClosedRange<Double>?
+    public var yDomain: ClosedRange<Double>?
+    public var width = 800.0
+    public var height = 480.0
+
+    public init(
+        title: String, xLabel: String, yLabel: String, series: [Series], xScale: Scale = .linear, yScale: Scale = .linear,
+        xDomain: ClosedRange<Double>? = nil, yDomain: ClosedRange<Double>? = nil, width: Double = 800, height: Double = 480
+    ) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+        self.xScale = xScale
+        self.yScale = yScale
+        self.xDomain = xDomain
+        self.yDomain = yDomain
+        self.width = width
+        self.height = height
+    }
 
     /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-    static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+    public static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 
     private static let margin = (left: 78.0, right: 24.0, top: 44.0, bottom: 58.0)
 
-    func svg() -> String {
+    public func svg() -> String {
         let m = Self.margin
         let plot = (x: m.left, y: m.top, width: width - m.left - m.right, height: height - m.top - m.bottom)
         let xAxis = Axis(scale: xScale, values: series.flatMap(\.x), domain: xDomain)
@@ -178,15 +202,15 @@ struct LineChart {
 
 /// One axis: its range, the mapping to [0, 1] and its ticks.
 private struct Axis {
-    let scale: LineChart.Scale
+    public let scale: LineChart.Scale
     /// The axis range, in log10 units on a logarithmic axis.
-    let lower: Double
-    let upper: Double
-    let ticks: [Double]
+    public let lower: Double
+    public let upper: Double
+    public let ticks: [Double]
     /// Spacing of the ticks (log10 units on a logarithmic axis), for choosing label precision.
-    let step: Double
+    public let step: Double
 
-    init(scale: LineChart.Scale, values: [Double], domain: ClosedRange<Double>?) {
+    public init(scale: LineChart.Scale, values: [Double], domain: ClosedRange<Double>?) {
         self.scale = scale
         let drawable = values.filter { $0.isFinite && (scale == .linear || $0 > 0) }
         var low: Double, high: Double
@@ -226,18 +250,18 @@ private struct Axis {
         }
     }
 
-    func isDrawable(_ value: Double) -> Bool {
+    public func isDrawable(_ value: Double) -> Bool {
         value.isFinite && (scale == .linear || value > 0)
     }
 
     /// Position of `value` along the axis, 0 at the lower end and 1 at the upper.
-    func fraction(_ value: Double) -> Double {
+    public func fraction(_ value: Double) -> Double {
         let v = scale == .linear ? value : log10(value)
         return (v - lower) / (upper - lower)
     }
 
     /// Tick text: decimals matched to the tick spacing; powers of ten as 10 with a superscript.
-    func label(_ value: Double) -> String {
+    public func label(_ value: Double) -> String {
         switch scale {
         case .logarithmic:
             let exponent = Int(log10(value).rounded())
@@ -255,7 +279,7 @@ private struct Axis {
     }
 
     /// 1, 2 or 5 times a power of ten, the smallest at least `raw`.
-    static func niceStep(_ raw: Double) -> Double {
+    public static func niceStep(_ raw: Double) -> Double {
         let magnitude = pow(10, log10(raw).rounded(.down))
         let residual = raw / magnitude
         let factor: Double = residual <= 1 ? 1 : residual <= 2 ? 2 : residual <= 5 ? 5 : 10

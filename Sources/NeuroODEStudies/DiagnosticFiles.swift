@@ -10,15 +10,15 @@ import Gradients
 /// that trusts only files listed in the manifest with matching checksums never mixes two runs: an
 /// interrupted commit leaves no manifest, and files of an older run fail the checksum
 /// (Validation/RELIABILITY.md "Output safety").
-struct DiagnosticFiles {
-    let directory: URL
+public struct DiagnosticFiles {
+    public let directory: URL
     private var staged: [(name: String, data: Data)] = []
     private(set) var written: [String] = []
 
     /// The manifest's file name inside the directory.
-    static let manifestName = "manifest.json"
+    public static let manifestName = "manifest.json"
 
-    init(directory path: String) throws(CommandLineError) {
+    public init(directory path: String) throws(CommandLineError) {
         directory = URL(fileURLWithPath: path, isDirectory: true)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
@@ -32,7 +32,7 @@ struct DiagnosticFiles {
     }
 
     /// Stages `text` as `name` inside the directory; nothing is written before ``commit()``.
-    mutating func write(_ text: String, to name: String) throws(CommandLineError) {
+    public mutating func write(_ text: String, to name: String) throws(CommandLineError) {
         let path = directory.appendingPathComponent(name).path
         try OutputFile.check(path, option: "the output directory")
         staged.removeAll { $0.name == name }
@@ -41,7 +41,7 @@ struct DiagnosticFiles {
 
     /// Writes the staged files and then the manifest; returns their paths (manifest last).
     @discardableResult
-    mutating func commit() throws(CommandLineError) -> [String] {
+    public mutating func commit() throws(CommandLineError) -> [String] {
         let manifestPath = directory.appendingPathComponent(Self.manifestName).path
         try OutputFile.check(manifestPath, option: "the output directory")
         if FileManager.default.fileExists(atPath: manifestPath) {
@@ -73,14 +73,14 @@ struct DiagnosticFiles {
 
     /// A CSV table: the header, then one row per entry, numbers in Swift's shortest round-trip
     /// form (a failed value is written as `nan`, and the command says so on standard error).
-    static func csv(header: [String], rows: [[Double]]) -> String {
+    public static func csv(header: [String], rows: [[Double]]) -> String {
         var text = header.joined(separator: ",") + "\n"
         for row in rows { text += row.map { $0.isNaN ? "nan" : $0.description }.joined(separator: ",") + "\n" }
         return text
     }
 
     /// "wrote PATH" lines for standard output.
-    var summary: String {
+    public var summary: String {
         written.map { "wrote \($0)" }.joined(separator: "\n")
     }
 }

@@ -5,7 +5,7 @@ import NeuroODE
 ///
 /// Adding a method takes one case here, its ``summary``, and one arm in
 /// ``GradientMethodSettings/method()`` (plus its settings in ``GradientMethodSettings/statistics``).
-enum GradientMethodKind: String, CaseIterable, Sendable {
+public enum GradientMethodKind: String, CaseIterable, Sendable {
     case bptt
     case bpttCheckpointed = "bptt-checkpointed"
     case adjointFull = "adjoint-full"
@@ -17,7 +17,7 @@ enum GradientMethodKind: String, CaseIterable, Sendable {
     case readout
     case fd
 
-    var summary: String {
+    public var summary: String {
         switch self {
         case .bptt: "backpropagation through the integrator's steps, every state stored"
         case .bpttCheckpointed: "the same gradient from every k-th state, segments recomputed"
@@ -30,15 +30,15 @@ enum GradientMethodKind: String, CaseIterable, Sendable {
         }
     }
 
-    var isAdjoint: Bool { self == .adjointFull || self == .adjointPartial }
+    public var isAdjoint: Bool { self == .adjointFull || self == .adjointPartial }
     /// Whether the method runs an evolution strategy (and reads --samples, --sigma, --variant, --ranks).
-    var isEvolutionStrategy: Bool { self == .es || self == .hybrid }
+    public var isEvolutionStrategy: Bool { self == .es || self == .hybrid }
 }
 
 /// The chosen method with its settings, all validated on the command line.
-struct GradientMethodSettings: Sendable {
+public struct GradientMethodSettings: Sendable {
     /// How `bptt-checkpointed` chooses its checkpoint interval.
-    enum Checkpoints: Sendable, Equatable {
+    public enum Checkpoints: Sendable, Equatable {
         case interval(Int)
         case memoryBudget(bytes: Int)
         case squareRoot
@@ -46,49 +46,54 @@ struct GradientMethodSettings: Sendable {
 
     /// Tolerances of the adjoints' backward dopri5 when `--rtol`/`--atol` are not given: tight,
     /// so that the adjoint's own error stays well below the forward pass's.
-    static let defaultRelativeTolerance = 1e-8
-    static let defaultAbsoluteTolerance = 1e-10
+    public static let defaultRelativeTolerance = 1e-8
+    public static let defaultAbsoluteTolerance = 1e-10
 
-    var kind: GradientMethodKind
-    var checkpoints = Checkpoints.squareRoot
-    var relativeTolerance = defaultRelativeTolerance
-    var absoluteTolerance = defaultAbsoluteTolerance
+    public var kind: GradientMethodKind
+    public var checkpoints = Checkpoints.squareRoot
+    public var relativeTolerance = defaultRelativeTolerance
+    public var absoluteTolerance = defaultAbsoluteTolerance
     /// The adjoints' backward integrator (adaptive: dopri5 or CVODE).
-    var backwardIntegrator = IntegratorKind.dopri5
+    public var backwardIntegrator = IntegratorKind.dopri5
     /// Set for `adjoint-partial` on a CVODE task: CVODES' adjoint module, at the forward
     /// tolerances, replaces the backward integrator and its tolerances.
-    var runsThroughCVODES = false
-    var samples = 100
-    var sigma = 0.1
-    var sampling = EvolutionStrategy.Sampling.mirrored
-    var rankShaping = false
-    var seed: UInt64 = 0
-    var finiteDifferenceStep = 1e-5
+    public var runsThroughCVODES = false
+    public var samples = 100
+    public var sigma = 0.1
+    public var sampling = EvolutionStrategy.Sampling.mirrored
+    public var rankShaping = false
+    public var seed: UInt64 = 0
+    public var finiteDifferenceStep = 1e-5
     /// Set when parameter groups shape the method (hybrid, readout, es with group options):
     /// see ``GroupOptions``.
-    var grouped = false
-    var perturbedGroups: [String] = []
-    var exactGroups: [String] = []
-    var frozenGroups: [String] = []
-    var alternates = false
+    public var grouped = false
+    public var perturbedGroups: [String] = []
+    public var exactGroups: [String] = []
+    public var frozenGroups: [String] = []
+    public var alternates = false
     /// For the methods that are not ES: the groups trained (nil: all), see ``FrozenGroups``.
-    var trainedGroups: [String]?
+    public var trainedGroups: [String]?
 
     /// The ES of these settings.
-    var evolutionStrategy: EvolutionStrategy {
+    public var evolutionStrategy: EvolutionStrategy {
         EvolutionStrategy(samples: samples, sigma: sigma, sampling: sampling, rankShaping: rankShaping, seed: seed)
     }
 
     /// The grouped method of these settings.
-    func groupedMethod() -> HybridEvolutionStrategy {
+    public func groupedMethod() -> HybridEvolutionStrategy {
         HybridEvolutionStrategy(
             evolution: evolutionStrategy, perturbed: perturbedGroups, exact: exactGroups, frozen: frozenGroups, alternates: alternates)
     }
     /// `adjoint-full` only: return the gradient past the drift tolerance (flagged in the output).
-    var allowsDrift = false
+    public var allowsDrift = false
+
+    /// The settings of `kind` at their defaults.
+    public init(kind: GradientMethodKind) {
+        self.kind = kind
+    }
 
     /// The library's method for these settings.
-    func method() -> any GradientMethod {
+    public func method() -> any GradientMethod {
         if let trainedGroups, !grouped {
             var unrestricted = self
             unrestricted.trainedGroups = nil
@@ -123,7 +128,7 @@ struct GradientMethodSettings: Sendable {
 
     /// The settings that shaped the result, as `stats` entries: a reader of the JSON can tell
     /// two runs of the same method apart without the command line.
-    var statistics: [(key: String, value: JSONValue)] {
+    public var statistics: [(key: String, value: JSONValue)] {
         methodStatistics + (trainedGroups.map { [("trainGroups", .string($0.joined(separator: ",")))] } ?? [])
     }
 
@@ -165,4 +170,9 @@ struct GradientMethodSettings: Sendable {
         [("esGroups", .string(perturbedGroups.joined(separator: ","))), ("exactGroups", .string(exactGroups.joined(separator: ","))),
          ("frozenGroups", .string(frozenGroups.joined(separator: ","))), ("alternate", .boolean(alternates))]
     }
+}
+
+/// A method's settings as one line (part of a checkpoint's identity and of the summary).
+public func describe(_ settings: GradientMethodSettings) -> String {
+    settings.statistics.map { "\($0.key)=\($0.value.plain)" }.joined(separator: " ")
 }

@@ -3,7 +3,7 @@ import NeuroODE
 
 /// A command-line value the simulation never got to see: a malformed list, an unknown name, an
 /// option that does not apply. Every case names the option and the offending text.
-enum CommandLineError: Error, CustomStringConvertible, Equatable {
+public enum CommandLineError: Error, CustomStringConvertible, Equatable {
     /// `value` given to `option` is not acceptable; `reason` says what is expected.
     case invalidValue(option: String, value: String, reason: String)
     /// A name (model, preset, integrator) that is not one of `choices`; `owner` is the model a
@@ -14,7 +14,7 @@ enum CommandLineError: Error, CustomStringConvertible, Equatable {
     /// A file could not be written.
     case cannotWrite(path: String, reason: String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case let .invalidValue(option, value, reason):
             return "invalid value '\(value)' for \(option): \(reason)"
@@ -29,7 +29,7 @@ enum CommandLineError: Error, CustomStringConvertible, Equatable {
     }
 
     /// The library's message, prefixed with the command-line option that supplied the value.
-    static func describe(_ error: ODEError) -> String {
+    public static func describe(_ error: ODEError) -> String {
         switch error {
         case .nonFiniteInitialState:
             return "--y0: \(error)"
@@ -54,9 +54,9 @@ enum CommandLineError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Parsing of the comma-separated lists and NAME=VALUE pairs the options take.
-enum ArgumentList {
+public enum ArgumentList {
     /// Parses `"1, 2.5,-3e4"`; an empty item or a non-number is an error naming it.
-    static func numbers(_ text: String, option: String) throws(CommandLineError) -> [Double] {
+    public static func numbers(_ text: String, option: String) throws(CommandLineError) -> [Double] {
         let items = text.split(separator: ",", omittingEmptySubsequences: false)
         var values: [Double] = []
         values.reserveCapacity(items.count)
@@ -74,7 +74,7 @@ enum ArgumentList {
 
     /// Parses the `NAME=VALUE` items of a list option, each given text possibly holding several
     /// items separated by newlines (``RepeatedOptions`` merges repeated occurrences that way).
-    static func assignments(_ texts: [String], option: String) throws(CommandLineError) -> [(name: String, value: Double)] {
+    public static func assignments(_ texts: [String], option: String) throws(CommandLineError) -> [(name: String, value: Double)] {
         var result: [(name: String, value: Double)] = []
         for text in texts {
             for item in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -85,7 +85,7 @@ enum ArgumentList {
     }
 
     /// Parses `NAME=VALUE` with a numeric value.
-    static func assignment(_ text: String, option: String) throws(CommandLineError) -> (name: String, value: Double) {
+    public static func assignment(_ text: String, option: String) throws(CommandLineError) -> (name: String, value: Double) {
         let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         let name = parts[0].trimmingCharacters(in: .whitespaces)
         guard parts.count == 2, !name.isEmpty else {

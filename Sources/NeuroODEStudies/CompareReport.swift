@@ -2,21 +2,21 @@ import Foundation
 import Gradients
 
 /// One method's logs over every run of a comparison.
-struct MethodResult {
+public struct MethodResult {
     /// The method's command-line name.
-    let name: String
+    public let name: String
     /// The settings that shaped it, for the summary.
-    let statistics: [(key: String, value: JSONValue)]
-    let clip: Double?
+    public let statistics: [(key: String, value: JSONValue)]
+    public let clip: Double?
     /// One log per run, each one row per iteration.
-    let logs: [[TrainingRecord]]
+    public let logs: [[TrainingRecord]]
     /// θ at the end of each run (nil: the run stopped early).
-    var finalParameters: [[Double]?] = []
+    public var finalParameters: [[Double]?] = []
     /// Why each run stopped early (nil: it completed); empty when every run completed.
-    var failures: [String?] = []
+    public var failures: [String?] = []
 
     /// A gradient method's result.
-    init(
+    public init(
         kind: GradientMethodKind, settings: GradientMethodSettings, clip: Double?, logs: [[TrainingRecord]],
         finalParameters: [[Double]?] = [], failures: [String?] = []
     ) {
@@ -29,7 +29,7 @@ struct MethodResult {
     }
 
     /// A population method's result (CMA-ES: no gradient, so no clipping).
-    init(name: String, statistics: [(key: String, value: JSONValue)], logs: [[TrainingRecord]], finalParameters: [[Double]?], failures: [String?]) {
+    public init(name: String, statistics: [(key: String, value: JSONValue)], logs: [[TrainingRecord]], finalParameters: [[Double]?], failures: [String?]) {
         self.name = name
         self.statistics = statistics
         clip = nil
@@ -39,16 +39,16 @@ struct MethodResult {
     }
 
     /// (run, reason) of every run that stopped early.
-    var stoppedRuns: [(run: Int, reason: String)] {
+    public var stoppedRuns: [(run: Int, reason: String)] {
         failures.enumerated().compactMap { run, reason in reason.map { (run, $0) } }
     }
 }
 
 /// Mean, standard deviation (n − 1; 0 for one value), minimum and maximum of some runs' values.
-struct Spread {
-    let mean: Double, sd: Double, min: Double, max: Double, count: Int
+public struct Spread {
+    public let mean: Double, sd: Double, min: Double, max: Double, count: Int
 
-    init?(_ values: [Double]) {
+    public init?(_ values: [Double]) {
         let finite = values.filter(\.isFinite)
         guard !finite.isEmpty else { return nil }
         count = finite.count
@@ -59,12 +59,12 @@ struct Spread {
         max = finite.max()!
     }
 
-    var json: String {
+    public var json: String {
         "{\"mean\": \(TrajectoryOutput.number(mean)), \"sd\": \(TrajectoryOutput.number(sd)), \"min\": \(TrajectoryOutput.number(min)), \"max\": \(TrajectoryOutput.number(max)), \"runs\": \(count)}"
     }
 
     /// "0.1234 ± 0.0012" (the ± part only over several runs).
-    var text: String {
+    public var text: String {
         count > 1 ? "\(format(mean)) ± \(format(sd))" : format(mean)
     }
 }
@@ -72,18 +72,18 @@ struct Spread {
 private func format(_ value: Double) -> String { String(format: "%.4g", value) }
 
 /// The files and table `compare` produces.
-struct CompareReport {
-    let runner: TrainingRunner
-    let paper: Bool
-    let seed: UInt64
-    let optimizer: OptimizerChoice
-    let results: [MethodResult]
+public struct CompareReport {
+    public let runner: TrainingRunner
+    public let paper: Bool
+    public let seed: UInt64
+    public let optimizer: OptimizerChoice
+    public let results: [MethodResult]
 
     private var metricName: String? { runner.testMetric?.name }
 
     /// Writes curves.csv, summary.json and the plots as one result set (``DiagnosticFiles``, with
     /// its manifest); returns the paths written.
-    func write(to directory: String) throws(CommandLineError) -> [String] {
+    public func write(to directory: String) throws(CommandLineError) -> [String] {
         var files = try DiagnosticFiles(directory: directory)
         try files.write(curvesCSV(), to: "curves.csv")
         try files.write(summaryJSON(), to: "summary.json")
@@ -94,7 +94,7 @@ struct CompareReport {
     // MARK: Curves
 
     /// One row per method, run and iteration. Empty fields: not measured at that iteration.
-    func curvesCSV() -> String {
+    public func curvesCSV() -> String {
         var text = "method,run,iteration,wall_s,loss,test_metric,grad_norm,learning_rate,bytes_stored,peak_bytes,event\n"
         for result in results {
             for (run, log) in result.logs.enumerated() {
@@ -119,21 +119,36 @@ struct CompareReport {
     // MARK: Summary
 
     /// Per-method statistics of one run's log.
-    struct RunStatistics {
-        var finalLoss: Double
-        var bestLoss: Double
-        var finalMetric: Double?
-        var bestMetric: Double?
-        var iterationsToTarget: Int?
-        var secondsToTarget: Double?
-        var seconds: Double
-        var peakBytes: Int?
-        var bytesStored: Int
-        var skipped: Int
-        var rollbacks: Int
+    public struct RunStatistics {
+        public var finalLoss: Double
+        public var bestLoss: Double
+        public var finalMetric: Double?
+        public var bestMetric: Double?
+        public var iterationsToTarget: Int?
+        public var secondsToTarget: Double?
+        public var seconds: Double
+        public var peakBytes: Int?
+        public var bytesStored: Int
+        public var skipped: Int
+        public var rollbacks: Int
+
+        /// Sets every stored property.
+        public init(finalLoss: Double, bestLoss: Double, finalMetric: Double? = nil, bestMetric: Double? = nil, iterationsToTarget: Int? = nil, secondsToTarget: Double? = nil, seconds: Double, peakBytes: Int? = nil, bytesStored: Int, skipped: Int, rollbacks: Int) {
+            self.finalLoss = finalLoss
+            self.bestLoss = bestLoss
+            self.finalMetric = finalMetric
+            self.bestMetric = bestMetric
+            self.iterationsToTarget = iterationsToTarget
+            self.secondsToTarget = secondsToTarget
+            self.seconds = seconds
+            self.peakBytes = peakBytes
+            self.bytesStored = bytesStored
+            self.skipped = skipped
+            self.rollbacks = rollbacks
+        }
     }
 
-    func statistics(_ log: [TrainingRecord]) -> RunStatistics {
+    public func statistics(_ log: [TrainingRecord]) -> RunStatistics {
         let losses = log.map(\.loss).filter(\.isFinite)
         let metrics = log.compactMap(\.testMetric).filter(\.isFinite)
         let better: (Double, Double) -> Bool = (runner.testMetric?.higherIsBetter ?? false) ? { $0 > $1 } : { $0 < $1 }
@@ -149,7 +164,7 @@ struct CompareReport {
             rollbacks: log.filter { $0.event?.contains("rolled back") ?? false }.count)
     }
 
-    func summaryJSON() -> String {
+    public func summaryJSON() -> String {
         let number = TrajectoryOutput.number, string = TrajectoryOutput.string
         func spread(_ values: [Double?]) -> String { Spread(values.compactMap { $0 }).map(\.json) ?? "null" }
         func optional<T>(_ value: T?, _ render: (T) -> String) -> String { value.map(render) ?? "null" }
@@ -199,7 +214,7 @@ struct CompareReport {
 
     // MARK: Table
 
-    func table() -> String {
+    public func table() -> String {
         let runCount = results.first?.logs.count ?? 0
         let iterations = results.flatMap(\.logs).map(\.count).max() ?? 0
         let target = runner.target
@@ -247,5 +262,14 @@ struct CompareReport {
             unit += 1
         }
         return unit == 0 ? "\(value) B" : String(format: "%.1f", size) + " " + units[unit]
+    }
+
+    /// Sets every stored property.
+    public init(runner: TrainingRunner, paper: Bool, seed: UInt64, optimizer: OptimizerChoice, results: [MethodResult]) {
+        self.runner = runner
+        self.paper = paper
+        self.seed = seed
+        self.optimizer = optimizer
+        self.results = results
     }
 }

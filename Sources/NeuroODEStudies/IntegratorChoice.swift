@@ -4,7 +4,7 @@ import NeuroODE
 ///
 /// Adding an integrator takes one case here, its line in ``isFixedStep``, and one arm in
 /// ``IntegratorSettings/solve(_:output:spikes:)``.
-enum IntegratorKind: String, CaseIterable, Sendable {
+public enum IntegratorKind: String, CaseIterable, Sendable {
     case leapfrog
     case leapfrogPaper = "leapfrog-paper"
     case dopri5
@@ -12,14 +12,14 @@ enum IntegratorKind: String, CaseIterable, Sendable {
     case cvodeAdams = "cvode-adams"
 
     /// Fixed-step methods take `--dt`; adaptive ones take `--rtol`, `--atol` and `--max-steps`.
-    var isFixedStep: Bool {
+    public var isFixedStep: Bool {
         switch self {
         case .leapfrog, .leapfrogPaper: true
         case .dopri5, .cvodeBDF, .cvodeAdams: false
         }
     }
 
-    var summary: String {
+    public var summary: String {
         switch self {
         case .leapfrog: "staggered trapezoid, fixed step, second order (conductance-based neuron models)"
         case .leapfrogPaper: "the paper's leapfrog map: instantaneous terms at the step start, first order"
@@ -31,21 +31,21 @@ enum IntegratorKind: String, CaseIterable, Sendable {
 }
 
 /// The chosen integrator with its settings, all validated on the command line.
-struct IntegratorSettings: Sendable {
-    var kind: IntegratorKind
-    var stepSize: Double
-    var relativeTolerance: Double
-    var absoluteTolerance: Double
-    var maxSteps: Int
+public struct IntegratorSettings: Sendable {
+    public var kind: IntegratorKind
+    public var stepSize: Double
+    public var relativeTolerance: Double
+    public var absoluteTolerance: Double
+    public var maxSteps: Int
     /// The leapfrog's arithmetic (float32 for models with single-precision kernels).
-    var precision: Precision = .f64
+    public var precision: Precision = .f64
 
     /// Solves `problem` with the chosen integrator.
     ///
     /// Generic over the system, so each catalog entry instantiates every integrator for its own
     /// model type: the right-hand side is specialised into the step loop, with no existential
     /// dispatch per evaluation.
-    func solve<System: ODESystem>(
+    public func solve<System: ODESystem>(
         _ problem: ODEProblem<System>, output: OutputSchedule, spikes: SpikeDetection?
     ) throws(ODEError) -> Solution {
         switch kind {
@@ -62,5 +62,15 @@ struct IntegratorSettings: Sendable {
                       absoluteTolerance: absoluteTolerance, maxSteps: maxSteps)
                 .solve(problem, output: output, spikes: spikes)
         }
+    }
+
+    /// Sets every stored property.
+    public init(kind: IntegratorKind, stepSize: Double, relativeTolerance: Double, absoluteTolerance: Double, maxSteps: Int, precision: Precision = .f64) {
+        self.kind = kind
+        self.stepSize = stepSize
+        self.relativeTolerance = relativeTolerance
+        self.absoluteTolerance = absoluteTolerance
+        self.maxSteps = maxSteps
+        self.precision = precision
     }
 }

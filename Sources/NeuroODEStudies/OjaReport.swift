@@ -10,12 +10,12 @@ import NeuroODE
 ///   rule A₀ ~ N(0, 0.1²) (α = 0; ``OjaTraining/randomRule(seed:)``) to Oja's rule (α = 1), averaged over four inner runs, as in
 ///   Confavreux et al. (2020), Fig. S1B; α where an inner run fails (an unstable rule) is marked;
 /// - a table: per method, the runs that reached Oja's rule (distance < 0.3) and the distances.
-struct OjaReport {
-    let problem: OjaTraining
-    let results: [MethodResult]
-    let seed: UInt64
+public struct OjaReport {
+    public let problem: OjaTraining
+    public let results: [MethodResult]
+    public let seed: UInt64
 
-    func write(to directory: String) throws -> (files: [String], text: String) {
+    public func write(to directory: String) throws -> (files: [String], text: String) {
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
         let landscape = try problem.landscape(from: problem.randomRule(seed: seed), seed: seed)
         let files = [
@@ -33,7 +33,7 @@ struct OjaReport {
         return (files.map(\.0), table(landscape))
     }
 
-    func rulesCSV() -> String {
+    public func rulesCSV() -> String {
         var text = "method,run,oja_distance,final_loss," + PlasticRateNetwork.parameterNamesOfRule.joined(separator: ",") + "\n"
         for result in results {
             for (run, final) in result.finalParameters.enumerated() {
@@ -46,12 +46,12 @@ struct OjaReport {
         return text
     }
 
-    func landscapeCSV(_ points: [(alpha: Double, loss: Double?)]) -> String {
+    public func landscapeCSV(_ points: [(alpha: Double, loss: Double?)]) -> String {
         "alpha,meta_loss,stable\n" + points.map { "\($0.alpha),\($0.loss.map { "\($0)" } ?? ""),\($0.loss == nil ? 0 : 1)" }
             .joined(separator: "\n") + "\n"
     }
 
-    func landscapeChart(_ points: [(alpha: Double, loss: Double?)]) -> LineChart {
+    public func landscapeChart(_ points: [(alpha: Double, loss: Double?)]) -> LineChart {
         let finite = points.compactMap(\.loss)
         let top = finite.max() ?? 1
         var series = [LineChart.Series(label: "meta-loss (mean of 4 inner runs)", x: points.map(\.alpha), y: points.map { $0.loss ?? .nan })]
@@ -65,7 +65,7 @@ struct OjaReport {
             xLabel: "α", yLabel: "meta-loss", series: series, yScale: finite.allSatisfy { $0 > 0 } ? .logarithmic : .linear)
     }
 
-    func table(_ landscape: [(alpha: Double, loss: Double?)]) -> String {
+    public func table(_ landscape: [(alpha: Double, loss: Double?)]) -> String {
         var lines = ["oja, N = \(problem.configuration.inputs): distance of the learned rule to Oja's (up to scale and sign flips; 0 = Oja, target < 0.3)"]
         var rows = [["method", "runs at Oja", "distance (mean)", "min", "max", "largest coefficients of the best run (÷ the largest)"]]
         for result in results {
@@ -99,5 +99,12 @@ struct OjaReport {
     private func format(_ points: [(alpha: Double, loss: Double?)], _ alpha: Double) -> String {
         guard let point = points.min(by: { abs($0.alpha - alpha) < abs($1.alpha - alpha) }), let loss = point.loss else { return "unstable" }
         return String(format: "%.4g", loss)
+    }
+
+    /// Sets every stored property.
+    public init(problem: OjaTraining, results: [MethodResult], seed: UInt64) {
+        self.problem = problem
+        self.results = results
+        self.seed = seed
     }
 }

@@ -9,11 +9,11 @@ private let receivedSignal = Atomic<Int32>(0)
 /// signal lets the current iteration finish, after which the trainer writes a checkpoint and the
 /// command writes what is done and exits with 128 + the signal's number (130 for Ctrl-C, 143 for
 /// SIGTERM); a second signal ends the process at once (Validation/RELIABILITY.md "Interruption").
-enum Interruption {
+public enum Interruption {
     /// Installs the handlers and unblocks the two signals (a parent may have started this process
     /// with them blocked, which would leave them pending until the run ends); call before
     /// training starts.
-    static func install() {
+    public static func install() {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
@@ -28,22 +28,22 @@ enum Interruption {
     }
 
     /// Whether a signal asked the process to stop.
-    static var requested: Bool { receivedSignal.load(ordering: .sequentiallyConsistent) != 0 }
+    public static var requested: Bool { receivedSignal.load(ordering: .sequentiallyConsistent) != 0 }
 
     /// The error a command throws once it has saved what was done.
-    static func stopped(after what: String) -> CommandInterrupted {
+    public static func stopped(after what: String) -> CommandInterrupted {
         let number = receivedSignal.load(ordering: .sequentiallyConsistent)
         return CommandInterrupted(signal: number, saved: what)
     }
 }
 
 /// A command stopped by SIGINT or SIGTERM after saving its work; exits with 128 + the signal.
-struct CommandInterrupted: Error, CustomStringConvertible {
-    let signal: Int32
+public struct CommandInterrupted: Error, CustomStringConvertible {
+    public let signal: Int32
     /// What was saved and how to continue, in words.
-    let saved: String
+    public let saved: String
 
-    var name: String { signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)" }
-    var exitStatus: Int32 { 128 + signal }
-    var description: String { "interrupted by \(name); \(saved)" }
+    public var name: String { signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)" }
+    public var exitStatus: Int32 { 128 + signal }
+    public var description: String { "interrupted by \(name); \(saved)" }
 }

@@ -3,10 +3,10 @@ import Gradients
 /// The plots of a comparison: the training loss and (where the task has one) the held-out metric,
 /// each against iteration and against wall time, one line per method — the mean over runs —
 /// with the min–max band over runs shaded.
-struct TrainingCharts {
-    let report: CompareReport
+public struct TrainingCharts {
+    public let report: CompareReport
 
-    func charts() -> [(name: String, chart: LineChart)] {
+    public func charts() -> [(name: String, chart: LineChart)] {
         let runner = report.runner
         var charts = [
             ("loss-vs-iteration.svg", chart(quantity: \.loss, name: "loss", byTime: false)),
@@ -53,5 +53,10 @@ struct TrainingCharts {
             title: "\(report.runner.name): \(name) vs \(byTime ? "wall time" : "iteration")",
             xLabel: byTime ? "wall time (s)" : "iteration", yLabel: name, series: series,
             yScale: allPositive && !higherIsBetter ? .logarithmic : .linear)
+    }
+
+    /// Sets every stored property.
+    public init(report: CompareReport) {
+        self.report = report
     }
 }

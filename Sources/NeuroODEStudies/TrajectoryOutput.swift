@@ -4,18 +4,18 @@ import NeuroODE
 ///
 /// Numbers are written with Swift's shortest round-trip representation: parsing a written value
 /// gives back exactly the Double that was computed, so files can serve as references.
-struct TrajectoryOutput {
-    let model: String
-    let integrator: String
-    let stateNames: [String]
-    let solution: Solution
+public struct TrajectoryOutput {
+    public let model: String
+    public let integrator: String
+    public let stateNames: [String]
+    public let solution: Solution
     /// One array of spike times per neuron, or `nil` when spikes were not asked for.
-    let spikeTimes: [[Double]]?
+    public let spikeTimes: [[Double]]?
     /// Seconds spent in the solve.
-    let wallTime: Double
+    public let wallTime: Double
 
     /// Header `t,<state names>`, then one row per output time.
-    func csv() -> String {
+    public func csv() -> String {
         var text = "t," + stateNames.joined(separator: ",") + "\n"
         text.reserveCapacity(solution.times.count * (solution.dimension + 1) * 20)
         for (i, t) in solution.times.enumerated() {
@@ -30,7 +30,7 @@ struct TrajectoryOutput {
     }
 
     /// Spike times as rows `neuron,t`, neurons numbered from 0 and each neuron's spikes in order.
-    static func spikesCSV(_ spikeTimes: [[Double]]) -> String {
+    public static func spikesCSV(_ spikeTimes: [[Double]]) -> String {
         var text = "neuron,t\n"
         for (neuron, times) in spikeTimes.enumerated() {
             for t in times {
@@ -43,7 +43,7 @@ struct TrajectoryOutput {
     /// One JSON object: `model`, `integrator`, `stateNames`, `t`, `y` (one state vector per output
     /// time), `spikes` (when asked for: one array of times per neuron) and `stats` (the solver's
     /// counters and `wallTimeSeconds`).
-    func json() -> String {
+    public func json() -> String {
         var text = "{\n"
         text += "  \"model\": \(Self.string(model)),\n"
         text += "  \"integrator\": \(Self.string(integrator)),\n"
@@ -72,7 +72,7 @@ struct TrajectoryOutput {
     }
 
     /// The shortest decimal text that parses back to exactly `value`.
-    static func number(_ value: Double) -> String {
+    public static func number(_ value: Double) -> String {
         value.description
     }
 
@@ -81,7 +81,7 @@ struct TrajectoryOutput {
     }
 
     /// A JSON string literal.
-    static func string(_ value: String) -> String {
+    public static func string(_ value: String) -> String {
         var text = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -94,5 +94,15 @@ struct TrajectoryOutput {
             }
         }
         return text + "\""
+    }
+
+    /// Sets every stored property.
+    public init(model: String, integrator: String, stateNames: [String], solution: Solution, spikeTimes: [[Double]]?, wallTime: Double) {
+        self.model = model
+        self.integrator = integrator
+        self.stateNames = stateNames
+        self.solution = solution
+        self.spikeTimes = spikeTimes
+        self.wallTime = wallTime
     }
 }

@@ -2,8 +2,8 @@ import NeuroODE
 
 /// The default picture of a simulation: membrane potentials against time, a spike raster for
 /// many neurons, or every state variable for models without a membrane potential.
-enum SimulationPlot {
-    static func make(
+public enum SimulationPlot {
+    public static func make(
         solution: Solution, runner: SimulationRunner, style: PlotDefault, spikeTimes: [[Double]]?,
         maximumVoltageTraces: Int
     ) -> LineChart {

@@ -13,22 +13,28 @@ import Gradients
 /// `--train-groups` (default: every group the method reaches) freezes the others; a perturbed
 /// group left out of it keeps its turn in the `--alternate` cycle without being perturbed or
 /// updated (the authors' frozen W_rec).
-struct GroupOptions {
-    var perturbed: [String]?
-    var trained: [String]?
-    var alternates = false
+public struct GroupOptions {
+    public var perturbed: [String]?
+    public var trained: [String]?
+    public var alternates = false
 
-    var isEmpty: Bool { perturbed == nil && trained == nil && !alternates }
+    public init(perturbed: [String]? = nil, trained: [String]? = nil, alternates: Bool = false) {
+        self.perturbed = perturbed
+        self.trained = trained
+        self.alternates = alternates
+    }
+
+    public var isEmpty: Bool { perturbed == nil && trained == nil && !alternates }
 
     /// Comma-separated names, or nil.
-    static func list(_ text: String?) -> [String]? {
+    public static func list(_ text: String?) -> [String]? {
         text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
     }
 
     /// Writes the groups of `kind` into `settings`, or throws naming the bad option and value.
     /// `readout` and the methods that are not ES read `--train-groups` only (the commands reject
     /// the ES options where no method of theirs reads them).
-    func apply(to settings: inout GradientMethodSettings, groups: [ParameterGroup]) throws(CommandLineError) {
+    public func apply(to settings: inout GradientMethodSettings, groups: [ParameterGroup]) throws(CommandLineError) {
         let kind = settings.kind
         // hybrid and readout always name their groups; the others only when asked to.
         if isEmpty, kind != .hybrid, kind != .readout { return }
