@@ -113,9 +113,9 @@ struct CompareCommandTests {
 
     @Test(arguments: [
         (#"{"iterations": 2, "colour": "red"}"#, "unknown key 'colour'"),
-        (#"{"iterations": "many"}"#, "key 'iterations' = \"many\": expected an integer"),
-        (#"{"iterations": 2.5}"#, "key 'iterations' = 2.5: expected an integer"),
-        (#"{"paper": 1}"#, "key 'paper' = 1.0: expected true or false"),
+        (#"{"iterations": "many"}"#, "key 'iterations': The value 'many' is invalid for '--iterations"),
+        (#"{"iterations": 2.5}"#, "key 'iterations': The value '2.5' is invalid for '--iterations"),
+        (#"{"paper": 1}"#, "key 'paper': The option '--paper' does not take any value"),
         (#"[1, 2]"#, "not a JSON object of options"),
     ])
     func badConfigFilesGiveOneLine(contents: String, message: String) throws {

@@ -6,10 +6,7 @@ import NeuroODEStudies
 struct FuzzRoot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neuroode",
-        subcommands: [
-            SimulateCommand.self, GradientCommand.self, CompareCommand.self, TrainCommand.self, ListCommand.self,
-            LandscapeCommand.self, ReversibilityCommand.self, DriftCommand.self, RoberFitCommand.self,
-        ])
+        subcommands: Subcommands.all)
 }
 
 /// libFuzzer target: arbitrary bytes as a command line (arguments separated by NUL bytes), through

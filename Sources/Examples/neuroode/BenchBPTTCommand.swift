@@ -13,6 +13,9 @@ struct BenchBPTT: ParsableCommand {
     @Flag(help: "Keep every k-th state and recompute the segments.") var checkpointed = false
     @Option(help: "Checkpoint interval k (default ⌈√steps⌉).") var checkpointInterval: Int?
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func validate() throws {
         if let checkpointInterval {
             guard checkpointed else { throw ValidationError("--checkpoint-interval needs --checkpointed") }

@@ -28,6 +28,9 @@ struct Bench: ParsableCommand {
         @Option(help: "Arithmetic: f64 or f32.") var precision: Precision = .f64
         @Option(help: "text or json.") var format: BenchFormat = .text
 
+        @OptionGroup var configOption: ConfigOption
+
+
         func run() throws {
             // Sizes before any work (README "Resource limits"): weights, state, and the token input
             // covering every step.

@@ -14,6 +14,9 @@ struct BenchES: ParsableCommand {
     @Option(help: "ES σ.") var sigma = 0.1
     @Option(help: "Arithmetic of the forward passes: f64 or f32.") var precision: Precision = .f64
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func validate() throws {
         guard samples >= 2, samples % 2 == 0 else { throw ValidationError("--samples must be even and at least 2 (mirrored pairs)") }
     }

@@ -25,6 +25,9 @@ struct BenchGradients: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the rows as JSON here.", valueName: "file.json"))
     var output: String?
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func run() throws {
         let spans = try ArgumentList.numbers(horizons, option: "--horizons")
         for span in spans where !(span > 0) {

@@ -14,6 +14,9 @@ struct BenchRober: ParsableCommand {
     var repetitions = 200
     @Option(help: "text or json.") var format: BenchFormat = .text
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
     }

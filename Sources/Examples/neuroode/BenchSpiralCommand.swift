@@ -15,6 +15,9 @@ struct BenchSpiral: ParsableCommand {
     @Option(help: "Seed of the initialization and the minibatches.") var seed: UInt64 = 0
     @Option(help: "text or json.") var format: BenchFormat = .text
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func validate() throws {
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }

@@ -43,19 +43,9 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var options: TrainingOptions
 
     func run() throws {
-        var options = self.options
-        var methodList = methods?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        var runs = self.runs, out = self.out, every = checkpointEvery, resume = self.resume
-        if let path = options.config {
-            let file = try ConfigurationFile(
-                path: path, allowedKeys: TrainingOptions.keys + ["methods", "runs", "out", "checkpoint-every", "resume"])
-            try options.merge(file)
-            methodList = try methodList ?? file.list("methods")
-            runs = try runs ?? file.integer("runs")
-            out = try out ?? file.string("out")
-            every = try every ?? file.integer("checkpoint-every")
-            resume = try resume || (file.boolean("resume") ?? false)
-        }
+        let options = self.options
+        let methodList = methods?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let every = checkpointEvery
         if let every, every < 1 {
             throw CommandLineError.invalidValue(option: "--checkpoint-every", value: "\(every)", reason: "must be at least 1")
         }

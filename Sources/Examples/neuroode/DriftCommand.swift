@@ -22,7 +22,6 @@ struct DriftCommand: ParsableCommand {
             drift.svg and drift-gradient.svg to --out.
             """)
 
-    static let keys = ["horizon", "current", "integrator", "dt", "rtol", "atol", "points", "threshold", "out"]
 
     @Option(parsing: .unconditional, help: "Horizon τ in ms (default 1000).") var horizon: Double?
     @Option(parsing: .unconditional, help: "Injected current I (default 100).") var current: Double?
@@ -33,19 +32,18 @@ struct DriftCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Diagnostic times along the horizon (default 1000).") var points: Int?
     @Option(parsing: .unconditional, help: "Drift (mV) whose first crossing is reported (default 1).") var threshold: Double?
     @Option(help: ArgumentHelp("Output directory (default out/drift).", valueName: "dir")) var out: String?
-    @Option(help: ArgumentHelp("JSON file of options.", valueName: "file.json")) var config: String?
+    @OptionGroup var configOption: ConfigOption
 
     func run() throws {
-        let file = try CommandConfig(path: config, keys: Self.keys)
-        let horizon = try file.number(self.horizon, "horizon") ?? 1000
-        let current = try file.number(self.current, "current") ?? 100
-        let integratorName = try file.string(integrator, "integrator") ?? "dopri5"
-        let dtGiven = try file.number(dt, "dt")
-        let rtol = try file.number(self.rtol, "rtol") ?? 1e-8
-        let atol = try file.number(self.atol, "atol") ?? 1e-10
-        let points = try file.integer(self.points, "points") ?? 1000
-        let threshold = try file.number(self.threshold, "threshold") ?? 1
-        let out = try file.string(self.out, "out") ?? "out/drift"
+        let horizon = self.horizon ?? 1000
+        let current = self.current ?? 100
+        let integratorName = integrator ?? "dopri5"
+        let dtGiven = dt
+        let rtol = self.rtol ?? 1e-8
+        let atol = self.atol ?? 1e-10
+        let points = self.points ?? 1000
+        let threshold = self.threshold ?? 1
+        let out = self.out ?? "out/drift"
         guard horizon.isFinite, horizon > 0 else {
             throw CommandLineError.invalidValue(option: "--horizon", value: "\(horizon)", reason: "the horizon (ms) must be finite and positive")
         }

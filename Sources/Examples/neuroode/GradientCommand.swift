@@ -137,6 +137,9 @@ struct GradientCommand: ParsableCommand {
 
     @OptionGroup var resources: ResourceOptions
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func run() throws {
         let entry = try GradientTaskCatalog.entry(named: task)
         guard let kind = GradientMethodKind(rawValue: method) else {

@@ -21,7 +21,6 @@ struct LandscapeCommand: ParsableCommand {
             """)
 
     static let methodNames = ["bptt", "adjoint-partial", "adjoint-full", "es", "fd"]
-    static let keys = ["from", "to", "points", "horizon", "dt", "sigma", "nodes", "methods", "samples", "seed", "threads", "out"]
 
     @Argument(help: "The task: turn-off.")
     var task: String
@@ -39,23 +38,22 @@ struct LandscapeCommand: ParsableCommand {
     @Option(help: "ES seed (default 0).") var seed: UInt64?
     @Option(parsing: .unconditional, help: "Worker threads (default: every core).") var threads: Int?
     @Option(help: ArgumentHelp("Output directory (default out/landscape).", valueName: "dir")) var out: String?
-    @Option(help: ArgumentHelp("JSON file of options.", valueName: "file.json")) var config: String?
+    @OptionGroup var configOption: ConfigOption
 
     func run() throws {
-        let file = try CommandConfig(path: config, keys: Self.keys)
         guard task == "turn-off" else { throw CommandLineError.unknownName(kind: "task", name: task, choices: ["turn-off"]) }
-        let from = try file.number(self.from, "from") ?? 80
-        let to = try file.number(self.to, "to") ?? 120
-        let points = try file.integer(self.points, "points") ?? 41
-        let horizon = try file.number(self.horizon, "horizon") ?? 3000
-        let dt = try file.number(self.dt, "dt") ?? 0.1
-        let sigma = try file.number(self.sigma, "sigma") ?? 1
-        let nodes = try file.integer(self.nodes, "nodes") ?? 32
-        let methodList = try file.string(methods, "methods") ?? "bptt,adjoint-partial,es,fd"
-        let samples = try file.integer(self.samples, "samples") ?? 100
-        let seedValue = try file.integer(seed.map { Int(truncatingIfNeeded: $0) }, "seed") ?? 0
-        let threads = try file.integer(self.threads, "threads") ?? Parallelism.defaultThreadCount
-        let out = try file.string(self.out, "out") ?? "out/landscape"
+        let from = self.from ?? 80
+        let to = self.to ?? 120
+        let points = self.points ?? 41
+        let horizon = self.horizon ?? 3000
+        let dt = self.dt ?? 0.1
+        let sigma = self.sigma ?? 1
+        let nodes = self.nodes ?? 32
+        let methodList = methods ?? "bptt,adjoint-partial,es,fd"
+        let samples = self.samples ?? 100
+        let seedValue = seed.map { Int(truncatingIfNeeded: $0) } ?? 0
+        let threads = self.threads ?? Parallelism.defaultThreadCount
+        let out = self.out ?? "out/landscape"
 
         guard from.isFinite, to.isFinite, from < to else {
             throw CommandLineError.invalidValue(option: "--from/--to", value: "\(from)...\(to)", reason: "need finite values with from < to")

@@ -20,6 +20,9 @@ struct ListCommand: ParsableCommand {
     /// Models with more parameters than this (networks) list only how many they have.
     static let maximumListedParameters = 24
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func run() throws {
         switch topic {
         case .models:

@@ -9,18 +9,8 @@ struct NeuroODECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neuroode",
         abstract: "Simulate and train ODE models, from biophysical neurons to neural ODEs.",
-        subcommands: [
-            SimulateCommand.self,
-            GradientCommand.self,
-            CompareCommand.self,
-            TrainCommand.self,
-            ListCommand.self,
-            Bench.self,
-            LandscapeCommand.self,
-            ReversibilityCommand.self,
-            DriftCommand.self,
-            RoberFitCommand.self,
-        ]
+        version: NeuroODEVersion.string,
+        subcommands: Subcommands.all
     )
 
     /// Parses and runs a subcommand, reporting every failure as one line on standard error.
@@ -31,7 +21,7 @@ struct NeuroODECommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe is reported as a failed write (OutputFile), not a silent death by signal.
         signal(SIGPIPE, SIG_IGN)
-        let arguments: [String], configFile: String?
+        let arguments: [String], configFile: ConfigurationFile?
         do {
             (arguments, configFile) = try ArgumentPipeline.prepare(Array(CommandLine.arguments.dropFirst()))
         } catch {
@@ -41,10 +31,11 @@ struct NeuroODECommand: AsyncParsableCommand {
             var command: ParsableCommand
             do {
                 command = try parseAsRoot(arguments)
-            } catch where configFile != nil && exitCode(for: error) != .success {
-                // An unknown or malformed option may have come from the file: say which file.
-                throw CommandLineError.invalidValue(
-                    option: "--config", value: configFile!, reason: Self.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "")
+            } catch where exitCode(for: error) != .success {
+                // An unknown or malformed option that came from the file: name the key and the file.
+                let message = Self.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+                guard let file = configFile, let reason = file.reason(forParsingError: message) else { throw error }
+                throw CommandLineError.invalidValue(option: "--config", value: file.path, reason: reason)
             }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

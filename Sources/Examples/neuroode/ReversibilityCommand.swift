@@ -19,7 +19,6 @@ struct ReversibilityCommand: ParsableCommand {
             flags override the file. Writes reversibility.csv and reversibility.svg to --out.
             """)
 
-    static let keys = ["t-end", "points", "integrator", "rtol", "atol", "threshold", "out"]
     static let integrators: [IntegratorKind] = [.dopri5, .cvodeBDF, .cvodeAdams]
 
     @Argument(help: "The model: \(ReversibilityModel.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -34,20 +33,19 @@ struct ReversibilityCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Absolute tolerance (default: the model's).") var atol: Double?
     @Option(parsing: .unconditional, help: "Error level to report the crossing of (default: the model's).") var threshold: Double?
     @Option(help: ArgumentHelp("Output directory (default out/reversibility).", valueName: "dir")) var out: String?
-    @Option(help: ArgumentHelp("JSON file of options.", valueName: "file.json")) var config: String?
+    @OptionGroup var configOption: ConfigOption
 
     func run() throws {
-        let file = try CommandConfig(path: config, keys: Self.keys)
         guard let model = ReversibilityModel(rawValue: model) else {
             throw CommandLineError.unknownName(kind: "model", name: self.model, choices: ReversibilityModel.allCases.map(\.rawValue))
         }
-        let end = try file.number(tEnd, "t-end") ?? model.defaultEndTime
-        let points = try file.integer(self.points, "points") ?? 200
-        let integratorName = try file.string(integrator, "integrator") ?? model.defaultIntegrator.rawValue
-        let rtol = try file.number(self.rtol, "rtol") ?? 1e-8
-        let atol = try file.number(self.atol, "atol") ?? model.defaultAbsoluteTolerance
-        let threshold = try file.number(self.threshold, "threshold") ?? model.defaultThreshold
-        let out = try file.string(self.out, "out") ?? "out/reversibility"
+        let end = tEnd ?? model.defaultEndTime
+        let points = self.points ?? 200
+        let integratorName = integrator ?? model.defaultIntegrator.rawValue
+        let rtol = self.rtol ?? 1e-8
+        let atol = self.atol ?? model.defaultAbsoluteTolerance
+        let threshold = self.threshold ?? model.defaultThreshold
+        let out = self.out ?? "out/reversibility"
         guard end.isFinite, end > 0 else {
             throw CommandLineError.invalidValue(option: "--t-end", value: "\(end)", reason: "must be finite and positive")
         }

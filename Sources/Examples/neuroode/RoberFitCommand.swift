@@ -44,17 +44,9 @@ struct RoberFitCommand: ParsableCommand {
     @OptionGroup var options: TrainingOptions
 
     func run() throws {
-        var options = self.options
-        var methodList = methods.map(Self.items)
-        var scalingList = scaling.map(Self.items)
-        var out = self.out
-        if let path = options.config {
-            let file = try ConfigurationFile(path: path, allowedKeys: TrainingOptions.keys + ["methods", "scaling", "out"])
-            try options.merge(file)
-            methodList = try methodList ?? file.list("methods")
-            scalingList = try scalingList ?? file.list("scaling")
-            out = try out ?? file.string("out")
-        }
+        let options = self.options
+        let methodList = methods.map(Self.items)
+        let scalingList = scaling.map(Self.items)
         if options.unscaled {
             throw CommandLineError.inapplicable(option: "--unscaled", reason: "rober-fit trains both scalings; choose with --scaling on,off")
         }

@@ -89,6 +89,9 @@ struct SimulateCommand: ParsableCommand {
     /// Neuron models with more membrane potentials than this are plotted as a spike raster.
     static let maximumVoltageTraces = 4
 
+    @OptionGroup var configOption: ConfigOption
+
+
     func run() throws {
         let entry = try ModelCatalog.entry(named: model)
         try resources.applyThreads()

@@ -40,17 +40,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var options: TrainingOptions
 
     func run() throws {
-        var options = self.options
-        var method = self.method, checkpoint = self.checkpoint, every = checkpointEvery, resume = self.resume
-        if let path = options.config {
-            let file = try ConfigurationFile(
-                path: path, allowedKeys: TrainingOptions.keys + ["method", "checkpoint", "checkpoint-every", "resume"])
-            try options.merge(file)
-            method = try method ?? file.string("method")
-            checkpoint = try checkpoint ?? file.string("checkpoint")
-            every = try every ?? file.integer("checkpoint-every")
-            resume = try resume || (file.boolean("resume") ?? false)
-        }
+        let options = self.options
+        let every = checkpointEvery
         let entry = try TrainingCatalog.entry(named: task)
         let name = method ?? GradientMethodKind.bptt.rawValue
         if case .cmaes? = try? CompareMethod(name: name) {

@@ -98,56 +98,9 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Perturb and update one --es-groups group per iteration, cycling in the listed order (es, hybrid).")
     var alternate = false
 
-    @Option(help: ArgumentHelp("Read options from a JSON object whose keys are the long option names.", valueName: "file.json"))
-    var config: String?
+    @OptionGroup var configOption: ConfigOption
 
     @OptionGroup var resources: ResourceOptions
-
-    /// The keys every command's `--config` accepts.
-    static let keys: [String] = [
-        "iterations", "seed", "paper", "optimizer", "learning-rate", "weight-decay", "clip", "samples", "sigma", "eval-every",
-        "variant", "ranks", "es-groups", "train-groups", "alternate",
-        "max-memory", "threads",
-    ] + ProblemOption.allCases.map(\.rawValue)
-
-    /// Fills every option not given on the command line from the file's entries.
-    mutating func merge(_ file: ConfigurationFile) throws {
-        iterations = try iterations ?? file.integer("iterations")
-        if seed == nil, let value = try file.integer("seed") {
-            guard value >= 0 else { throw file.invalid("seed", "must not be negative") }
-            seed = UInt64(value)
-        }
-        paper = try paper || (file.boolean("paper") ?? false)
-        optimizer = try optimizer ?? file.string("optimizer")
-        learningRate = try learningRate ?? file.number("learning-rate")
-        weightDecay = try weightDecay ?? file.number("weight-decay")
-        clip = try clip ?? file.number("clip")
-        samples = try samples ?? file.integer("samples")
-        sigma = try sigma ?? file.number("sigma")
-        evaluationInterval = try evaluationInterval ?? file.integer("eval-every")
-        horizon = try horizon ?? file.number("horizon")
-        hidden = try hidden ?? file.integer("hidden")
-        neurons = try neurons ?? file.integer("neurons")
-        batch = try batch ?? file.integer("batch")
-        testTrials = try testTrials ?? file.integer("test-trials")
-        tokenDuration = try tokenDuration ?? file.number("token-ms")
-        loss = try loss ?? file.string("loss")
-        unscaled = try unscaled || (file.boolean("unscaled") ?? false)
-        preset = try preset ?? file.string("preset")
-        setup = try setup ?? file.string("setup")
-        variant = try variant ?? file.string("variant")
-        ranks = try ranks || (file.boolean("ranks") ?? false)
-        esGroups = try esGroups ?? file.list("es-groups")?.joined(separator: ",")
-        trainGroups = try trainGroups ?? file.list("train-groups")?.joined(separator: ",")
-        alternate = try alternate || (file.boolean("alternate") ?? false)
-        if precision == nil, let name = try file.string("precision") {
-            guard let value = Precision(rawValue: name) else { throw file.invalid("precision", "expected f32 or f64") }
-            precision = value
-        }
-        inputs = try inputs ?? file.integer("inputs")
-        resources.maxMemory = try resources.maxMemory ?? file.string("max-memory")
-        resources.threads = try resources.threads ?? file.integer("threads")
-    }
 
     /// The problem, after rejecting problem options it does not read and sizes that would not fit
     /// in memory when trained with `methods` for `runs` runs.
