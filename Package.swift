@@ -7,12 +7,13 @@ let package = Package(
         .library(name: "NeuroODE", targets: ["NeuroODE"]),
         .library(name: "Gradients", targets: ["Gradients"]),
         .library(name: "NeuroODEStudies", targets: ["NeuroODEStudies"]),
+        .library(name: "NeuroODECommandLine", targets: ["NeuroODECommandLine"]),
         .executable(name: "neuroode", targets: ["neuroode"]),
         .executable(name: "custom-model", targets: ["custom-model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // `swift package generate-documentation --target NeuroODE` (or Gradients) builds the DocC catalogs.
+        // `swift package generate-documentation --target NeuroODE` (or Gradients, NeuroODEStudies) builds the DocC catalogs.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
@@ -47,14 +48,22 @@ let package = Package(
             dependencies: ["NeuroODE", "Gradients"],
             path: "Sources/NeuroODEStudies"
         ),
-        .executableTarget(
-            name: "neuroode",
+        // The `neuroode` commands: they parse the options (ArgumentParser), build the studies'
+        // values, call the library and print. A library, so a tool of one's own can register a
+        // model with `StudyRegistry` and then run every command (`NeuroODECommand.main()`).
+        .target(
+            name: "NeuroODECommandLine",
             dependencies: [
                 "NeuroODE",
                 "Gradients",
                 "NeuroODEStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            path: "Sources/NeuroODECommandLine"
+        ),
+        .executableTarget(
+            name: "neuroode",
+            dependencies: ["NeuroODECommandLine"],
             path: "Sources/Examples/neuroode"
         ),
         // A user-defined model (FitzHugh–Nagumo) fitted with ES and BPTT: the "Your own model" example.
@@ -74,10 +83,11 @@ let package = Package(
             dependencies: ["Gradients", "NeuroODE"],
             path: "Tests/GradientsTests"
         ),
-        // The studies in-process: catalogs, registry, configuration, reports.
+        // The studies in-process: catalogs, registry, configuration, reports; a registered model
+        // run through the commands.
         .testTarget(
             name: "NeuroODEStudiesTests",
-            dependencies: ["NeuroODEStudies", "Gradients", "NeuroODE"],
+            dependencies: ["NeuroODEStudies", "NeuroODECommandLine", "Gradients", "NeuroODE"],
             path: "Tests/NeuroODEStudiesTests"
         ),
         // Runs the built `neuroode` executable as a user would; depends on no package target.

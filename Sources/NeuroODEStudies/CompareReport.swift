@@ -45,7 +45,7 @@ public struct MethodResult {
 }
 
 /// Mean, standard deviation (n − 1; 0 for one value), minimum and maximum of some runs' values.
-public struct Spread {
+public struct Spread: Encodable {
     public let mean: Double, sd: Double, min: Double, max: Double, count: Int
 
     public init?(_ values: [Double]) {
@@ -59,8 +59,9 @@ public struct Spread {
         max = finite.max()!
     }
 
-    public var json: String {
-        "{\"mean\": \(TrajectoryOutput.number(mean)), \"sd\": \(TrajectoryOutput.number(sd)), \"min\": \(TrajectoryOutput.number(min)), \"max\": \(TrajectoryOutput.number(max)), \"runs\": \(count)}"
+    enum CodingKeys: String, CodingKey {
+        case mean, sd, min, max
+        case count = "runs"
     }
 
     /// "0.1234 ± 0.0012" (the ± part only over several runs).
@@ -69,7 +70,7 @@ public struct Spread {
     }
 }
 
-private func format(_ value: Double) -> String { String(format: "%.4g", value) }
+func format(_ value: Double) -> String { String(format: "%.4g", value) }
 
 /// The files and table `compare` produces.
 public struct CompareReport {
@@ -164,52 +165,41 @@ public struct CompareReport {
             rollbacks: log.filter { $0.event?.contains("rolled back") ?? false }.count)
     }
 
+    /// summary.json: the task, its resolved configuration, and per method its settings, the
+    /// spread of its results over runs and each run's learned θ by name, with the run's
+    /// ``Provenance``.
     public func summaryJSON() -> String {
-        let number = TrajectoryOutput.number, string = TrajectoryOutput.string
-        func spread(_ values: [Double?]) -> String { Spread(values.compactMap { $0 }).map(\.json) ?? "null" }
-        func optional<T>(_ value: T?, _ render: (T) -> String) -> String { value.map(render) ?? "null" }
+        Provenance.json(summary())
+    }
+
+    /// The summary as a document.
+    public func summary() -> Summary {
         let target = runner.target
-        var text = "{\n"
-        text += "  \"task\": \(string(runner.name)),\n"
-        text += "  \"paper\": \(paper),\n"
-        text += "  \"problemConfiguration\": \(runner.configurationJSON),\n"
-        text += "  \"parameters\": \(runner.parameterCount),\n"
-        text += "  \"seed\": \(seed),\n"
-        text += "  \"runs\": \(results.first?.logs.count ?? 0),\n"
-        text += "  \"iterations\": \(results.flatMap(\.logs).map(\.count).max() ?? 0),\n"
-        text += "  \"optimizer\": {\"name\": \(string(optimizer.name)), \"learningRate\": \(number(optimizer.learningRate))},\n"
-        text += "  \"testMetric\": \(optional(metricName, string)),\n"
-        text += "  \"target\": {\"quantity\": \(string(target.quantity == .loss ? "loss" : metricName ?? "testMetric")), \"threshold\": \(number(target.threshold)), \"higherIsBetter\": \(target.higherIsBetter)},\n"
-        text += "  \"methods\": [\n"
-        text += results.map { result in
-            let runs = result.logs.map(statistics)
-            let settings = result.statistics.map { "\(string($0.key)): \($0.value.json)" }.joined(separator: ", ")
-            var fields = [
-                "\"method\": \(string(result.name))",
-                "\"settings\": {\(settings)}",
-                "\"maxGradientNorm\": \(optional(result.clip, number))",
-                "\"finalLoss\": \(spread(runs.map(\.finalLoss)))",
-                "\"bestLoss\": \(spread(runs.map(\.bestLoss)))",
-            ]
-            if metricName != nil {
-                fields.append("\"finalTestMetric\": \(spread(runs.map(\.finalMetric)))")
-                fields.append("\"bestTestMetric\": \(spread(runs.map(\.bestMetric)))")
-            }
-            fields += [
-                "\"runsReachingTarget\": \(runs.filter { $0.iterationsToTarget != nil }.count)",
-                "\"iterationsToTarget\": [\(runs.map { optional($0.iterationsToTarget) { "\($0)" } }.joined(separator: ", "))]",
-                "\"secondsToTarget\": [\(runs.map { optional($0.secondsToTarget, number) }.joined(separator: ", "))]",
-                "\"wallSeconds\": \(spread(runs.map(\.seconds)))",
-                "\"peakBytes\": \(optional(runs.compactMap(\.peakBytes).max()) { "\($0)" })",
-                "\"bytesStored\": \(runs.map(\.bytesStored).max() ?? 0)",
-                "\"skippedIterations\": \(runs.map(\.skipped).reduce(0, +))",
-                "\"rollbacks\": \(runs.map(\.rollbacks).reduce(0, +))",
-                "\"stoppedRuns\": [\(result.stoppedRuns.map { "{\"run\": \($0.run), \"reason\": \(string($0.reason))}" }.joined(separator: ", "))]",
-            ]
-            return "    {" + fields.joined(separator: ", ") + "}"
-        }.joined(separator: ",\n")
-        text += "\n  ]\n}\n"
-        return text
+        return Summary(
+            task: runner.name, paper: paper, problemConfiguration: AnyEncodable(runner.configuration),
+            parameters: runner.parameterCount, parameterNames: runner.parameterNames, seed: seed,
+            runs: results.first?.logs.count ?? 0, iterations: results.flatMap(\.logs).map(\.count).max() ?? 0,
+            optimizer: .init(name: optimizer.name, learningRate: optimizer.learningRate), testMetric: metricName,
+            target: .init(quantity: target.quantity == .loss ? "loss" : metricName ?? "testMetric", threshold: target.threshold, higherIsBetter: target.higherIsBetter),
+            methods: results.map(methodSummary), provenance: .current())
+    }
+
+    private func methodSummary(_ result: MethodResult) -> Summary.Method {
+        let runs = result.logs.map(statistics)
+        func spread(_ values: [Double?]) -> Spread? { Spread(values.compactMap { $0 }) }
+        let names = runner.parameterNames
+        return Summary.Method(
+            method: result.name, settings: Dictionary(result.statistics.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }),
+            maxGradientNorm: result.clip, finalLoss: spread(runs.map(\.finalLoss)), bestLoss: spread(runs.map(\.bestLoss)),
+            hasMetric: metricName != nil, finalTestMetric: spread(runs.map(\.finalMetric)), bestTestMetric: spread(runs.map(\.bestMetric)),
+            runsReachingTarget: runs.filter { $0.iterationsToTarget != nil }.count, iterationsToTarget: runs.map(\.iterationsToTarget),
+            secondsToTarget: runs.map(\.secondsToTarget), wallSeconds: spread(runs.map(\.seconds)),
+            peakBytes: runs.compactMap(\.peakBytes).max(), bytesStored: runs.map(\.bytesStored).max() ?? 0,
+            skippedIterations: runs.map(\.skipped).reduce(0, +), rollbacks: runs.map(\.rollbacks).reduce(0, +),
+            stoppedRuns: result.stoppedRuns.map { .init(run: $0.run, reason: $0.reason) },
+            learnedParameters: result.finalParameters.map { theta in
+                theta.map { values in Dictionary(zip(names, values).map { ($0, $1) }, uniquingKeysWith: { first, _ in first }) }
+            })
     }
 
     // MARK: Table

@@ -10,7 +10,7 @@ import Foundation
 /// flag typed on the command line wins over the file (for a single-value option the last
 /// occurrence counts). A key the command does not have, or a value of the wrong type, is an error
 /// naming the key and the file.
-public struct ConfigurationFile: Sendable, Equatable {
+public struct ConfigurationFile: Sendable {
     /// A value the options can take.
     public enum Value: Sendable, Equatable {
         case boolean(Bool)
@@ -25,10 +25,6 @@ public struct ConfigurationFile: Sendable, Equatable {
     public let path: String
     /// The entries, keys in sorted order.
     public let entries: [(key: String, value: Value)]
-
-    public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.path == rhs.path && lhs.entries.map(\.key) == rhs.entries.map(\.key) && lhs.entries.map(\.value) == rhs.entries.map(\.value)
-    }
 
     /// Reads and decodes the file at `path`.
     public init(path: String) throws(CommandLineError) {

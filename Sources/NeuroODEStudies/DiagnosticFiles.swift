@@ -6,7 +6,8 @@ import Gradients
 ///
 /// Files are staged in memory by ``write(_:to:)`` and written by ``commit()``: the old
 /// `manifest.json` is removed first, then every file is replaced atomically (``AtomicFile``), and
-/// last a new `manifest.json` names the run and each file's size and FNV-1a checksum. A reader
+/// last a new `manifest.json` names the run, its ``Provenance`` (version, command line, resolved
+/// ``configuration``) and each file's size and FNV-1a checksum. A reader
 /// that trusts only files listed in the manifest with matching checksums never mixes two runs: an
 /// interrupted commit leaves no manifest, and files of an older run fail the checksum
 /// (Validation/RELIABILITY.md "Output safety").
@@ -14,6 +15,22 @@ public struct DiagnosticFiles {
     public let directory: URL
     private var staged: [(name: String, data: Data)] = []
     private(set) var written: [String] = []
+    /// The run's resolved settings, recorded in the manifest's provenance.
+    public var configuration: [String: JSONValue] = [:]
+
+    /// `manifest.json`.
+    private struct Manifest: Encodable {
+        struct File: Encodable {
+            let name: String
+            let bytes: Int
+            let fnv1a64: String
+        }
+
+        let run: String
+        let created: String
+        let provenance: Provenance
+        let files: [File]
+    }
 
     /// The manifest's file name inside the directory.
     public static let manifestName = "manifest.json"
@@ -51,7 +68,7 @@ public struct DiagnosticFiles {
                 throw .cannotWrite(path: manifestPath, reason: error.localizedDescription)
             }
         }
-        var entries: [String] = []
+        var entries: [Manifest.File] = []
         for file in staged {
             let path = directory.appendingPathComponent(file.name).path
             do {
@@ -60,12 +77,12 @@ public struct DiagnosticFiles {
                 throw .cannotWrite(path: error.path, reason: error.reason)
             }
             written.append(path)
-            entries.append("    {\"name\": \(TrajectoryOutput.string(file.name)), \"bytes\": \(file.data.count), \"fnv1a64\": \"\(AtomicFile.checksum(file.data))\"}")
+            entries.append(Manifest.File(name: file.name, bytes: file.data.count, fnv1a64: AtomicFile.checksum(file.data)))
         }
-        let run = UUID().uuidString.lowercased()
-        let created = ISO8601DateFormatter().string(from: Date())
-        let manifest = "{\n  \"run\": \"\(run)\",\n  \"created\": \"\(created)\",\n  \"files\": [\n\(entries.joined(separator: ",\n"))\n  ]\n}\n"
-        try OutputFile.write(manifest, to: manifestPath)
+        let manifest = Manifest(
+            run: UUID().uuidString.lowercased(), created: ISO8601DateFormatter().string(from: Date()),
+            provenance: .current(configuration: configuration), files: entries)
+        try OutputFile.write(Provenance.json(manifest), to: manifestPath)
         written.append(manifestPath)
         staged = []
         return written

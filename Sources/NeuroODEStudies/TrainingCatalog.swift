@@ -164,6 +164,8 @@ public struct TrainingRunner {
     public let integratesWithCVODE: Bool
     /// The problem's configuration as JSON, for result files.
     public let configurationJSON: String
+    /// The problem's configuration, for result documents.
+    public let configuration: any Encodable
     /// Names of θ's entries.
     public let parameterNames: [String]
     /// Problem-specific results written after `compare` (nil: none).
@@ -181,6 +183,7 @@ public struct TrainingRunner {
         integratesWithCVODE = Problem.Stepper.self == CVODE.self
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        configuration = problem.configuration
         configurationJSON = (try? encoder.encode(problem.configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         parameterNames = problem.parameterNames
         self.analysis = analysis

@@ -4,7 +4,7 @@
 #   Validation/fuzz/run.sh [SECONDS]     (default 60 per target; CI runs a short pass)
 #
 # Each target is compiled with `swiftc -sanitize=fuzzer,address` together with the command
-# line's sources (all but the file holding `@main`; libFuzzer brings its own main) and linked
+# line's sources (Sources/NeuroODECommandLine but the root command's file; libFuzzer brings its own main) and linked
 # against the package's debug build of NeuroODE, Gradients, NeuroODEStudies and ArgumentParser. A crash, a
 # sanitizer report or an input slower than 10 s fails the script and leaves the input in
 # .build/fuzz/<target>/. Needs Linux (libFuzzer ships with the Swift toolchain there).
@@ -23,7 +23,7 @@ out=.build/fuzz
 mkdir -p "$out"
 
 cli_sources=()
-for file in Sources/Examples/neuroode/*.swift; do
+for file in Sources/NeuroODECommandLine/*.swift; do
   [ "$(basename "$file")" = NeuroODECommand.swift ] || cli_sources+=("$file")
 done
 objects=()

@@ -27,7 +27,6 @@ struct BenchGradients: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func run() throws {
         let spans = try ArgumentList.numbers(horizons, option: "--horizons")
         for span in spans where !(span > 0) {

@@ -79,6 +79,11 @@ struct DriftCommand: ParsableCommand {
         estimate.add("the diagnostic rows", option: "--points", value: points, doubles: 40 * Double(points))
         try estimate.check(against: .machine, remedy: "make it smaller")
         var files = try DiagnosticFiles(directory: out)
+        files.configuration = [
+            "task": .string("turn-off"), "horizon": .number(horizon), "I": .number(current), "integrator": .string(integratorName),
+            "dt": .number(dt), "rtol": .number(rtol), "atol": .number(atol), "points": .integer(points), "threshold": .number(threshold),
+            "precision": .string("f64"),
+        ]
 
         let backward = DormandPrince(relativeTolerance: rtol, absoluteTolerance: atol)
         let run: (AdjointMethod) -> Result<GradientEstimate, any Error> = { method in

@@ -139,7 +139,6 @@ struct GradientCommand: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func run() throws {
         let entry = try GradientTaskCatalog.entry(named: task)
         guard let kind = GradientMethodKind(rawValue: method) else {

@@ -16,7 +16,6 @@ struct BenchRober: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
     }

@@ -4,9 +4,11 @@ import Gradients
 import NeuroODE
 import NeuroODEStudies
 
-@main
-struct NeuroODECommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `neuroode`: the root command. The `neuroode` executable calls ``runCommandLine()``; so does a tool of
+/// one's own that registers its models with `StudyRegistry` first (NeuroODEStudies article
+/// "Registering your model with every command").
+public struct NeuroODECommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "neuroode",
         abstract: "Simulate and train ODE models, from biophysical neurons to neural ODEs.",
         version: NeuroODEVersion.string,
@@ -18,7 +20,7 @@ struct NeuroODECommand: AsyncParsableCommand {
     /// ArgumentParser's own `main` prints usage blocks after errors and lets a caller see only the
     /// first line of a multi-line message; scripts that run many simulations want exactly one
     /// line that names the bad value, and a non-zero status.
-    static func main() async {
+    public static func runCommandLine() async {
         // A closed pipe is reported as a failed write (OutputFile), not a silent death by signal.
         signal(SIGPIPE, SIG_IGN)
         let arguments: [String], configFile: ConfigurationFile?
@@ -27,6 +29,7 @@ struct NeuroODECommand: AsyncParsableCommand {
         } catch {
             report(error)
         }
+        Provenance.recordInvocation(commandLine: CommandLine.arguments, arguments: arguments)
         do {
             var command: ParsableCommand
             do {
@@ -46,6 +49,8 @@ struct NeuroODECommand: AsyncParsableCommand {
             report(error)
         }
     }
+
+    public init() {}
 
     private static func report(_ error: any Error) -> Never {
         let message: String

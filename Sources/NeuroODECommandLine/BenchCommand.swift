@@ -30,7 +30,6 @@ struct Bench: ParsableCommand {
 
         @OptionGroup var configOption: ConfigOption
 
-
         func run() throws {
             // Sizes before any work (README "Resource limits"): weights, state, and the token input
             // covering every step.

@@ -91,7 +91,6 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func run() throws {
         let entry = try ModelCatalog.entry(named: model)
         try resources.applyThreads()

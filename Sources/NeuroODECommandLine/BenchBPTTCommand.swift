@@ -15,7 +15,6 @@ struct BenchBPTT: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func validate() throws {
         if let checkpointInterval {
             guard checkpointed else { throw ValidationError("--checkpoint-interval needs --checkpointed") }

@@ -93,6 +93,11 @@ struct LandscapeCommand: ParsableCommand {
         RunEstimate.samples(&estimate, samples)
         try estimate.check(against: .machine, remedy: "make it smaller")
         var files = try DiagnosticFiles(directory: out)
+        files.configuration = [
+            "task": .string(task), "from": .number(from), "to": .number(to), "points": .integer(points), "horizon": .number(horizon),
+            "integrator": .string("leapfrog"), "dt": .number(dt), "sigma": .number(sigma), "nodes": .integer(nodes),
+            "methods": .string(methodList), "samples": .integer(samples), "seed": .integer(seedValue), "precision": .string("f64"),
+        ]
 
         let task = try TurnOffTask.make(horizon: horizon, integrator: Leapfrog(stepSize: dt))
         let values = (0..<points).map { from + (to - from) * Double($0) / Double(points - 1) }
@@ -168,23 +173,5 @@ struct LandscapeCommand: ParsableCommand {
             lines.append("\(kind.rawValue): sign of the smoothed slope at \(agreeing) of \(compared.count) points; largest |dL/dI| \(String(format: "%.3g", largest))")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Progress on standard error in steps of 10 %, from whichever worker finishes a job.
-final class ProgressReporter: @unchecked Sendable {
-    private let label: String
-    private var reported = 0
-    private let lock = NSLock()
-
-    init(label: String) { self.label = label }
-
-    func update(_ done: Int, _ total: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        let tenth = done * 10 / max(1, total)
-        guard tenth > reported else { return }
-        reported = tenth
-        FileHandle.standardError.write(Data("\(label): \(tenth * 10) % (\(done) of \(total) evaluations)\n".utf8))
     }
 }

@@ -16,7 +16,6 @@ struct BenchES: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func validate() throws {
         guard samples >= 2, samples % 2 == 0 else { throw ValidationError("--samples must be even and at least 2 (mirrored pairs)") }
     }

@@ -22,7 +22,6 @@ struct ListCommand: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func run() throws {
         switch topic {
         case .models:

@@ -17,7 +17,6 @@ struct BenchSpiral: ParsableCommand {
 
     @OptionGroup var configOption: ConfigOption
 
-
     func validate() throws {
         guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }

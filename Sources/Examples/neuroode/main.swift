@@ -1,0 +1,4 @@
+import NeuroODECommandLine
+
+// The `neuroode` executable: every command lives in the NeuroODECommandLine library.
+await NeuroODECommand.runCommandLine()
