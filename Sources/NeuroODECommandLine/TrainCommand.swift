@@ -96,11 +96,17 @@ struct TrainCommand: ParsableCommand {
             results: [MethodResult(kind: kind, settings: settings, clip: loop.maxGradientNorm, logs: [log])])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
         try OutputFile.write(report.curvesCSV(), to: curve)
+        var plots: [String] = []
+        for plot in TrainingCharts(report: report).charts() where plot.name.contains("vs-iteration") {
+            let path = (directory as NSString).appendingPathComponent(plot.name)
+            try OutputFile.write(plot.chart.svg(), to: path)
+            plots.append(path)
+        }
         let newest = store.listing().first?.path ?? directory
         if log.count < loop.iterations, Interruption.requested {
             throw Interruption.stopped(
                 after: "\(log.count) of \(loop.iterations) iterations saved in \(newest) and \(curve); continue with --resume")
         }
-        try OutputFile.standardOutput(report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\n")
+        try OutputFile.standardOutput(report.table() + "\ncheckpoint: \(newest)\nlog: \(curve)\nplots: \(plots.joined(separator: ", "))\n")
     }
 }

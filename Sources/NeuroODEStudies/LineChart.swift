@@ -4,9 +4,10 @@ import Foundation
 ///
 /// Written for trajectories and reusable for training curves: each series is drawn as a line or
 /// as tick marks (a spike raster), either axis may be logarithmic, axes get "nice" ticks (1, 2, 5
-/// times a power of ten, or whole decades), and a legend names the series when there are
-/// several. A line may carry a shaded band (a spread over runs). Non-finite points, and non-positive ones on a logarithmic axis, break the line
-/// instead of corrupting the drawing.
+/// times a power of ten, or whole decades), and a legend right of the plot, off the data, names
+/// the series when there are several. A line may carry a shaded band (a spread over runs); series
+/// that belong together share a colour; dashed reference lines mark targets. Non-finite points,
+/// and non-positive ones on a logarithmic axis, break the line instead of corrupting the drawing.
 public struct LineChart {
     public enum Scale {
         case linear
@@ -28,13 +29,31 @@ public struct LineChart {
         /// A shaded band around a line (min–max or ±sd over runs), one lower and upper value per
         /// point; nil draws none.
         public var band: (lower: [Double], upper: [Double])?
+        /// The series' colour as an index into ``LineChart/palette`` (nil: its position), so that
+        /// series that belong together (a fit and its data) share a colour.
+        public var colour: Int?
 
-        public init(label: String, x: [Double], y: [Double], mark: Mark = .line, band: (lower: [Double], upper: [Double])? = nil) {
+        public init(
+            label: String, x: [Double], y: [Double], mark: Mark = .line, band: (lower: [Double], upper: [Double])? = nil,
+            colour: Int? = nil
+        ) {
             self.label = label
             self.x = x
             self.y = y
             self.mark = mark
             self.band = band
+            self.colour = colour
+        }
+    }
+
+    /// A labelled horizontal line at a fixed value (a target), drawn dashed across the plot.
+    public struct ReferenceLine {
+        public var label: String
+        public var y: Double
+
+        public init(label: String, y: Double) {
+            self.label = label
+            self.y = y
         }
     }
 
@@ -49,10 +68,13 @@ public struct LineChart {
     public var yDomain: ClosedRange<Double>?
     public var width = 800.0
     public var height = 480.0
+    /// Horizontal reference lines (targets); they also widen the y range to include their values.
+    public var referenceLines: [ReferenceLine] = []
 
     public init(
         title: String, xLabel: String, yLabel: String, series: [Series], xScale: Scale = .linear, yScale: Scale = .linear,
-        xDomain: ClosedRange<Double>? = nil, yDomain: ClosedRange<Double>? = nil, width: Double = 800, height: Double = 480
+        xDomain: ClosedRange<Double>? = nil, yDomain: ClosedRange<Double>? = nil, width: Double = 800, height: Double = 480,
+        referenceLines: [ReferenceLine] = []
     ) {
         self.title = title
         self.xLabel = xLabel
@@ -64,6 +86,7 @@ public struct LineChart {
         self.yDomain = yDomain
         self.width = width
         self.height = height
+        self.referenceLines = referenceLines
     }
 
     /// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
@@ -71,12 +94,21 @@ public struct LineChart {
 
     private static let margin = (left: 78.0, right: 24.0, top: 44.0, bottom: 58.0)
 
+    /// The colour of the series at `position`.
+    private func seriesColour(_ position: Int) -> String {
+        Self.palette[(series[position].colour ?? position) % Self.palette.count]
+    }
+
     public func svg() -> String {
         let m = Self.margin
-        let plot = (x: m.left, y: m.top, width: width - m.left - m.right, height: height - m.top - m.bottom)
+        // The legend stands right of the plot, off the data, when there are series to tell apart.
+        let legendRow = 17.0
+        let legendWidth = series.count > 1 ? 36 + 7 * Double(series.map(\.label.count).max() ?? 0) : 0
+        let right = m.right + (legendWidth > 0 ? legendWidth + 8 : 0)
+        let plot = (x: m.left, y: m.top, width: width - m.left - right, height: height - m.top - m.bottom)
         let xAxis = Axis(scale: xScale, values: series.flatMap(\.x), domain: xDomain)
         let bandValues = series.flatMap { ($0.band?.lower ?? []) + ($0.band?.upper ?? []) }
-        let yAxis = Axis(scale: yScale, values: series.flatMap(\.y) + bandValues, domain: yDomain)
+        let yAxis = Axis(scale: yScale, values: series.flatMap(\.y) + bandValues + referenceLines.map(\.y), domain: yDomain)
         func px(_ x: Double) -> Double { plot.x + xAxis.fraction(x) * plot.width }
         func py(_ y: Double) -> Double { plot.y + (1 - yAxis.fraction(y)) * plot.height }
 
@@ -116,7 +148,7 @@ public struct LineChart {
         // closes the current polygon and starts a new one.
         for (k, item) in series.enumerated() {
             guard let band = item.band else { continue }
-            let colour = Self.palette[k % Self.palette.count]
+            let colour = seriesColour(k)
             var d = ""
             var run: [(x: Double, low: Double, high: Double)] = []
             func close() {
@@ -137,7 +169,7 @@ public struct LineChart {
             if !d.isEmpty { s += "<path d=\"\(d)\" fill=\"\(colour)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n" }
         }
         for (k, item) in series.enumerated() {
-            let colour = Self.palette[k % Self.palette.count]
+            let colour = seriesColour(k)
             var d = ""
             var penDown = false
             for (x, y) in zip(item.x, item.y) {
@@ -157,19 +189,24 @@ public struct LineChart {
                 s += "<path d=\"\(d)\" stroke=\"\(colour)\"><title>\(escape(item.label))</title></path>\n"
             }
         }
+        // Reference lines (targets), dashed, labelled at their right end.
+        for line in referenceLines where yAxis.isDrawable(line.y) {
+            let y = py(line.y)
+            s += "<line x1=\"\(f(plot.x))\" y1=\"\(f(y))\" x2=\"\(f(plot.x + plot.width))\" y2=\"\(f(y))\" stroke=\"#555555\" stroke-width=\"1\" stroke-dasharray=\"6 4\"/>\n"
+            s += "<text x=\"\(f(plot.x + plot.width - 4))\" y=\"\(f(y - 4))\" text-anchor=\"end\" fill=\"#555555\" stroke=\"none\">\(escape(line.label))</text>\n"
+        }
         s += "</g>\n"
 
-        // Legend, top right inside the plot, when there is more than one series to tell apart.
+        // Legend, right of the plot, when there is more than one series to tell apart.
         if series.count > 1 {
-            let rowHeight = 17.0
-            let longest = series.map(\.label.count).max() ?? 0
-            let boxWidth = 36 + 7 * Double(longest)
+            let rowHeight = legendRow
+            let boxWidth = legendWidth
             let boxHeight = 8 + rowHeight * Double(series.count)
-            let x0 = plot.x + plot.width - boxWidth - 8, y0 = plot.y + 8
+            let x0 = plot.x + plot.width + 8, y0 = plot.y
             s += "<g>\n<rect x=\"\(f(x0))\" y=\"\(f(y0))\" width=\"\(f(boxWidth))\" height=\"\(f(boxHeight))\" fill=\"#ffffff\" fill-opacity=\"0.85\" stroke=\"#999999\"/>\n"
             for (k, item) in series.enumerated() {
                 let y = y0 + 4 + rowHeight * (Double(k) + 0.5)
-                let colour = Self.palette[k % Self.palette.count]
+                let colour = seriesColour(k)
                 s += "<line x1=\"\(f(x0 + 6))\" y1=\"\(f(y))\" x2=\"\(f(x0 + 26))\" y2=\"\(f(y))\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
                 s += "<text x=\"\(f(x0 + 31))\" y=\"\(f(y + 4))\">\(escape(item.label))</text>\n"
             }

@@ -165,19 +165,20 @@ public struct RoberFitReport {
             let scale = run.problem.fit.speciesScale
             for i in 0..<3 {
                 let values = run.trajectory.map { states in RoberFitRun.plotTimes.indices.map { states[3 * $0 + i] / scale[i] } }
-                series.append(LineChart.Series(label: "y\(i + 1) fit", x: values == nil ? [] : RoberFitRun.plotTimes, y: values ?? []))
+                series.append(LineChart.Series(label: "y\(i + 1) fit", x: values == nil ? [] : RoberFitRun.plotTimes, y: values ?? [], colour: i))
             }
             if let fit {
                 for i in 0..<3 {
                     series.append(LineChart.Series(
-                        label: "y\(i + 1) data", x: fit.times, y: fit.times.indices.map { fit.data[3 * $0 + i] / scale[i] }, mark: .ticks))
+                        label: "y\(i + 1) data", x: fit.times, y: fit.times.indices.map { fit.data[3 * $0 + i] / scale[i] }, mark: .ticks,
+                        colour: i))
                 }
             }
             let outcome = Outcome(run)
             let loss = outcome.finalLoss.map { String(format: "final loss %.3g", $0) } ?? "no finite loss"
             let ending = run.trajectory == nil ? ", fit solve failed" : run.failure == nil ? "" : ", diverged"
             return LineChart(
-                title: "\(run.label): \(loss)\(ending)", xLabel: "t", yLabel: "y / yscale", series: series,
+                title: "\(run.label): \(loss)\(ending)", xLabel: "t (s)", yLabel: "y / yscale (each species by its own scale)", series: series,
                 xScale: .logarithmic, yDomain: -0.1...1.2, width: 640, height: 400)
         }
         return Self.panels(charts, columns: 2)

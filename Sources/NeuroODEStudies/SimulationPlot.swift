@@ -1,3 +1,4 @@
+import Foundation
 import NeuroODE
 
 /// The default picture of a simulation: membrane potentials against time, a spike raster for
@@ -13,10 +14,8 @@ public enum SimulationPlot {
             var logarithmicTime = false
             if case let .states(logarithmic) = style { logarithmicTime = logarithmic }
             return LineChart(
-                title: "\(runner.modelName): state", xLabel: "t", yLabel: "y",
-                series: runner.stateNames.indices.map { j in
-                    LineChart.Series(label: runner.stateNames[j], x: solution.times, y: solution.component(j))
-                },
+                title: "\(runner.modelName): state", xLabel: "t", yLabel: "y (a small component × its factor)",
+                series: scaledStates(solution: solution, names: runner.stateNames),
                 xScale: logarithmicTime ? .logarithmic : .linear,
                 xDomain: logarithmicTime ? nil : timeDomain)
         }
@@ -38,5 +37,22 @@ public enum SimulationPlot {
                 LineChart.Series(label: runner.stateNames[j], x: solution.times, y: solution.component(j))
             },
             xDomain: timeDomain)
+    }
+
+    /// Every state variable, a component whose largest magnitude is under 1 % of the largest
+    /// one's multiplied by a power of ten that brings it to the same scale and labelled so (ROBER's
+    /// y2 ≈ 3.6e-5 next to y1, y3 ≈ 1 becomes "y2 × 1e4"), so that no curve lies flat on the axis.
+    public static func scaledStates(solution: Solution, names: [String]) -> [LineChart.Series] {
+        let components = names.indices.map { solution.component($0) }
+        let largest = components.map { $0.filter(\.isFinite).map(abs).max() ?? 0 }
+        let overall = largest.max() ?? 0
+        return names.indices.map { j in
+            guard largest[j] > 0, overall > 0, largest[j] < 1e-2 * overall else {
+                return LineChart.Series(label: names[j], x: solution.times, y: components[j])
+            }
+            let exponent = Int((log10(overall / largest[j])).rounded(.down))
+            let factor = pow(10, Double(exponent))
+            return LineChart.Series(label: "\(names[j]) × 1e\(exponent)", x: solution.times, y: components[j].map { $0 * factor })
+        }
     }
 }

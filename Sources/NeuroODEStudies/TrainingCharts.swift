@@ -1,3 +1,4 @@
+import Foundation
 import Gradients
 
 /// The plots of a comparison: the training loss and (where the task has one) the held-out metric,
@@ -49,10 +50,22 @@ public struct TrainingCharts {
                 x: x, y: mean, band: runs > 1 ? (low, high) : nil))
         }
         let higherIsBetter = name != "loss" && (report.runner.testMetric?.higherIsBetter ?? false)
+        // The task's target on the quantity it is stated for, as a dashed line.
+        let target = report.runner.target
+        let targetsThis = (target.quantity == .loss) == (name == "loss")
+        let reference = targetsThis
+            ? [LineChart.ReferenceLine(label: "target \(target.higherIsBetter ? "≥" : "<") \(format(target.threshold))", y: target.threshold)]
+            : []
         return LineChart(
-            title: "\(report.runner.name): \(name) vs \(byTime ? "wall time" : "iteration")",
-            xLabel: byTime ? "wall time (s)" : "iteration", yLabel: name, series: series,
-            yScale: allPositive && !higherIsBetter ? .logarithmic : .linear)
+            title: "\(report.runner.name)\(report.paper ? " (paper)" : ""): \(name) vs \(byTime ? "wall time" : "iteration") — \(settings)",
+            xLabel: byTime ? "wall time (s)" : "iteration", yLabel: "\(name) (\(name == "loss" ? "training, at θ before the update" : "held out"))",
+            series: series, yScale: allPositive && !higherIsBetter ? .logarithmic : .linear, referenceLines: reference)
+    }
+
+    /// The run's settings for the titles: optimizer, learning rate, seed and runs.
+    private var settings: String {
+        let runs = report.results.first?.logs.count ?? 0
+        return "\(report.optimizer.name) lr \(format(report.optimizer.learningRate)), seed \(report.seed), \(runs) run\(runs == 1 ? "" : "s")"
     }
 
     /// Sets every stored property.

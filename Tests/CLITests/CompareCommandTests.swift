@@ -82,6 +82,10 @@ struct CompareCommandTests {
         let first = try CommandLineTool.run(common + ["--iterations", "6", "--checkpoint", whole])
         #expect(first.status == 0, "\(first.standardError)")
         #expect(first.standardOutput.contains("checkpoint: \(whole)/checkpoint-00000006.json"))
+        // train draws its curve, with the task's target as a dashed line.
+        #expect(first.standardOutput.contains("plots: \(whole)/loss-vs-iteration.svg"))
+        let plot = try String(contentsOfFile: whole + "/loss-vs-iteration.svg", encoding: .utf8)
+        #expect(plot.hasPrefix("<?xml") && plot.contains("stroke-dasharray") && plot.contains("target"))
         #expect(try CommandLineTool.run(common + ["--iterations", "3", "--checkpoint", split]).status == 0)
         let resumed = try CommandLineTool.run(common + ["--iterations", "6", "--checkpoint", split, "--resume"])
         #expect(resumed.status == 0, "\(resumed.standardError)")
