@@ -6,12 +6,14 @@ let package = Package(
     products: [
         .library(name: "NeuroODE", targets: ["NeuroODE"]),
         .library(name: "Gradients", targets: ["Gradients"]),
+        .library(name: "NeuroODEStudies", targets: ["NeuroODEStudies"]),
+        .library(name: "NeuroODECommandLine", targets: ["NeuroODECommandLine"]),
         .executable(name: "neuroode", targets: ["neuroode"]),
         .executable(name: "custom-model", targets: ["custom-model"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // `swift package generate-documentation --target NeuroODE` (or Gradients) builds the DocC catalogs.
+        // `swift package generate-documentation --target NeuroODE` (or Gradients, NeuroODEStudies) builds the DocC catalogs.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
@@ -47,21 +49,37 @@ let package = Package(
             path: "Sources/Gradients"
         ),
         // The MPI communicator (README "Beyond one machine: MPI"). Always built: only the neuroode
-        // executable depends on it, so a package that uses the NeuroODE or Gradients products
-        // never compiles it and needs no MPI.
+        // executable depends on it, so a package that uses the NeuroODE, Gradients, NeuroODEStudies
+        // or NeuroODECommandLine products never compiles it and needs no MPI.
         .target(
             name: "NeuroODEMPI",
             dependencies: ["CMPI", "Gradients"],
             path: "Sources/NeuroODEMPI"
         ),
-        .executableTarget(
-            name: "neuroode",
+        // The studies behind the `neuroode` commands: task and model catalogs with their
+        // defaults, the registry, run configurations, drivers, reports and charts. No
+        // ArgumentParser: a program that links it runs every study in-process.
+        .target(
+            name: "NeuroODEStudies",
+            dependencies: ["NeuroODE", "Gradients"],
+            path: "Sources/NeuroODEStudies"
+        ),
+        // The `neuroode` commands: they parse the options (ArgumentParser), build the studies'
+        // values, call the library and print. A library, so a tool of one's own can register a
+        // model with `StudyRegistry` and then run every command (`NeuroODECommand.runCommandLine()`).
+        .target(
+            name: "NeuroODECommandLine",
             dependencies: [
                 "NeuroODE",
                 "Gradients",
-                "NeuroODEMPI",
+                "NeuroODEStudies",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            path: "Sources/NeuroODECommandLine"
+        ),
+        .executableTarget(
+            name: "neuroode",
+            dependencies: ["NeuroODECommandLine", "NeuroODEMPI"],
             path: "Sources/Examples/neuroode"
         ),
         // A user-defined model (FitzHugh–Nagumo) fitted with ES and BPTT: the "Your own model" example.
@@ -80,6 +98,13 @@ let package = Package(
             name: "GradientsTests",
             dependencies: ["Gradients", "NeuroODE"],
             path: "Tests/GradientsTests"
+        ),
+        // The studies in-process: catalogs, registry, configuration, reports; a registered model
+        // run through the commands.
+        .testTarget(
+            name: "NeuroODEStudiesTests",
+            dependencies: ["NeuroODEStudies", "NeuroODECommandLine", "Gradients", "NeuroODE"],
+            path: "Tests/NeuroODEStudiesTests"
         ),
         // Runs the built `neuroode` executable as a user would; depends on no package target.
         .testTarget(

@@ -82,6 +82,10 @@ struct CompareCommandTests {
         let first = try CommandLineTool.run(common + ["--iterations", "6", "--checkpoint", whole])
         #expect(first.status == 0, "\(first.standardError)")
         #expect(first.standardOutput.contains("checkpoint: \(whole)/checkpoint-00000006.json"))
+        // train draws its curve, with the task's target as a dashed line.
+        #expect(first.standardOutput.contains("plots: \(whole)/loss-vs-iteration.svg"))
+        let plot = try String(contentsOfFile: whole + "/loss-vs-iteration.svg", encoding: .utf8)
+        #expect(plot.hasPrefix("<?xml") && plot.contains("stroke-dasharray") && plot.contains("target"))
         #expect(try CommandLineTool.run(common + ["--iterations", "3", "--checkpoint", split]).status == 0)
         let resumed = try CommandLineTool.run(common + ["--iterations", "6", "--checkpoint", split, "--resume"])
         #expect(resumed.status == 0, "\(resumed.standardError)")
@@ -113,9 +117,9 @@ struct CompareCommandTests {
 
     @Test(arguments: [
         (#"{"iterations": 2, "colour": "red"}"#, "unknown key 'colour'"),
-        (#"{"iterations": "many"}"#, "key 'iterations' = \"many\": expected an integer"),
-        (#"{"iterations": 2.5}"#, "key 'iterations' = 2.5: expected an integer"),
-        (#"{"paper": 1}"#, "key 'paper' = 1.0: expected true or false"),
+        (#"{"iterations": "many"}"#, "key 'iterations': The value 'many' is invalid for '--iterations"),
+        (#"{"iterations": 2.5}"#, "key 'iterations': The value '2.5' is invalid for '--iterations"),
+        (#"{"paper": 1}"#, "key 'paper': The option '--paper' does not take any value"),
         (#"[1, 2]"#, "not a JSON object of options"),
     ])
     func badConfigFilesGiveOneLine(contents: String, message: String) throws {

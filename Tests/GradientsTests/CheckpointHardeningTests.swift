@@ -57,11 +57,10 @@ struct CheckpointHardeningTests {
         #expect(store.listing().map(\.iteration) == [4, 2])
         // Rewrite the newest with the edit and a correct checksum, as a buggy writer would.
         let path = store.path(iteration: 4)
-        let contents = try String(contentsOfFile: path, encoding: .utf8)
-        let payload = String(contents[..<contents.range(of: "\nchecksum fnv1a64 ", options: .backwards)!.lowerBound])
+        let payload = try Self.statePayload(path)
         #expect(payload.contains(find), "\(what): the fixture matches the encoding")
         let edited = payload.replacingOccurrences(of: find, with: replace)
-        try (edited + "\nchecksum fnv1a64 \(AtomicFile.checksum(Data(edited.utf8)))\n").write(toFile: path, atomically: true, encoding: .utf8)
+        try Data(CheckpointStore.document(Data(edited.utf8))).write(to: URL(fileURLWithPath: path))
 
         var rejected: [String] = []
         let state = try Self.trainer(Adam(learningRate: 0.5), iterations: 4, directory: directory, interval: 2)
@@ -70,6 +69,49 @@ struct CheckpointHardeningTests {
             }
         #expect(state?.nextIteration == 2, "\(what): the older intact checkpoint is used")
         #expect(rejected.count == 1 && rejected[0].contains("inconsistent contents") && rejected[0].contains(reason), "\(rejected)")
+    }
+
+    /// The bytes of the `state` value of a checkpoint file in the plain-JSON format.
+    private static func statePayload(_ path: String) throws -> String {
+        let contents = try String(contentsOfFile: path, encoding: .utf8)
+        let start = try #require(contents.range(of: #"","state":"#)).upperBound
+        let end = try #require(contents.range(of: "}", options: .backwards)).lowerBound
+        return String(contents[start..<end])
+    }
+
+    /// A checkpoint is one plain JSON object, its checksum a field over the state's bytes; a file
+    /// of the earlier format (the state's JSON, then a line `checksum fnv1a64 <hex>`, as written
+    /// before the change) still loads to the same state and resumes, so that long runs
+    /// checkpointed earlier continue.
+    @Test func plainJSONAndEarlierFormatBothLoad() throws {
+        let directory = try TrainerTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = CheckpointStore(directory: directory)
+        _ = try Self.trainer(Adam(learningRate: 0.5), iterations: 4, directory: directory, interval: 2).run()
+        let path = store.path(iteration: 4)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        let checksum = try #require(object?["checksum"] as? String)
+        let payload = try Self.statePayload(path)
+        #expect(checksum == "fnv1a64 \(AtomicFile.checksum(Data(payload.utf8)))")
+        #expect(object?["state"] is [String: Any])
+        let plain = try store.load(TrainerState<Adam>.self, from: path)
+
+        try (payload + "\nchecksum fnv1a64 \(AtomicFile.checksum(Data(payload.utf8)))\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let earlier = try store.load(TrainerState<Adam>.self, from: path)
+        #expect(earlier.nextIteration == 4 && earlier.parameters == plain.parameters && earlier.log.map(\.loss) == plain.log.map(\.loss))
+        let resumed = try Self.trainer(Adam(learningRate: 0.5), iterations: 6, directory: directory, interval: 2).run(resume: true)
+        let straight = try Self.trainer(Adam(learningRate: 0.5), iterations: 6, directory: directory + "-straight", interval: 2).run()
+        defer { try? FileManager.default.removeItem(atPath: directory + "-straight") }
+        #expect(resumed.nextIteration == 6 && resumed.parameters == straight.parameters, "resuming the earlier format continues the same run")
+
+        // A flipped digit in either format is caught.
+        try (payload.replacingOccurrences(of: "\"nextIteration\":4", with: "\"nextIteration\":3")
+             + "\nchecksum fnv1a64 \(AtomicFile.checksum(Data(payload.utf8)))\n").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: TrainerError.self) { try store.load(TrainerState<Adam>.self, from: path) }
+        var document = CheckpointStore.document(Data(payload.utf8))
+        document[document.count - 4] ^= 1
+        try document.write(to: URL(fileURLWithPath: path))
+        #expect(throws: TrainerError.self) { try store.load(TrainerState<Adam>.self, from: path) }
     }
 
     @Test func inconsistencyNamesEachField() throws {

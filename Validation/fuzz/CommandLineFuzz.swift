@@ -1,14 +1,12 @@
 import ArgumentParser
 import Foundation
+import NeuroODEStudies
 
 /// The executable's subcommands under a root without `main` (libFuzzer brings its own).
 struct FuzzRoot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "neuroode",
-        subcommands: [
-            SimulateCommand.self, GradientCommand.self, CompareCommand.self, TrainCommand.self, ListCommand.self,
-            LandscapeCommand.self, ReversibilityCommand.self, DriftCommand.self, RoberFitCommand.self,
-        ])
+        subcommands: Subcommands.all)
 }
 
 /// libFuzzer target: arbitrary bytes as a command line (arguments separated by NUL bytes), through

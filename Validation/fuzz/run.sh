@@ -4,8 +4,8 @@
 #   Validation/fuzz/run.sh [SECONDS]     (default 60 per target; CI runs a short pass)
 #
 # Each target is compiled with `swiftc -sanitize=fuzzer,address` together with the command
-# line's sources (all but the file holding `@main`; libFuzzer brings its own main) and linked
-# against the package's debug build of NeuroODE, Gradients and ArgumentParser. A crash, a
+# line's sources (Sources/NeuroODECommandLine but the root command's file; libFuzzer brings its own main) and linked
+# against the package's debug build of NeuroODE, Gradients, NeuroODEStudies and ArgumentParser. A crash, a
 # sanitizer report or an input slower than 10 s fails the script and leaves the input in
 # .build/fuzz/<target>/. Needs Linux (libFuzzer ships with the Swift toolchain there).
 set -euo pipefail
@@ -23,11 +23,11 @@ out=.build/fuzz
 mkdir -p "$out"
 
 cli_sources=()
-for file in Sources/Examples/neuroode/*.swift; do
+for file in Sources/NeuroODECommandLine/*.swift; do
   [ "$(basename "$file")" = NeuroODECommand.swift ] || cli_sources+=("$file")
 done
 objects=()
-for module in ArgumentParser ArgumentParserToolInfo CKernels NeuroODE Gradients; do
+for module in ArgumentParser ArgumentParserToolInfo CKernels NeuroODE Gradients NeuroODEStudies; do
   objects+=("$bin/$module.build"/*.o)
 done
 

@@ -4,9 +4,12 @@ import Foundation
 /// usable one behind (Validation/RELIABILITY.md): each file is written by ``AtomicFile``. The
 /// newest two are kept, plus the best; resuming takes the newest that reads back intact.
 ///
-/// A file is the state as JSON followed by one line `checksum fnv1a64 <hex>` over those bytes, so
-/// truncation and bit rot are detected rather than resumed from. Non-finite numbers (the loss of a
-/// failed iteration) are written as the strings "nan", "inf", "-inf".
+/// A file is one plain JSON object, `{"checksum":"fnv1a64 <hex>","state":{…}}`, the checksum taken
+/// over the exact bytes of the `state` value as written, so truncation and bit rot are detected
+/// rather than resumed from, while any JSON reader can open the file. Files of the earlier format —
+/// the state's JSON followed by one line `checksum fnv1a64 <hex>` — still load, so runs
+/// checkpointed before the change resume. Non-finite numbers (the loss of a failed iteration) are
+/// written as the strings "nan", "inf", "-inf".
 ///
 /// In a job of several processes only rank 0 of ``ProcessGroup/world`` saves and deletes; every
 /// rank reads, so a job resumes with any number of ranks (README "Beyond one machine: MPI").
@@ -49,9 +52,7 @@ public struct CheckpointStore: Sendable {
         } catch {
             throw .cannotWriteCheckpoint(path: target, reason: "\(error)")
         }
-        var contents = payload
-        contents.append(Data("\nchecksum fnv1a64 \(Self.checksum(payload))\n".utf8))
-        try Self.writeAtomically(contents, to: target)
+        try Self.writeAtomically(Self.document(payload), to: target)
         let newest = Set(listing().prefix(2).map(\.iteration))
         for entry in listing() where !newest.contains(entry.iteration) && !keeping.contains(entry.iteration) {
             try? FileManager.default.removeItem(atPath: entry.path)
@@ -86,21 +87,58 @@ public struct CheckpointStore: Sendable {
         guard let contents = FileManager.default.contents(atPath: path) else {
             throw .corruptCheckpoint(path: path, reason: "cannot be read")
         }
-        let marker = Data("\nchecksum fnv1a64 ".utf8)
-        guard let range = contents.range(of: marker, options: .backwards) else {
-            throw .corruptCheckpoint(path: path, reason: "no checksum line (truncated?)")
-        }
-        let payload = contents[contents.startIndex..<range.lowerBound]
-        let stored = String(decoding: contents[range.upperBound...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let actual = Self.checksum(Data(payload))
+        let (payload, stored) = try Self.payload(of: contents, path: path)
+        let actual = Self.checksum(payload)
         guard stored == actual else {
             throw .corruptCheckpoint(path: path, reason: "checksum \(stored) does not match the contents (\(actual))")
         }
         do {
-            return try Self.decoder.decode(State.self, from: Data(payload))
+            return try Self.decoder.decode(State.self, from: payload)
         } catch {
             throw .corruptCheckpoint(path: path, reason: "does not decode: \(error)")
         }
+    }
+
+    // MARK: Format
+
+    /// The start of a file in the plain-JSON format, up to the checksum's hex digits.
+    private static let documentPrefix = Data(#"{"checksum":"fnv1a64 "#.utf8)
+    /// What separates the checksum from the state.
+    private static let stateKey = Data(#"","state":"#.utf8)
+
+    /// `{"checksum":"fnv1a64 <hex>","state":<payload>}` and a newline: keys in sorted order, the
+    /// payload's bytes unchanged so that the checksum can be verified on them.
+    static func document(_ payload: Data) -> Data {
+        var contents = documentPrefix
+        contents.append(Data(checksum(payload).utf8))
+        contents.append(stateKey)
+        contents.append(payload)
+        contents.append(Data("}\n".utf8))
+        return contents
+    }
+
+    /// The state's bytes and the stored checksum, from a file of either format.
+    private static func payload(of contents: Data, path: String) throws(TrainerError) -> (payload: Data, checksum: String) {
+        if contents.starts(with: documentPrefix) {
+            let afterPrefix = contents.index(contents.startIndex, offsetBy: documentPrefix.count)
+            guard let key = contents.range(of: stateKey, in: afterPrefix..<contents.endIndex) else {
+                throw .corruptCheckpoint(path: path, reason: "no state after the checksum (truncated?)")
+            }
+            var end = contents.endIndex
+            while end > key.upperBound, contents[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+            guard end > key.upperBound, contents[end - 1] == UInt8(ascii: "}") else {
+                throw .corruptCheckpoint(path: path, reason: "the JSON object is not closed (truncated?)")
+            }
+            let stored = String(decoding: contents[afterPrefix..<key.lowerBound], as: UTF8.self)
+            return (Data(contents[key.upperBound..<(end - 1)]), stored)
+        }
+        // The earlier format: the state, then `\nchecksum fnv1a64 <hex>\n`.
+        let marker = Data("\nchecksum fnv1a64 ".utf8)
+        guard let range = contents.range(of: marker, options: .backwards) else {
+            throw .corruptCheckpoint(path: path, reason: "no checksum (truncated?)")
+        }
+        let stored = String(decoding: contents[range.upperBound...], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (Data(contents[contents.startIndex..<range.lowerBound]), stored)
     }
 
     // MARK: Encoding
