@@ -60,7 +60,7 @@ import NeuroODE
         let full = try CMAESTrainer(problem: problem, cmaes: cmaes, configuration: TrainerConfiguration(iterations: 9, seed: 4)).run()
         var configuration = TrainerConfiguration(iterations: 9, seed: 4)
         configuration.checkpointInterval = 3
-        let stops = StopAfter(count: 4)
+        let stops = StopAfter(iterations: 4)
         var first = CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration, checkpoints: CheckpointStore(directory: directory))
         first.shouldStop = { stops.tick() }
         let partial = try first.run()
@@ -75,15 +75,5 @@ import NeuroODE
         let other = CMAESTrainer(
             problem: problem, cmaes: CMAES(initialStepSize: 0.3, seed: 4), configuration: configuration, checkpoints: CheckpointStore(directory: directory))
         #expect(throws: TrainerError.self) { _ = try other.run(resume: true) }
-    }
-}
-
-/// A stop signal that fires after `count` generations.
-private final class StopAfter: @unchecked Sendable {
-    private var remaining: Int
-    init(count: Int) { remaining = count }
-    func tick() -> Bool {
-        remaining -= 1
-        return remaining <= 0
     }
 }
