@@ -60,7 +60,7 @@ import NeuroODE
         let full = try CMAESTrainer(problem: problem, cmaes: cmaes, configuration: TrainerConfiguration(iterations: 9, seed: 4)).run()
         var configuration = TrainerConfiguration(iterations: 9, seed: 4)
         configuration.checkpointInterval = 3
-        let stops = StopAfter(count: 4)
+        let stops = StopAfterGenerations(count: 4)
         var first = CMAESTrainer(problem: problem, cmaes: cmaes, configuration: configuration, checkpoints: CheckpointStore(directory: directory))
         first.shouldStop = { stops.tick() }
         let partial = try first.run()
@@ -79,7 +79,7 @@ import NeuroODE
 }
 
 /// A stop signal that fires after `count` generations.
-private final class StopAfter: @unchecked Sendable {
+private final class StopAfterGenerations: @unchecked Sendable {
     private var remaining: Int
     init(count: Int) { remaining = count }
     func tick() -> Bool {
