@@ -182,11 +182,12 @@ enum MPIRun {
         return nil
     }
 
-    /// summary.json as sorted-key JSON without the wall-clock and measured-memory fields.
+    /// summary.json as sorted-key JSON without the wall-clock and measured-memory fields, and
+    /// without the provenance (it records each run's own command line and output directory).
     static func withoutMeasuredFields(_ data: Data) throws -> String {
         func strip(_ value: Any) -> Any {
             if let object = value as? [String: Any] {
-                return object.filter { !["wallSeconds", "secondsToTarget", "peakBytes", "bytesStored"].contains($0.key) }
+                return object.filter { !["wallSeconds", "secondsToTarget", "peakBytes", "bytesStored", "provenance"].contains($0.key) }
                     .mapValues(strip)
             }
             if let array = value as? [Any] { return array.map(strip) }
@@ -217,13 +218,13 @@ enum MPIRun {
             .max()
     }
 
-    /// θ of the newest checkpoint in `directory` (the JSON before its checksum line).
+    /// θ of the newest checkpoint in `directory` (`{"checksum": …, "state": {…}}`, CheckpointStore's format).
     static func newestCheckpointParameters(in directory: String) throws -> [Double] {
         let iteration = try #require(newestCheckpoint(in: directory), "no checkpoint in \(directory)")
         let path = directory + "/checkpoint-" + String(format: "%08d", iteration) + ".json"
         let contents = try Data(contentsOf: URL(fileURLWithPath: path))
-        let end = try #require(contents.range(of: Data("\nchecksum ".utf8), options: .backwards))
-        let state = try #require(try JSONSerialization.jsonObject(with: contents[..<end.lowerBound]) as? [String: Any])
+        let document = try #require(try JSONSerialization.jsonObject(with: contents) as? [String: Any])
+        let state = try #require(document["state"] as? [String: Any])
         return try #require(state["parameters"] as? [Double])
     }
 }
