@@ -62,6 +62,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Inputs N of the plastic neuron (oja; default 5, --paper 39).")
     var inputs: Int?
 
+    @Option(help: ArgumentHelp("Forward integrator of the student: dopri5 (default) or leapfrog (lif-timing).", valueName: "name"))
+    var integrator: String?
+
+    @Option(parsing: .unconditional, help: "The leapfrog's step in ms (lif-timing with --integrator leapfrog; default 0.01).")
+    var dt: Double?
+
     @Flag(help: "Turn the output scaling off: dy/dt = NN(y) instead of NN(y) ⊙ yscale / 1e5 (rober-fit).")
     var unscaled = false
 
@@ -156,6 +162,8 @@ struct TrainingOptions: ParsableArguments {
         settings.setup = setup
         settings.precision = precision
         settings.inputs = inputs
+        settings.integrator = integrator
+        settings.dt = dt
         return settings
     }
 

@@ -28,11 +28,15 @@ public struct ProblemSettings: Codable, Sendable, Equatable {
     public var precision: Precision?
     /// N, the plastic neuron's inputs (oja).
     public var inputs: Int?
+    /// The student's forward integrator, `dopri5` or `leapfrog` (lif-timing).
+    public var integrator: String?
+    /// The leapfrog's step, ms (lif-timing).
+    public var dt: Double?
 
     public init() {}
 
     public enum CodingKeys: String, CodingKey {
-        case horizon, hidden, neurons, batch, loss, unscaled, preset, setup, precision, inputs
+        case horizon, hidden, neurons, batch, loss, unscaled, preset, setup, precision, inputs, integrator, dt
         case testTrials = "test-trials"
         case tokenDuration = "token-ms"
     }
@@ -49,6 +53,7 @@ public struct ProblemSettings: Codable, Sendable, Equatable {
             (.horizon, horizon != nil), (.hidden, hidden != nil), (.neurons, neurons != nil), (.batch, batch != nil),
             (.testTrials, testTrials != nil), (.tokenDuration, tokenDuration != nil), (.loss, loss != nil), (.unscaled, unscaled),
             (.preset, preset != nil), (.setup, setup != nil), (.precision, precision != nil), (.inputs, inputs != nil),
+            (.integrator, integrator != nil), (.dt, dt != nil),
         ]
         for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
             throw .inapplicable(option: "--\(option.rawValue)", reason: "\(entry.name) does not take it")

@@ -83,9 +83,24 @@ public enum TrainingCatalog {
             }),
         TrainingEntry(
             name: "lif-timing",
-            summary: "LIF layer (3 neurons; --paper 10) driven by fixed input spike trains through learnable weights must fire at a teacher's spike times (2 per neuron); dopri5, resets differentiated; target loss < 0.25 ms²",
-            options: [],
-            make: { _, paper in TrainingRunner(try LIFTimingTraining(configuration: paper ? .paper : .small)) }),
+            summary: "LIF layer (3 neurons; --paper 10) driven by fixed input spike trains through learnable weights must fire at a teacher's spike times (2 per neuron); dopri5 or --integrator leapfrog (--dt, default 0.01 ms), resets differentiated; target loss < 0.25 ms²",
+            options: [.integrator, .dt],
+            make: { options, paper in
+                let configuration: LIFTimingConfiguration = paper ? .paper : .small
+                switch options.integrator ?? "dopri5" {
+                case "dopri5":
+                    if options.dt != nil { throw CommandLineError.inapplicable(option: "--dt", reason: "dopri5 chooses its own steps") }
+                    return TrainingRunner(try LIFTimingTraining(configuration: configuration))
+                case "leapfrog":
+                    let dt = options.dt ?? 0.01
+                    guard dt.isFinite, dt > 0 else {
+                        throw CommandLineError.invalidValue(option: "--dt", value: "\(dt)", reason: "the leapfrog's step must be finite and positive")
+                    }
+                    return TrainingRunner(try LIFTimingTraining(configuration: configuration, leapfrogStep: dt))
+                case let name:
+                    throw CommandLineError.unknownName(kind: "integrator", name: name, choices: ["dopri5", "leapfrog"])
+                }
+            }),
         TrainingEntry(
             name: "oja",
             summary: "rediscover Oja's rule: learn the 27 coefficients of a plastic linear neuron's rule so its weights end at the unit PC1 of its inputs; target oja_distance < 0.3",
@@ -169,6 +184,8 @@ public enum ProblemOption: String, CaseIterable, Sendable {
     case precision
     /// A named size and timing (evidence: paper, authors).
     case setup
+    /// The student's forward integrator and the leapfrog's step (lif-timing).
+    case integrator, dt
 }
 
 /// A problem with its concrete type erased behind one closure, so the commands treat every

@@ -160,4 +160,30 @@ struct LIFTimingCompareTests {
         let curves = try String(contentsOf: directory.appendingPathComponent("curves.csv"), encoding: .utf8)
         #expect(curves.split(separator: "\n").count == 1 + 3 * 3)
     }
+
+    /// `--integrator leapfrog`: BPTT and ES through the leapfrog (its Δt recorded with the
+    /// configuration); the adjoint of a leapfrog pass refuses, and the options are checked.
+    @Test func runsThroughTheLeapfrog() throws {
+        let directory = try CommandLineTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try CommandLineTool.run(
+            ["compare", "lif-timing", "--integrator", "leapfrog", "--dt", "0.02", "--methods", "bptt,es", "--iterations", "2", "--out", directory.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = result.standardOutput.split(separator: "\n").map(String.init)
+        for method in ["bptt", "es"] { #expect(lines.contains { $0.hasPrefix(method + " ") }, "\(method) row") }
+        let summary = try String(contentsOf: directory.appendingPathComponent("summary.json"), encoding: .utf8)
+        #expect(summary.contains(#""leapfrogStep" : 0.02"#), "\(summary)")
+        let refusals: [([String], String)] = [
+            (["--integrator", "leapfrog", "--methods", "adjoint-partial"], "error: adjoint-partial cannot differentiate through the events (state resets) of lif-layer"),
+            (["--dt", "0.01"], "error: --dt does not apply here: dopri5 chooses its own steps"),
+            (["--integrator", "rk4"], "error: unknown integrator 'rk4'; choose one of: dopri5, leapfrog"),
+            (["--integrator", "leapfrog", "--dt", "0"], "error: invalid value '0.0' for --dt: the leapfrog's step must be finite and positive"),
+        ]
+        for (arguments, message) in refusals {
+            let refused = try CommandLineTool.run(["compare", "lif-timing", "--iterations", "1", "--out", directory.path] + arguments)
+            #expect(refused.status != 0 && refused.errorLines.count == 1 && refused.errorLines[0].hasPrefix(message), "\(arguments): \(refused.standardError)")
+        }
+        let elsewhere = try CommandLineTool.run(["compare", "turn-off", "--integrator", "leapfrog", "--out", directory.path])
+        #expect(elsewhere.errorLines == ["error: --integrator does not apply here: turn-off does not take it"])
+    }
 }

@@ -7,8 +7,9 @@ import NeuroODE
 ///
 /// Between events the adjoint λ and the parameter cotangent θ̄ are carried back either by the
 /// continuous adjoint λ' = −(∂f/∂y)ᵀλ, θ̄' = −(∂f/∂θ)ᵀλ with the state read from the stored piece
-/// (``Between/adjoint(_:)``, the partial adjoint), or by backpropagation through the forward's
-/// forward's steps on the piece, replayed from its post-reset state by the stepper's own map
+/// (``Between/adjoint(_:)``, the partial adjoint of a dopri5 forward pass), by CVODES' adjoint
+/// module restarted on each piece (``Between/cvodes(_:)``, the partial adjoint of a CVODE forward
+/// pass), or by backpropagation through the forward's steps on the piece, replayed from its post-reset state by the stepper's own map
 /// (``Between/steps(_:)``, BPTT through dopri5's accepted steps or the leapfrog's; step sizes are
 /// data, as in the plain BPTT). At an event at t* with reset
 /// y⁺ = h(y⁻, θ), event function g and loss weight ℓ' = ∂L/∂t*, the adjoint jumps by the
@@ -31,6 +32,12 @@ enum EventGradient {
         case adjoint(any Integrator)
         /// Backpropagation through the forward's steps on the piece, by the stepper's own map.
         case steps(any DifferentiableStepper)
+        /// The continuous adjoint through CVODES' adjoint module, one pass per piece: the piece is
+        /// integrated again from its post-reset state to its event time (checkpoints, its events
+        /// hidden by ``SmoothPiece``), and CVODES' backward problem, started from λ⁺ at the event,
+        /// carries λ and θ̄ (a backward quadrature) to the piece's start. So the backward problem
+        /// restarts at each event, after the jump, as CVODES must: a reset breaks its checkpoints.
+        case cvodes(CVODESAdjoint)
     }
 
     /// The loss and gradient of a spike-timing task at θ, carrying the adjoint across each piece as
@@ -185,6 +192,8 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
         var scratch = EventJumpScratch(dimension: n, parameterCount: p)
         var pending = observations.filter { $0.time <= end }
         var current = end
+        // CVODES' checkpoints of one piece at a time.
+        var checkpointBytes = 0
         for k in stride(from: groups.count, through: 0, by: -1) {
             if k < groups.count {
                 let group = groups[k]
@@ -219,6 +228,30 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
                     }
                     if let cotangent = stop.cotangent { for i in 0..<n { adjoint[i] += cotangent[i] } }
                 }
+            case let .cvodes(cvodes):
+                // The observations strictly inside the piece (increasing), then the piece's end,
+                // which carries λ⁺ (plus an observation there) as its seed.
+                var seeds: [(time: Double, cotangent: [Double])] = []
+                for stop in stops.dropLast() {
+                    if stop.time < current {
+                        seeds.insert((stop.time, stop.cotangent!), at: 0)
+                    } else {
+                        for i in 0..<n { adjoint[i] += stop.cotangent![i] }
+                    }
+                }
+                seeds.append((current, Array(adjoint[0..<n])))
+                let pass = try cvodes.forward(
+                    ODEProblem(system: SmoothPiece(base: system), initialState: Array(states[k][0..<n]), parameters: parameters,
+                               timeSpan: (startTime, current)),
+                    observationTimes: seeds.map(\.time))
+                let backward = try pass.backward(observationCotangents: seeds.flatMap(\.cotangent))
+                for i in 0..<n { adjoint[i] = backward.initialCotangent[i] }
+                for j in 0..<p { adjoint[n + j] += backward.parameterGradient[j] }
+                let statistics = backward.statistics
+                report.rightHandSideEvaluations += statistics.forward.rightHandSideEvaluations + statistics.backward.rightHandSideEvaluations
+                report.vectorJacobianProducts += statistics.backward.rightHandSideEvaluations + statistics.backwardQuadratureEvaluations
+                checkpointBytes = max(checkpointBytes, statistics.checkpointBytes)
+                current = startTime
             case let .steps(stepper):
                 // Observations only where a piece ends (T, for running costs carried as quadrature).
                 for stop in stops.dropLast() {
@@ -238,6 +271,7 @@ private struct Pieces<System: DifferentiableEventSystem & VectorJacobianProvidin
                 current = startTime
             }
         }
+        report.bytesStored += checkpointBytes
         return (Array(adjoint[n...]), report)
     }
 }

@@ -14,8 +14,8 @@ import NeuroODE
 ///   unless ``allowsDrift`` is set (then the report carries the drift for inspection).
 /// - Events (``EventSystem`` resets): the partial adjoint of a dopri5 or CVODE forward pass on a
 ///   ``DifferentiableEventSystem`` runs through ``EventGradient`` (the stored trajectory cut at the
-///   events, the adjoint jumping by the transposed saltation matrix at each; with CVODE the backward
-///   problem restarts at each event instead of going through CVODES). Every other case (the full
+///   events, the adjoint jumping by the transposed saltation matrix at each; with CVODE each piece
+///   runs through CVODES' adjoint module, its backward problem restarted after each jump). Every other case (the full
 ///   adjoint, a leapfrog forward pass, a model without event derivatives) is refused with
 ///   ``TrainingError/eventsUnsupported(model:method:)`` before anything is computed.
 /// - With `recordsRunningGradient`, both variants also report the parameter quadrature
@@ -110,7 +110,7 @@ public struct AdjointMethod: GradientMethod {
             if task.integratesRunningCostAsState {
                 return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
             }
-            return try EventGradient.estimate(system, task: task, at: theta, between: .adjoint(backwardIntegrator))
+            return try EventGradient.estimate(system, task: task, at: theta, between: betweenEvents(of: task.integrator))
         }
         guard let system = task.system as? any VectorJacobianProviding else {
             return try estimate(task.withFiniteDifferenceVJPs(for: name), at: theta, iteration: iteration)
@@ -123,6 +123,13 @@ public struct AdjointMethod: GradientMethod {
             return try estimate(task.withQuadratureState(), at: theta, iteration: iteration)
         }
         return try run(system, task: task, theta: theta)
+    }
+
+    /// How the partial adjoint crosses the smooth pieces between events: CVODES' adjoint module for a
+    /// CVODE forward pass (as without events), else the stored trajectory and ``backwardIntegrator``.
+    func betweenEvents(of integrator: any Integrator) -> EventGradient.Between {
+        if let cvode = integrator as? CVODE { return .cvodes(CVODESAdjoint(integrator: cvode, options: cvodesOptions)) }
+        return .adjoint(backwardIntegrator)
     }
 
     /// The partial adjoint through CVODES: forward with checkpoints and loss quadratures, seed

@@ -84,8 +84,8 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
     }
 
     /// The loss and gradient at θ by `method`: ES and finite differences through forward solves;
-    /// the partial adjoint (dopri5 or CVODE forward passes; its `backwardIntegrator` integrates
-    /// between the events) and BPTT without checkpoints (through the steps of a
+    /// the partial adjoint (of a dopri5 forward pass, its `backwardIntegrator` integrating between
+    /// the events; of a CVODE forward pass, CVODES' adjoint module restarted at each event) and BPTT without checkpoints (through the steps of a
     /// ``DifferentiableStepper`` that locates events: dopri5, the leapfrog) through
     /// ``EventGradient``. The full adjoint, the partial
     /// adjoint of a leapfrog forward pass and checkpointed BPTT refuse.
@@ -100,7 +100,7 @@ public struct SpikeTimingTask<System: DifferentiableEventSystem & VectorJacobian
         case let differences as FiniteDifferences:
             return try differences.estimate(self, at: theta)
         case let adjoint as AdjointMethod where adjoint.variant == .partial && (integrator is DormandPrince || integrator is CVODE):
-            return try EventGradient.estimate(self, at: theta, between: .adjoint(adjoint.backwardIntegrator))
+            return try EventGradient.estimate(self, at: theta, between: adjoint.betweenEvents(of: integrator))
         default:
             throw TrainingError.eventsUnsupported(model: system.name, method: "\(method.name) with \(integrator.name)")
         }

@@ -156,3 +156,65 @@ public struct LIFLayer: EventSystem, DifferentiableEventSystem, VectorJacobianPr
         return 0
     }
 }
+
+/// **Conductance form** (for the leapfrog): every state entry is a linear "compartment" with
+/// C = τ. A membrane potential has G = 1 and E = EL + Σᵢ Wⱼᵢ uᵢ(t), the alpha-filtered inputs being
+/// known functions of t; the counters and registers have G = E = 0, so they hold exactly between
+/// resets (as LIF's refractory clock does, ``LeakyIntegrateAndFire``). No gates. So ``voltageCount``
+/// is the whole dimension while ``voltageIndices`` lists only the membrane potentials.
+extension LIFLayer: ConductanceBasedPullbacks {
+    public var voltageCount: Int { dimension }
+
+    public func capacitance(parameters: UnsafeBufferPointer<Double>) -> Double { Self.membraneTimeConstant }
+
+    public func evaluateGateKinetics(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        steadyState: UnsafeMutableBufferPointer<Double>, timeConstant: UnsafeMutableBufferPointer<Double>
+    ) {}
+
+    public func evaluateMembraneCoefficients(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters w: UnsafeBufferPointer<Double>,
+        conductance: UnsafeMutableBufferPointer<Double>, drive: UnsafeMutableBufferPointer<Double>
+    ) {
+        for j in 0..<neurons {
+            conductance[j] = 1
+            drive[j] = Self.rest
+        }
+        for k in neurons..<dimension {
+            conductance[k] = 0
+            drive[k] = 0
+        }
+        for i in 0..<inputs {
+            let u = filteredInput(i, at: t)
+            guard u != 0 else { continue }
+            for j in 0..<neurons { drive[j] += w[j * inputs + i] * u }
+        }
+    }
+
+    public func accumulateGateKineticsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        steadyStateCotangent: UnsafeBufferPointer<Double>, timeConstantCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {}
+
+    /// Only E depends on θ: ∂Eⱼ/∂Wⱼᵢ = uᵢ(t).
+    public func accumulateMembraneCoefficientsPullback(
+        at t: Double, voltages: UnsafeBufferPointer<Double>, gates: UnsafeBufferPointer<Double>,
+        parameters w: UnsafeBufferPointer<Double>,
+        conductanceCotangent: UnsafeBufferPointer<Double>, driveCotangent: UnsafeBufferPointer<Double>,
+        voltageCotangent: UnsafeMutableBufferPointer<Double>, gateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent g: UnsafeMutableBufferPointer<Double>, scratch: UnsafeMutableBufferPointer<Double>
+    ) {
+        for i in 0..<inputs {
+            let u = filteredInput(i, at: t)
+            guard u != 0 else { continue }
+            for j in 0..<neurons { g[j * inputs + i] += driveCotangent[j] * u }
+        }
+    }
+
+    /// C = τ is a constant.
+    public func accumulateCapacitancePullback(
+        parameters: UnsafeBufferPointer<Double>, cotangent: Double, parameterCotangent: UnsafeMutableBufferPointer<Double>
+    ) {}
+}

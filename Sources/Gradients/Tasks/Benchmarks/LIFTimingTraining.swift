@@ -6,37 +6,12 @@ import NeuroODE
 /// spike times of a teacher layer with seeded weights W*, so they are reachable; the student starts
 /// from independently seeded weights. Loss: ``SpikeRegisterLoss`` (mean squared spike-time error,
 /// ms²); solved below 0.25 ms² (a root-mean-square timing error of 0.5 ms). The forward pass is
-/// dopri5, which locates every reset inside its step, so BPTT and the partial adjoint differentiate
-/// through them and ES sees smooth spike times.
-public struct LIFTimingTraining: TrainingProblem {
-    /// The run's settings; ``small`` and ``paper`` are the presets.
-    public struct Configuration: Codable, Sendable, Equatable {
-        /// N, M, and K spikes per neuron.
-        public var neurons: Int, inputs: Int, spikesPerNeuron: Int
-        /// Input spikes per channel, drawn uniformly in the first ``inputWindow`` ms.
-        public var inputSpikesPerChannel: Int
-        public var inputWindow: Double
-        /// T (ms).
-        public var horizon: Double
-        /// Mean and spread (mV) of the seeded weights, teacher and student alike.
-        public var weightMean: Double, weightSpread: Double
-        /// dopri5 tolerances (relative and absolute).
-        public var tolerance: Double
-        public var iterations: Int
-        public var learningRate: Double
-        public var samples: Int
-        /// ES σ in mV.
-        public var sigma: Double
-
-        /// 3 neurons, 12 inputs, 2 spikes each over 40 ms: each method trains in seconds.
-        public static let small = Configuration(
-            neurons: 3, inputs: 12, spikesPerNeuron: 2, inputSpikesPerChannel: 2, inputWindow: 25, horizon: 40,
-            weightMean: 4, weightSpread: 2, tolerance: 1e-8, iterations: 100, learningRate: 0.1, samples: 20, sigma: 0.1)
-        /// A larger layer: 10 neurons, 50 inputs, 3 spikes each over 60 ms.
-        public static let paper = Configuration(
-            neurons: 10, inputs: 50, spikesPerNeuron: 3, inputSpikesPerChannel: 2, inputWindow: 40, horizon: 60,
-            weightMean: 1.2, weightSpread: 0.8, tolerance: 1e-8, iterations: 300, learningRate: 0.05, samples: 100, sigma: 0.1)
-    }
+/// dopri5 (``init(configuration:)``) or the leapfrog (``init(configuration:leapfrogStep:)``,
+/// through ``LIFLayer``'s conductance form), each of which locates every reset inside its step, so
+/// BPTT (either) and the partial adjoint (dopri5) differentiate through them and ES sees smooth
+/// spike times. The teacher always runs dopri5, so both see the same targets.
+public struct LIFTimingTraining<Method: Integrator>: TrainingProblem {
+    public typealias Configuration = LIFTimingConfiguration
 
     public let configuration: Configuration
     /// Input spike times per channel (seeded by the configuration, not by the run's seed).
@@ -44,14 +19,15 @@ public struct LIFTimingTraining: TrainingProblem {
     /// W* and its target spike times (neuron-major, K per neuron).
     public let teacherWeights: [Double]
     public let targets: [Double]
-    private let task: TrainingTask<LIFLayer, DormandPrince, SpikeRegisterLoss>
+    private let task: TrainingTask<LIFLayer, Method, SpikeRegisterLoss>
 
     /// The data seed: the inputs and the teacher are fixed by it, so every run sees the same problem.
-    public static let dataSeed: UInt64 = 12
+    public static var dataSeed: UInt64 { 12 }
 
     /// Draws the inputs and a teacher that fires at least K times per neuron within T (the first of
-    /// the seeded teachers that does); throws for sizes below 1 or a teacher that never fires enough.
-    public init(configuration: Configuration = .small) throws {
+    /// the seeded teachers that does), and trains the student through `student`; throws for sizes
+    /// below 1 or a teacher that never fires enough.
+    private init(configuration: Configuration, student: Method) throws {
         let c = configuration
         guard c.neurons >= 1, c.inputs >= 1, c.spikesPerNeuron >= 1, c.inputSpikesPerChannel >= 1,
               c.inputWindow > 0, c.horizon > c.inputWindow, c.tolerance > 0 else {
@@ -80,7 +56,7 @@ public struct LIFTimingTraining: TrainingProblem {
             neurons: c.neurons, inputSpikes: inputSpikes, weights: found.weights, recordedSpikes: c.spikesPerNeuron, horizon: c.horizon)
         let registers = (0..<c.neurons).flatMap { j in (0..<c.spikesPerNeuron).map { layer.registerIndex(neuron: j, spike: $0) } }
         task = try TrainingTask(
-            name: "lif-timing", system: layer, timeSpan: (0, c.horizon), integrator: integrator,
+            name: "lif-timing", system: layer, timeSpan: (0, c.horizon), integrator: student,
             loss: SpikeRegisterLoss(endTime: c.horizon, registers: registers, targets: found.targets, dimension: layer.dimension),
             training: layer.parameterNames)
     }
@@ -94,7 +70,7 @@ public struct LIFTimingTraining: TrainingProblem {
     public var parameterNames: [String] { task.parameterNames }
     /// Student weights drawn like the teacher's, from the run's seed (a stream the teacher never uses).
     public func initialParameters(seed: UInt64) -> [Double] { Self.weights(configuration, seed: seed, stream: 1000) }
-    public func task(iteration: Int, seed: UInt64) -> TrainingTask<LIFLayer, DormandPrince, SpikeRegisterLoss> { task }
+    public func task(iteration: Int, seed: UInt64) -> TrainingTask<LIFLayer, Method, SpikeRegisterLoss> { task }
     public var target: TrainingTarget { TrainingTarget(quantity: .loss, threshold: 0.25, higherIsBetter: false) }
 
     public var defaults: TrainingDefaults {
@@ -102,4 +78,60 @@ public struct LIFTimingTraining: TrainingProblem {
             optimizer: .adam(Adam(learningRate: configuration.learningRate)), iterations: configuration.iterations,
             evaluationInterval: 10, samples: configuration.samples, sigma: configuration.sigma)
     }
+}
+
+extension LIFTimingTraining where Method == DormandPrince {
+    /// The benchmark with a dopri5 student at the configuration's tolerance.
+    public init(configuration: Configuration = .small) throws {
+        guard configuration.leapfrogStep == nil else {
+            throw TrainingError.invalidOption(
+                name: "leapfrogStep", value: "\(configuration.leapfrogStep!)", reason: "a dopri5 run has no leapfrog step: use init(configuration:leapfrogStep:)")
+        }
+        try self.init(
+            configuration: configuration, student: DormandPrince(relativeTolerance: configuration.tolerance, absoluteTolerance: configuration.tolerance))
+    }
+}
+
+extension LIFTimingTraining where Method == Leapfrog {
+    /// The benchmark with a leapfrog student at Δt = `leapfrogStep` ms (recorded in the configuration).
+    public init(configuration: Configuration = .small, leapfrogStep: Double) throws {
+        guard leapfrogStep.isFinite, leapfrogStep > 0, leapfrogStep < configuration.horizon else {
+            throw TrainingError.invalidOption(name: "leapfrogStep", value: "\(leapfrogStep)", reason: "must be finite, positive and below the horizon")
+        }
+        var recorded = configuration
+        recorded.leapfrogStep = leapfrogStep
+        try self.init(configuration: recorded, student: Leapfrog(stepSize: leapfrogStep))
+    }
+}
+
+/// The settings of a ``LIFTimingTraining`` run; ``small`` and ``paper`` are the presets.
+public struct LIFTimingConfiguration: Codable, Sendable, Equatable {
+    /// N, M, and K spikes per neuron.
+    public var neurons: Int, inputs: Int, spikesPerNeuron: Int
+    /// Input spikes per channel, drawn uniformly in the first ``inputWindow`` ms.
+    public var inputSpikesPerChannel: Int
+    public var inputWindow: Double
+    /// T (ms).
+    public var horizon: Double
+    /// Mean and spread (mV) of the seeded weights, teacher and student alike.
+    public var weightMean: Double, weightSpread: Double
+    /// dopri5 tolerances (relative and absolute); also the teacher's, whatever the student's integrator.
+    public var tolerance: Double
+    /// The leapfrog's Δt (ms) when the student's forward pass is the leapfrog
+    /// (``LIFTimingTraining/init(configuration:leapfrogStep:)``); nil: dopri5.
+    public var leapfrogStep: Double? = nil
+    public var iterations: Int
+    public var learningRate: Double
+    public var samples: Int
+    /// ES σ in mV.
+    public var sigma: Double
+
+    /// 3 neurons, 12 inputs, 2 spikes each over 40 ms: each method trains in seconds.
+    public static let small = LIFTimingConfiguration(
+        neurons: 3, inputs: 12, spikesPerNeuron: 2, inputSpikesPerChannel: 2, inputWindow: 25, horizon: 40,
+        weightMean: 4, weightSpread: 2, tolerance: 1e-8, iterations: 100, learningRate: 0.1, samples: 20, sigma: 0.1)
+    /// A larger layer: 10 neurons, 50 inputs, 3 spikes each over 60 ms.
+    public static let paper = LIFTimingConfiguration(
+        neurons: 10, inputs: 50, spikesPerNeuron: 3, inputSpikesPerChannel: 2, inputWindow: 40, horizon: 60,
+        weightMean: 1.2, weightSpread: 0.8, tolerance: 1e-8, iterations: 300, learningRate: 0.05, samples: 100, sigma: 0.1)
 }
