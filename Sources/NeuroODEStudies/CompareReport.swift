@@ -161,8 +161,7 @@ public struct CompareReport {
             iterationsToTarget: reached.map { $0.iteration + 1 }, secondsToTarget: reached?.wallTime,
             seconds: log.last?.wallTime ?? 0, peakBytes: log.compactMap(\.peakBytes).max(),
             bytesStored: log.map(\.bytesStored).max() ?? 0,
-            skipped: log.filter { $0.event?.contains("skipped") ?? false }.count,
-            rollbacks: log.filter { $0.event?.contains("rolled back") ?? false }.count)
+            skipped: log.filter(\.skippedUpdate).count, rollbacks: log.filter { $0.outcome == .rolledBack }.count)
     }
 
     /// summary.json: the task, its resolved configuration, and per method its settings, the
