@@ -102,7 +102,7 @@ struct TrainCommand: ParsableCommand {
                 _ = try CMAESStateFile(method: chosen.name, run: 0, names: runner.parameterNames, state: outcome.state).write(to: directory)
             }
         } catch let error as TrainerError {
-            throw GradientFailure.methodFailed(method: chosen.name, reason: TrainingOptions.describe(error))
+            throw GradientFailure.methodFailed(method: chosen.name, reason: CommandLineError.describe(error))
         }
         let report = CompareReport(runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer, results: [result])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")

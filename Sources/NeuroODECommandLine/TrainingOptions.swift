@@ -164,21 +164,6 @@ struct TrainingOptions: ParsableArguments {
         return value
     }
 
-    /// The options behind the fields of a checkpoint's identity (``TrainingRunIdentity``).
-    static let identityOptions: [String: String] = [
-        "learningRate": "--learning-rate", "weightDecay": "--weight-decay", "beta1": "--optimizer", "beta2": "--optimizer",
-        "epsilon": "--optimizer", "optimizer": "--optimizer", "seed": "--seed", "method": "--method",
-        "method settings": "--samples/--sigma", "gradient clip": "--clip", "configuration": "the problem's options",
-    ]
-
-    /// A trainer's error, with the option to change when a checkpoint belongs to another run.
-    static func describe(_ error: TrainerError) -> String {
-        if case let .checkpointMismatch(_, field, _, _) = error, let option = identityOptions[field] {
-            return "\(option): \(error)"
-        }
-        return error.description
-    }
-
     /// The optimizer, from the problem's default and the options.
     func optimizerChoice(_ runner: TrainingRunner) throws(CommandLineError) -> OptimizerChoice {
         let rate = learningRate ?? runner.defaults.optimizer.learningRate
