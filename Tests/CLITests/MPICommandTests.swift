@@ -217,13 +217,13 @@ enum MPIRun {
             .max()
     }
 
-    /// θ of the newest checkpoint in `directory` (the JSON before its checksum line).
+    /// θ of the newest checkpoint in `directory` (a plain JSON document: `checksum` and `state`).
     static func newestCheckpointParameters(in directory: String) throws -> [Double] {
         let iteration = try #require(newestCheckpoint(in: directory), "no checkpoint in \(directory)")
         let path = directory + "/checkpoint-" + String(format: "%08d", iteration) + ".json"
         let contents = try Data(contentsOf: URL(fileURLWithPath: path))
-        let end = try #require(contents.range(of: Data("\nchecksum ".utf8), options: .backwards))
-        let state = try #require(try JSONSerialization.jsonObject(with: contents[..<end.lowerBound]) as? [String: Any])
+        let document = try #require(try JSONSerialization.jsonObject(with: contents) as? [String: Any])
+        let state = try #require(document["state"] as? [String: Any])
         return try #require(state["parameters"] as? [Double])
     }
 }
