@@ -96,25 +96,22 @@ public struct CompareReport {
 
     /// One row per method, run and iteration. Empty fields: not measured at that iteration.
     public func curvesCSV() -> String {
-        var text = "method,run,iteration,wall_s,loss,test_metric,grad_norm,learning_rate,bytes_stored,peak_bytes,event\n"
+        var table = CSVTable(header: [
+            "method", "run", "iteration", "wall_s", "loss", "test_metric", "grad_norm", "learning_rate", "bytes_stored", "peak_bytes", "event",
+        ])
         for result in results {
             for (run, log) in result.logs.enumerated() {
                 for record in log {
-                    let fields = [
-                        result.name, "\(run)", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
-                        TrajectoryOutput.number(record.loss), record.testMetric.map(TrajectoryOutput.number) ?? "",
-                        TrajectoryOutput.number(record.gradientNorm), TrajectoryOutput.number(record.learningRate),
-                        "\(record.bytesStored)", record.peakBytes.map { "\($0)" } ?? "", csvField(record.event ?? ""),
-                    ]
-                    text += fields.joined(separator: ",") + "\n"
+                    table.appendRow([
+                        result.name, "\(run)", "\(record.iteration)", CSVTable.number(record.wallTime),
+                        CSVTable.number(record.loss), CSVTable.number(record.testMetric),
+                        CSVTable.number(record.gradientNorm), CSVTable.number(record.learningRate),
+                        "\(record.bytesStored)", record.peakBytes.map { "\($0)" } ?? "", record.event ?? "",
+                    ])
                 }
             }
         }
-        return text
-    }
-
-    private func csvField(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        return table.text
     }
 
     // MARK: Summary

@@ -114,7 +114,7 @@ public struct DriftStudy: Sendable {
             [sample.time, horizon - sample.time, drift[sample.time] ?? .nan, fullRunning[sample.time] ?? .nan, sample.gradient[0]]
         }
         try files.write(
-            DiagnosticFiles.csv(header: ["t", "backward_elapsed", "drift", "running_gradient_full", "running_gradient_partial"], rows: rows),
+            CSVTable.numbers(header: ["t", "backward_elapsed", "drift", "running_gradient_full", "running_gradient_partial"], rows: rows),
             to: "drift.csv")
         let title = "turn-off, I = \(TrajectoryOutput.number(current)), \(TrajectoryOutput.number(horizon)) ms, \(integrator) forward"
         let times = rows.map { $0[0] }

@@ -42,20 +42,16 @@ public struct RoberFitReport {
 
     /// One row per run and iteration; the loss is at θ before that iteration's update.
     public func curvesCSV() -> String {
-        var text = "method,scaling,iteration,wall_s,loss,grad_norm,learning_rate,event\n"
+        var table = CSVTable(header: ["method", "scaling", "iteration", "wall_s", "loss", "grad_norm", "learning_rate", "event"])
         for run in runs {
             for record in run.log {
-                let event = record.event ?? ""
-                let quoted = event.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-                    ? "\"" + event.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : event
-                text += [
-                    run.kind.rawValue, run.scaled ? "on" : "off", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
-                    TrajectoryOutput.number(record.loss), TrajectoryOutput.number(record.gradientNorm),
-                    TrajectoryOutput.number(record.learningRate), quoted,
-                ].joined(separator: ",") + "\n"
+                table.appendRow([
+                    run.kind.rawValue, run.scaled ? "on" : "off", "\(record.iteration)", CSVTable.number(record.wallTime),
+                    CSVTable.number(record.loss), CSVTable.number(record.gradientNorm), CSVTable.number(record.learningRate), record.event ?? "",
+                ])
             }
         }
-        return text
+        return table.text
     }
 
     // MARK: Summary

@@ -16,28 +16,20 @@ public struct TrajectoryOutput {
 
     /// Header `t,<state names>`, then one row per output time.
     public func csv() -> String {
-        var text = "t," + stateNames.joined(separator: ",") + "\n"
-        text.reserveCapacity(solution.times.count * (solution.dimension + 1) * 20)
+        var table = CSVTable(header: ["t"] + stateNames, reservingRows: solution.times.count)
         for (i, t) in solution.times.enumerated() {
-            text += Self.number(t)
-            for value in solution.state(at: i) {
-                text += ","
-                text += Self.number(value)
-            }
-            text += "\n"
+            table.appendRow(numbers: [t] + solution.state(at: i))
         }
-        return text
+        return table.text
     }
 
     /// Spike times as rows `neuron,t`, neurons numbered from 0 and each neuron's spikes in order.
     public static func spikesCSV(_ spikeTimes: [[Double]]) -> String {
-        var text = "neuron,t\n"
+        var table = CSVTable(header: ["neuron", "t"])
         for (neuron, times) in spikeTimes.enumerated() {
-            for t in times {
-                text += "\(neuron),\(number(t))\n"
-            }
+            for t in times { table.appendRow(["\(neuron)", CSVTable.number(t)]) }
         }
-        return text
+        return table.text
     }
 
     /// One JSON document (``Provenance/encoder``): `model`, `integrator`, `stateNames`, `t`, `y`
@@ -77,7 +69,7 @@ public struct TrajectoryOutput {
 
     /// The shortest decimal text that parses back to exactly `value`.
     public static func number(_ value: Double) -> String {
-        value.description
+        CSVTable.number(value)
     }
 
     /// A JSON string literal.
