@@ -57,22 +57,22 @@ struct CompareCommand: ParsableCommand {
             return nil
         }
         let runner = try options.problem(entry, methods: kinds, runs: study.runs)
-        let optimizer = try options.optimizerChoice(runner)
-        try options.rejectMethodOptions(unusedBy: kinds, cmaesListed: methods.contains(where: \.readsSigma))
+        let optimizer = try options.training.optimizerChoice(runner)
+        try options.training.rejectMethodOptions(unusedBy: kinds, cmaesListed: methods.contains(where: \.readsSigma))
         // Every method's settings are validated before the first iteration runs.
         let plans = try methods.map { method throws -> ComparisonStudy.Plan in
             switch method {
             case let .gradient(kind):
-                return .gradient(kind, try options.methodSettings(kind, runner: runner, seed: study.seed),
-                                 try options.trainerConfiguration(kind, runner: runner, seed: study.seed))
+                return .gradient(kind, try options.training.methodSettings(kind, runner: runner, seed: study.seed),
+                                 try options.training.trainerConfiguration(kind, runner: runner, seed: study.seed))
             case let .cmaes(covariance):
                 let cmaes = CMAES(covariance: covariance, initialStepSize: options.sigma ?? runner.defaults.sigma, seed: study.seed)
                 _ = try cmaes.strategy(dimension: runner.parameterCount)
                 // No gradient, so no clipping: the loop settings of a forward-only method.
-                return .cmaes(cmaes, try options.trainerConfiguration(.es, runner: runner, seed: study.seed))
+                return .cmaes(cmaes, try options.training.trainerConfiguration(.es, runner: runner, seed: study.seed))
             }
         }
-        let outcome = try study.run(plans, on: runner, optimizer: optimizer, paper: options.usesPaperSize)
+        let outcome = try study.run(plans, on: runner, optimizer: optimizer, paper: options.training.usesPaperSize)
         try OutputFile.standardOutput(outcome.text + "\nwrote \(outcome.files.joined(separator: ", "))\n")
     }
 }

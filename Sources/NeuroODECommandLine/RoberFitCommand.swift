@@ -56,17 +56,17 @@ struct RoberFitCommand: ParsableCommand {
         study.seed = options.seed ?? study.seed
         study.directory = out ?? study.directory
         let kinds = try study.validate().kinds
-        try options.rejectMethodOptions(unusedBy: kinds)
+        try options.training.rejectMethodOptions(unusedBy: kinds)
         try options.resources.applyThreads()
         let problems = try study.problems(memoryLimit: try options.resources.memoryLimit())
         let runner = TrainingRunner(problems[0])
-        let optimizer = try options.optimizerChoice(runner)
+        let optimizer = try options.training.optimizerChoice(runner)
         // Every run's settings are validated before the first iteration.
         let plans = try problems.flatMap { problem in
             try kinds.map { kind in
                 RoberFitRun(
-                    kind: kind, problem: problem, settings: try options.methodSettings(kind, runner: runner, seed: study.seed),
-                    loop: try options.trainerConfiguration(kind, runner: runner, seed: study.seed))
+                    kind: kind, problem: problem, settings: try options.training.methodSettings(kind, runner: runner, seed: study.seed),
+                    loop: try options.training.trainerConfiguration(kind, runner: runner, seed: study.seed))
             }
         }
         try OutputFile.standardOutput(try study.run(plans, problems: problems, optimizer: optimizer))
