@@ -19,7 +19,8 @@ struct DriftCommand: ParsableCommand {
             adjoint's columns are nan and the drift column comes from integrating y alone backward with dopri5 (as \
             `reversibility` does), which shows where it leaves the trajectory. Every option can also come from \
             --config FILE.json (keys: the option names without dashes); flags override the file. Writes drift.csv, \
-            drift.svg and drift-gradient.svg to --out.
+            drift.svg, drift-gradient.svg (the running gradients, signed, axis clipped) and \
+            drift-gradient-magnitude.svg (their magnitudes on a logarithmic axis) to --out.
             """)
 
     @Option(parsing: .unconditional, help: "Horizon τ in ms (default 1000).") var horizon: Double?

@@ -140,154 +140,19 @@ struct GradientCommand: ParsableCommand {
     @OptionGroup var configOption: ConfigOption
 
     func run() throws {
-        let entry = try GradientTaskCatalog.entry(named: task)
-        guard let kind = GradientMethodKind(rawValue: method) else {
-            throw CommandLineError.unknownName(kind: "method", name: method, choices: GradientMethodKind.allCases.map(\.rawValue))
-        }
-        try checkTaskOptions(entry: entry, kind: kind)
-        var settings = try methodSettings(kind: kind, entry: entry)
-        // The library's own rules for ES options (σ > 0, even mirrored counts), before any work.
-        if kind.isEvolutionStrategy { try settings.evolutionStrategy.validate() }
-
-        let options = GradientTaskOptions(
-            horizon: horizon, stepSize: dt, integrator: integrator, relativeTolerance: rtol, absoluteTolerance: atol,
-            hidden: hidden, windows: windows, windowLength: windowLength, seed: seed, neurons: neurons, batchSize: batch, preset: preset,
-            precision: precision,
-            targets: try targets.map { text throws(CommandLineError) in try ArgumentList.numbers(text, option: "--targets") },
-            parameterChanges: try ArgumentList.assignments(parameters, option: "--param"),
-            methodReadsTolerances: kind.isAdjoint, methodIsPartialAdjoint: kind == .adjointPartial)
         try resources.applyThreads()
-        try memoryEstimate(task: entry.name, kind: kind).check(against: try resources.memoryLimit())
-        let runner = try entry.makeRunner(options)
-        let groupOptions = GroupOptions(perturbed: GroupOptions.list(esGroups), trained: GroupOptions.list(trainGroups), alternates: alternate)
-        try groupOptions.apply(to: &settings, groups: runner.parameterGroups)
-        let gradientMethod = settings.method()
-        // The partial adjoint of a CVODE task runs through CVODES at the forward tolerances (the
-        // task applied --rtol/--atol to them), not through a backward integrator.
-        settings.runsThroughCVODES = kind == .adjointPartial && runner.integratesWithCVODE
-        if settings.runsThroughCVODES, backwardIntegrator != nil {
-            throw CommandLineError.inapplicable(
-                option: "--backward-integrator", reason: "adjoint-partial of a CVODE forward pass runs through CVODES' adjoint module")
-        }
-        let estimate: GradientEstimate
-        do {
-            estimate = try runner.estimate(with: gradientMethod)
-        } catch let error as ODEError {
-            // The input was checked above, so a solver error here is the method's own failure
-            // (the full adjoint's backsolve diverging, say): say which method met it.
-            throw GradientFailure.methodFailed(method: kind.rawValue, reason: "\(error)")
-        } catch let error as TrainingError {
-            guard case .backsolveDiverged = error else { throw error }
-            throw GradientFailure.methodFailed(method: kind.rawValue, reason: error.description)
-        }
-        if let index = estimate.gradient.firstIndex(where: { !$0.isFinite }) {
-            throw GradientFailure.nonFiniteGradient(
-                method: kind.rawValue, name: runner.parameterNames[index], value: estimate.gradient[index])
-        }
-        let output = GradientOutput(
-            task: entry.name, taskDescription: runner.description, method: settings,
-            parameterNames: runner.parameterNames, estimate: estimate)
+        var study = GradientStudy(task: task)
+        study.method = method
+        study.parameters = parameters
+        (study.horizon, study.precision, study.dt, study.integrator, study.backwardIntegrator) = (horizon, precision, dt, integrator, backwardIntegrator)
+        (study.rtol, study.atol, study.hidden, study.windows, study.windowLength) = (rtol, atol, hidden, windows, windowLength)
+        (study.neurons, study.batch, study.preset, study.seed) = (neurons, batch, preset, seed)
+        study.targets = try targets.map { text throws(CommandLineError) in try ArgumentList.numbers(text, option: "--targets") }
+        (study.checkpointInterval, study.memoryBudget, study.samples, study.sigma, study.variant) = (checkpointInterval, memoryBudget, samples, sigma, variant)
+        (study.ranks, study.esGroups, study.trainGroups, study.alternate) = (ranks, GroupOptions.list(esGroups), GroupOptions.list(trainGroups), alternate)
+        (study.fdStep, study.allowDrift) = (finiteDifferenceStep, allowDrift)
+        let output = try study.run(memoryLimit: try resources.memoryLimit())
         try OutputFile.standardOutput(format == .json ? output.json() : output.text())
-    }
-
-    /// The task's size options as memory (README "Resource limits"), at the tasks' defaults.
-    private func memoryEstimate(task: String, kind: GradientMethodKind) -> MemoryEstimate {
-        var estimate = MemoryEstimate()
-        switch task {
-        case "evidence":
-            // 50 tokens of 6 ms and the 10 ms readout, in leapfrog steps.
-            RunEstimate.network(
-                &estimate, neurons: neurons ?? 128, batch: batch ?? 64, steps: 310 / (dt ?? 0.1), kinds: [kind])
-        case "spiral":
-            RunEstimate.spiral(&estimate, hidden: hidden ?? 50, windows: windows ?? 20, windowLength: windowLength ?? 10)
-        case "turn-off":
-            RunEstimate.turnOff(&estimate, horizon: horizon ?? 3000, stepSize: dt ?? 0.1, kinds: [kind])
-        default:
-            break
-        }
-        RunEstimate.samples(&estimate, samples)
-        return estimate
-    }
-
-    /// Rejects task options the task does not read. `--seed` also serves ES, and `--rtol`/`--atol`
-    /// the adjoints, so those are rejected only when neither the task nor the method reads them.
-    private func checkTaskOptions(entry: GradientTaskEntry, kind: GradientMethodKind) throws(CommandLineError) {
-        let given: [(GradientTaskOption, Bool)] = [
-            (.horizon, horizon != nil), (.dt, dt != nil), (.integrator, integrator != nil),
-            (.hidden, hidden != nil), (.windows, windows != nil), (.windowLength, windowLength != nil),
-            (.neurons, neurons != nil), (.batch, batch != nil), (.preset, preset != nil), (.precision, precision != nil),
-            (.targets, targets != nil), (.seed, seed != nil && !kind.isEvolutionStrategy),
-            (.tolerances, (rtol != nil || atol != nil) && !kind.isAdjoint),
-        ]
-        for (option, isGiven) in given where isGiven && !entry.options.contains(option) {
-            let name = option == .tolerances ? (rtol != nil ? "--rtol" : "--atol") : option.rawValue
-            throw .inapplicable(option: name, reason: "\(entry.name) does not take it\(option == .seed || option == .tolerances ? " and \(kind.rawValue) does not use it" : "")")
-        }
-        if let rtol, !(rtol.isFinite && rtol > 0 && rtol < 1) {
-            throw .invalidValue(option: "--rtol", value: "\(rtol)", reason: "must be positive and below 1")
-        }
-        if let atol, !(atol.isFinite && atol > 0) {
-            throw .invalidValue(option: "--atol", value: "\(atol)", reason: "must be finite and positive")
-        }
-    }
-
-    private func methodSettings(kind: GradientMethodKind, entry: GradientTaskEntry) throws(CommandLineError) -> GradientMethodSettings {
-        let evolution: [GradientMethodKind] = [.es, .hybrid]
-        let owners: [(option: String, given: Bool, methods: [GradientMethodKind])] = [
-            ("--checkpoint-interval", checkpointInterval != nil, [.bpttCheckpointed]),
-            ("--memory-budget", memoryBudget != nil, [.bpttCheckpointed]),
-            ("--samples", samples != nil, evolution), ("--sigma", sigma != nil, evolution), ("--variant", variant != nil, evolution),
-            ("--ranks", ranks, evolution), ("--fd-step", finiteDifferenceStep != nil, [.fd]),
-            ("--es-groups", esGroups != nil, evolution), ("--alternate", alternate, evolution),
-            ("--allow-drift", allowDrift, [.adjointFull]),
-        ]
-        if let stray = owners.first(where: { $0.given && !$0.methods.contains(kind) }) {
-            let names = stray.methods.map(\.rawValue).joined(separator: " and ")
-            throw .inapplicable(option: stray.option, reason: "it is an option of \(names), not \(kind.rawValue)")
-        }
-        if backwardIntegrator != nil, !kind.isAdjoint {
-            throw .inapplicable(option: "--backward-integrator", reason: "it is an option of the adjoints, not \(kind.rawValue)")
-        }
-        var settings = GradientMethodSettings(kind: kind)
-        settings.backwardIntegrator = entry.backwardIntegrator
-        if let backwardIntegrator {
-            guard let chosen = IntegratorKind(rawValue: backwardIntegrator), !chosen.isFixedStep else {
-                throw .unknownName(kind: "backward integrator", name: backwardIntegrator, choices: ["dopri5", "cvode-bdf", "cvode-adams"])
-            }
-            settings.backwardIntegrator = chosen
-        }
-        settings.relativeTolerance = rtol ?? settings.relativeTolerance
-        settings.absoluteTolerance = atol ?? settings.absoluteTolerance
-        switch (checkpointInterval, memoryBudget) {
-        case (.some, .some):
-            throw .inapplicable(option: "--memory-budget", reason: "--checkpoint-interval already fixes the interval")
-        case let (k?, nil):
-            guard k >= 1 else { throw .invalidValue(option: "--checkpoint-interval", value: "\(k)", reason: "must be at least 1") }
-            settings.checkpoints = .interval(k)
-        case let (nil, bytes?):
-            guard bytes >= 1 else { throw .invalidValue(option: "--memory-budget", value: "\(bytes)", reason: "must be at least 1 byte") }
-            settings.checkpoints = .memoryBudget(bytes: bytes)
-        case (nil, nil):
-            break
-        }
-        if let variant {
-            guard let sampling = EvolutionStrategy.Sampling(rawValue: variant) else {
-                throw .unknownName(kind: "variant", name: variant, choices: EvolutionStrategy.Sampling.allCases.map(\.rawValue))
-            }
-            settings.sampling = sampling
-        }
-        settings.samples = samples ?? settings.samples
-        settings.sigma = sigma ?? entry.sigma
-        settings.rankShaping = ranks
-        settings.allowsDrift = allowDrift
-        settings.seed = seed ?? 0
-        if let step = finiteDifferenceStep {
-            guard step.isFinite, step > 0 else {
-                throw .invalidValue(option: "--fd-step", value: "\(step)", reason: "must be finite and positive")
-            }
-            settings.finiteDifferenceStep = step
-        }
-        return settings
     }
 }
 
@@ -295,21 +160,4 @@ struct GradientCommand: ParsableCommand {
 enum GradientFormat: String, CaseIterable, ExpressibleByArgument, Sendable {
     case text
     case json
-}
-
-/// A gradient method that failed on valid input.
-enum GradientFailure: Error, CustomStringConvertible {
-    /// A simulation inside the method failed.
-    case methodFailed(method: String, reason: String)
-    /// The method returned a gradient with a non-finite entry: reported, never printed as a number.
-    case nonFiniteGradient(method: String, name: String, value: Double)
-
-    var description: String {
-        switch self {
-        case let .methodFailed(method, reason):
-            return "\(method) failed: \(reason)"
-        case let .nonFiniteGradient(method, name, value):
-            return "\(method) returned a non-finite gradient: \(name) = \(value)"
-        }
-    }
 }

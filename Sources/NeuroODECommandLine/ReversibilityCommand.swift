@@ -79,7 +79,7 @@ struct ReversibilityCommand: ParsableCommand {
         let names = model.stateNames
         let header = ["t", "backward_elapsed", "error"] + names.map { "forward_\($0)" } + names.map { "backward_\($0)" }
         let rows = outcome.samples.map { [$0.time, end - $0.time, $0.distance] + $0.forward + $0.backward }
-        try files.write(DiagnosticFiles.csv(header: header, rows: rows), to: "reversibility.csv")
+        try files.write(CSVTable.numbers(header: header, rows: rows), to: "reversibility.csv")
         // Elapsed backward time on the x axis (0 at T); the first sample (error exactly 0) cannot
         // appear on the logarithmic error axis and is left out of the chart only.
         let shown = outcome.samples.dropFirst()

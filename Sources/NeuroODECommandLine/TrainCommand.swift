@@ -56,11 +56,11 @@ struct TrainCommand: ParsableCommand {
         case let .gradient(gradientKind): kind = gradientKind
         case .cmaes: kind = .es
         }
-        try options.rejectMethodOptions(unusedBy: chosen.readsSigma ? [] : [kind], cmaesListed: chosen.readsSigma ? true : nil)
+        try options.training.rejectMethodOptions(unusedBy: chosen.readsSigma ? [] : [kind], cmaesListed: chosen.readsSigma ? true : nil)
         let runner = try options.problem(entry, methods: chosen.readsSigma ? [] : [kind])
-        let optimizer = try options.optimizerChoice(runner)
+        let optimizer = try options.training.optimizerChoice(runner)
         let seed = options.seed ?? 0
-        var loop = try options.trainerConfiguration(kind, runner: runner, seed: seed)
+        var loop = try options.training.trainerConfiguration(kind, runner: runner, seed: seed)
         loop.checkpointInterval = every ?? 10
         let store = CheckpointStore(directory: directory)
         do {
@@ -85,7 +85,7 @@ struct TrainCommand: ParsableCommand {
         do {
             switch chosen {
             case let .gradient(kind):
-                let settings = try options.methodSettings(kind, runner: runner, seed: seed)
+                let settings = try options.training.methodSettings(kind, runner: runner, seed: seed)
                 let session = TrainingSession(
                     method: settings.method(), methodSettings: describe(settings), optimizer: optimizer, configuration: loop,
                     checkpoints: store, resume: resume)
@@ -102,9 +102,9 @@ struct TrainCommand: ParsableCommand {
                 _ = try CMAESStateFile(method: chosen.name, run: 0, names: runner.parameterNames, state: outcome.state).write(to: directory)
             }
         } catch let error as TrainerError {
-            throw GradientFailure.methodFailed(method: chosen.name, reason: TrainingOptions.describe(error))
+            throw GradientFailure.methodFailed(method: chosen.name, reason: CommandLineError.describe(error))
         }
-        let report = CompareReport(runner: runner, paper: options.usesPaperSize, seed: seed, optimizer: optimizer, results: [result])
+        let report = CompareReport(runner: runner, paper: options.training.usesPaperSize, seed: seed, optimizer: optimizer, results: [result])
         let curve = (directory as NSString).appendingPathComponent("curve.csv")
         try OutputFile.write(report.curvesCSV(), to: curve)
         var plots: [String] = []

@@ -108,171 +108,31 @@ struct TrainingOptions: ParsableArguments {
 
     @OptionGroup var resources: ResourceOptions
 
-    /// The problem, after rejecting problem options it does not read and sizes that would not fit
-    /// in memory when trained with `methods` for `runs` runs.
-    func problem(_ entry: TrainingEntry, methods: [GradientMethodKind], runs: Int = 1) throws -> TrainingRunner {
-        try problemSettings.rejectOptions(notReadBy: entry)
-        try resources.applyThreads()
-        try memoryEstimate(entry.name, methods: methods, runs: runs).check(against: try resources.memoryLimit())
-        return try entry.make(problemSettings, usesPaperSize)
+    /// The options as the library's value.
+    var training: TrainingSettings {
+        var settings = TrainingSettings()
+        (settings.iterations, settings.seed, settings.paper, settings.optimizer) = (iterations, seed, paper, optimizer)
+        (settings.learningRate, settings.weightDecay, settings.clip) = (learningRate, weightDecay, clip)
+        (settings.samples, settings.sigma, settings.evaluationInterval, settings.variant, settings.ranks) = (samples, sigma, evaluationInterval, variant, ranks)
+        (settings.esGroups, settings.trainGroups, settings.alternate) = (GroupOptions.list(esGroups), GroupOptions.list(trainGroups), alternate)
+        settings.problem = problemSettings
+        return settings
     }
-
-    /// The problem's size options as memory (README "Resource limits"), at the problem's small or
-    /// paper defaults.
-    func memoryEstimate(_ problem: String, methods: [GradientMethodKind], runs: Int) -> MemoryEstimate {
-        var estimate = MemoryEstimate()
-        switch problem {
-        case "evidence":
-            let base = usesPaperSize ? EvidenceTask.Configuration.paper : .small
-            let duration = tokenDuration ?? base.tokenDuration
-            let steps = (50 * duration + EvidenceTask.readoutWindow) / base.stepSize
-            RunEstimate.network(&estimate, neurons: neurons ?? base.neurons, batch: batch ?? base.batchSize, steps: steps, kinds: methods)
-            let trials = testTrials ?? base.testTrials
-            estimate.add("the held-out trials' states", option: "--test-trials", value: trials,
-                         doubles: 40 * 2 * Double(neurons ?? base.neurons) * Double(trials))
-        case "spiral":
-            let base = usesPaperSize ? SpiralTraining.Configuration.paper : .small
-            RunEstimate.spiral(&estimate, hidden: hidden ?? base.hidden, windows: base.windows, windowLength: base.windowLength)
-        case "turn-off":
-            let base = usesPaperSize ? TurnOffTraining.Configuration.paper : .small
-            RunEstimate.turnOff(&estimate, horizon: horizon ?? base.horizon, stepSize: base.stepSize, kinds: methods)
-        default:
-            break
-        }
-        RunEstimate.samples(&estimate, samples)
-        RunEstimate.log(&estimate, iterations: iterations, runs: runs * methods.count)
-        return estimate
-    }
-
-    /// `--paper`, or `--setup paper`.
-    var usesPaperSize: Bool { paper || setup == "paper" }
 
     /// The problem-shaping options as the library's value.
     var problemSettings: ProblemSettings {
         var settings = ProblemSettings()
-        settings.horizon = horizon
-        settings.hidden = hidden
-        settings.neurons = neurons
-        settings.batch = batch
-        settings.testTrials = testTrials
-        settings.tokenDuration = tokenDuration
-        settings.loss = loss
-        settings.unscaled = unscaled
-        settings.preset = preset
-        settings.setup = setup
-        settings.precision = precision
-        settings.inputs = inputs
-        settings.integrator = integrator
-        settings.dt = dt
+        (settings.horizon, settings.hidden, settings.neurons, settings.batch) = (horizon, hidden, neurons, batch)
+        (settings.testTrials, settings.tokenDuration, settings.loss, settings.unscaled) = (testTrials, tokenDuration, loss, unscaled)
+        (settings.preset, settings.setup, settings.precision, settings.inputs) = (preset, setup, precision, inputs)
+        (settings.integrator, settings.dt) = (integrator, dt)
         return settings
     }
 
-    func positive(_ value: Int?, _ option: String) throws(CommandLineError) -> Int? {
-        if let value, value < 1 { throw .invalidValue(option: option, value: "\(value)", reason: "must be at least 1") }
-        return value
-    }
-
-    /// The options behind the fields of a checkpoint's identity (``TrainingRunIdentity``).
-    static let identityOptions: [String: String] = [
-        "learningRate": "--learning-rate", "weightDecay": "--weight-decay", "beta1": "--optimizer", "beta2": "--optimizer",
-        "epsilon": "--optimizer", "optimizer": "--optimizer", "seed": "--seed", "method": "--method",
-        "method settings": "--samples/--sigma", "gradient clip": "--clip", "configuration": "the problem's options",
-    ]
-
-    /// A trainer's error, with the option to change when a checkpoint belongs to another run.
-    static func describe(_ error: TrainerError) -> String {
-        if case let .checkpointMismatch(_, field, _, _) = error, let option = identityOptions[field] {
-            return "\(option): \(error)"
-        }
-        return error.description
-    }
-
-    /// The optimizer, from the problem's default and the options.
-    func optimizerChoice(_ runner: TrainingRunner) throws(CommandLineError) -> OptimizerChoice {
-        let rate = learningRate ?? runner.defaults.optimizer.learningRate
-        guard rate.isFinite, rate > 0 else {
-            throw .invalidValue(option: "--learning-rate", value: "\(rate)", reason: "must be finite and positive")
-        }
-        if let weightDecay, !(weightDecay.isFinite && weightDecay >= 0) {
-            throw .invalidValue(option: "--weight-decay", value: "\(weightDecay)", reason: "must be finite and not negative")
-        }
-        let name = optimizer ?? runner.defaults.optimizer.name
-        switch name {
-        case "adam":
-            if weightDecay != nil { throw .inapplicable(option: "--weight-decay", reason: "adam has no weight decay; use --optimizer adamw") }
-            return .adam(Adam(learningRate: rate))
-        case "adamw":
-            // The problem's decay when its default is AdamW (rober-fit: 1e-6), else PyTorch's 1e-2.
-            var decay = 1e-2
-            if case let .adam(base) = runner.defaults.optimizer, base.weightDecay > 0 { decay = base.weightDecay }
-            return .adam(.adamW(learningRate: rate, weightDecay: weightDecay ?? decay))
-        case "sgd", "rmsprop":
-            if weightDecay != nil { throw .inapplicable(option: "--weight-decay", reason: "only adamw takes a weight decay") }
-            return name == "sgd" ? .sgd(GradientDescent(learningRate: rate)) : .rmsprop(RMSprop(learningRate: rate))
-        case let other:
-            throw .unknownName(kind: "optimizer", name: other, choices: ["adam", "adamw", "sgd", "rmsprop"])
-        }
-    }
-
-    /// A method's settings: ES's samples and σ from the options or the problem.
-    func methodSettings(_ kind: GradientMethodKind, runner: TrainingRunner, seed: UInt64) throws -> GradientMethodSettings {
-        if precision == .f32, ![.es, .hybrid, .readout].contains(kind) {
-            throw CommandLineError.inapplicable(
-                option: "--precision f32", reason: "\(kind.rawValue) differentiates the float64 forward pass; only es, hybrid and readout run in float32")
-        }
-        var settings = GradientMethodSettings(kind: kind)
-        settings.samples = samples ?? runner.defaults.samples
-        settings.sigma = sigma ?? runner.defaults.sigma
-        settings.seed = seed
-        settings.runsThroughCVODES = kind == .adjointPartial && runner.integratesWithCVODE
-        if kind.isEvolutionStrategy {
-            if let variant {
-                guard let sampling = EvolutionStrategy.Sampling(rawValue: variant) else {
-                    throw CommandLineError.unknownName(kind: "variant", name: variant, choices: EvolutionStrategy.Sampling.allCases.map(\.rawValue))
-                }
-                settings.sampling = sampling
-            }
-            settings.rankShaping = ranks
-        }
-        try groupOptions.apply(to: &settings, groups: runner.parameterGroups)
-        if kind.isEvolutionStrategy { try settings.evolutionStrategy.validate() }
-        return settings
-    }
-
-    /// `--es-groups`, `--train-groups`, `--alternate`.
-    var groupOptions: GroupOptions {
-        GroupOptions(perturbed: GroupOptions.list(esGroups), trained: GroupOptions.list(trainGroups), alternates: alternate)
-    }
-
-    /// Throws for the first ES option given when none of `kinds` reads it.
-    /// `compare` passes `cmaesListed`: there CMA-ES reads `--sigma` as its initial step size too.
-    func rejectMethodOptions(unusedBy kinds: [GradientMethodKind], cmaesListed: Bool? = nil) throws(CommandLineError) {
-        let evolution = kinds.contains(where: \.isEvolutionStrategy)
-        let owners: [(option: String, given: Bool, read: Bool, by: String)] = [
-            ("--samples", samples != nil, evolution, "es and hybrid"),
-            ("--sigma", sigma != nil, evolution || cmaesListed == true,
-             cmaesListed == nil ? "es and hybrid" : "es, hybrid, cmaes and sep-cmaes"),
-            ("--variant", variant != nil, evolution, "es and hybrid"), ("--ranks", ranks, evolution, "es and hybrid"),
-            ("--es-groups", esGroups != nil, evolution, "es and hybrid"), ("--alternate", alternate, evolution, "es and hybrid"),
-        ]
-        if let stray = owners.first(where: { $0.given && !$0.read }) {
-            throw .inapplicable(option: stray.option, reason: "it is an option of \(stray.by), not \(kinds.map(\.rawValue).joined(separator: ", "))")
-        }
-    }
-
-    /// The loop's settings for one method and run.
-    func trainerConfiguration(_ kind: GradientMethodKind, runner: TrainingRunner, seed: UInt64) throws(CommandLineError) -> TrainerConfiguration {
-        let count = iterations ?? runner.defaults.iterations
-        guard count >= 1 else { throw .invalidValue(option: "--iterations", value: "\(count)", reason: "must be at least 1") }
-        let every = evaluationInterval ?? runner.defaults.evaluationInterval
-        guard every >= 1 else { throw .invalidValue(option: "--eval-every", value: "\(every)", reason: "must be at least 1") }
-        if let clip, !(clip.isFinite && clip >= 0) {
-            throw .invalidValue(option: "--clip", value: "\(clip)", reason: "must be finite and not negative (0: no clipping)")
-        }
-        // Clipping guards backpropagation through time; ES, its variants and the readout's
-        // one-step gradient run unclipped unless --clip says otherwise.
-        let backpropagates = kind == .bptt || kind == .bpttCheckpointed || kind.isAdjoint
-        let limit = clip.map { $0 == 0 ? nil : $0 } ?? (backpropagates ? 10 : nil)
-        return TrainerConfiguration(iterations: count, seed: seed, evaluationInterval: every, maxGradientNorm: limit)
+    /// The problem (``TrainingSettings/problem(_:methods:runs:memoryLimit:)``) with the thread
+    /// count and the memory limit of ``resources`` applied.
+    func problem(_ entry: TrainingEntry, methods: [GradientMethodKind], runs: Int = 1) throws -> TrainingRunner {
+        try resources.applyThreads()
+        return try training.problem(entry, methods: methods, runs: runs, memoryLimit: try resources.memoryLimit())
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Gradients
 import NeuroODE
 
 /// A command-line value the simulation never got to see: a malformed list, an unknown name, an
@@ -26,6 +27,21 @@ public enum CommandLineError: Error, CustomStringConvertible, Equatable {
         case let .cannotWrite(path, reason):
             return "cannot write '\(path)': \(reason)"
         }
+    }
+
+    /// The options behind the fields of a checkpoint's identity (``TrainingRunIdentity``).
+    private static let identityOptions: [String: String] = [
+        "learningRate": "--learning-rate", "weightDecay": "--weight-decay", "beta1": "--optimizer", "beta2": "--optimizer",
+        "epsilon": "--optimizer", "optimizer": "--optimizer", "seed": "--seed", "method": "--method",
+        "method settings": "--samples/--sigma", "gradient clip": "--clip", "configuration": "the problem's options",
+    ]
+
+    /// A trainer's error, with the option to change when a checkpoint belongs to another run.
+    public static func describe(_ error: TrainerError) -> String {
+        if case let .checkpointMismatch(_, field, _, _) = error, let option = identityOptions[field] {
+            return "\(option): \(error)"
+        }
+        return error.description
     }
 
     /// The library's message, prefixed with the command-line option that supplied the value.

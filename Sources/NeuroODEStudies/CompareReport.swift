@@ -96,25 +96,22 @@ public struct CompareReport {
 
     /// One row per method, run and iteration. Empty fields: not measured at that iteration.
     public func curvesCSV() -> String {
-        var text = "method,run,iteration,wall_s,loss,test_metric,grad_norm,learning_rate,bytes_stored,peak_bytes,event\n"
+        var table = CSVTable(header: [
+            "method", "run", "iteration", "wall_s", "loss", "test_metric", "grad_norm", "learning_rate", "bytes_stored", "peak_bytes", "event",
+        ])
         for result in results {
             for (run, log) in result.logs.enumerated() {
                 for record in log {
-                    let fields = [
-                        result.name, "\(run)", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
-                        TrajectoryOutput.number(record.loss), record.testMetric.map(TrajectoryOutput.number) ?? "",
-                        TrajectoryOutput.number(record.gradientNorm), TrajectoryOutput.number(record.learningRate),
-                        "\(record.bytesStored)", record.peakBytes.map { "\($0)" } ?? "", csvField(record.event ?? ""),
-                    ]
-                    text += fields.joined(separator: ",") + "\n"
+                    table.appendRow([
+                        result.name, "\(run)", "\(record.iteration)", CSVTable.number(record.wallTime),
+                        CSVTable.number(record.loss), CSVTable.number(record.testMetric),
+                        CSVTable.number(record.gradientNorm), CSVTable.number(record.learningRate),
+                        "\(record.bytesStored)", record.peakBytes.map { "\($0)" } ?? "", record.event ?? "",
+                    ])
                 }
             }
         }
-        return text
-    }
-
-    private func csvField(_ text: String) -> String {
-        text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        return table.text
     }
 
     // MARK: Summary
@@ -161,8 +158,7 @@ public struct CompareReport {
             iterationsToTarget: reached.map { $0.iteration + 1 }, secondsToTarget: reached?.wallTime,
             seconds: log.last?.wallTime ?? 0, peakBytes: log.compactMap(\.peakBytes).max(),
             bytesStored: log.map(\.bytesStored).max() ?? 0,
-            skipped: log.filter { $0.event?.contains("skipped") ?? false }.count,
-            rollbacks: log.filter { $0.event?.contains("rolled back") ?? false }.count)
+            skipped: log.filter(\.skippedUpdate).count, rollbacks: log.filter { $0.outcome == .rolledBack }.count)
     }
 
     /// summary.json: the task, its resolved configuration, and per method its settings, the

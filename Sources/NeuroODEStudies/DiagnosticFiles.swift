@@ -88,14 +88,6 @@ public struct DiagnosticFiles {
         return written
     }
 
-    /// A CSV table: the header, then one row per entry, numbers in Swift's shortest round-trip
-    /// form (a failed value is written as `nan`, and the command says so on standard error).
-    public static func csv(header: [String], rows: [[Double]]) -> String {
-        var text = header.joined(separator: ",") + "\n"
-        for row in rows { text += row.map { $0.isNaN ? "nan" : $0.description }.joined(separator: ",") + "\n" }
-        return text
-    }
-
     /// "wrote PATH" lines for standard output.
     public var summary: String {
         written.map { "wrote \($0)" }.joined(separator: "\n")

@@ -114,26 +114,36 @@ public struct DriftStudy: Sendable {
             [sample.time, horizon - sample.time, drift[sample.time] ?? .nan, fullRunning[sample.time] ?? .nan, sample.gradient[0]]
         }
         try files.write(
-            DiagnosticFiles.csv(header: ["t", "backward_elapsed", "drift", "running_gradient_full", "running_gradient_partial"], rows: rows),
+            CSVTable.numbers(header: ["t", "backward_elapsed", "drift", "running_gradient_full", "running_gradient_partial"], rows: rows),
             to: "drift.csv")
-        let title = "turn-off, I = \(TrajectoryOutput.number(current)), \(TrajectoryOutput.number(horizon)) ms, \(integrator) forward"
+        let title = "turn-off, I = \(TrajectoryOutput.number(current)) µA/cm², τ = \(TrajectoryOutput.number(horizon)) ms, \(integrator) forward"
         let times = rows.map { $0[0] }
+        // (V, w) with w dimensionless and below 1: the norm is the voltage's error in mV.
         let driftChart = LineChart(
-            title: "Full-adjoint backsolve drift (\(title))", xLabel: "t (ms)", yLabel: "‖y_backward(t) − y_forward(t)‖₂",
-            series: [.init(label: "drift", x: times, y: rows.map { $0[2] }),
-                     .init(label: "threshold \(TrajectoryOutput.number(threshold)) mV", x: [0, horizon], y: [threshold, threshold])],
-            yScale: .logarithmic)
+            title: "Full-adjoint backsolve drift (\(title))", xLabel: "t (ms)", yLabel: "‖y_backward(t) − y_forward(t)‖₂ (mV)",
+            series: [.init(label: "drift", x: times, y: rows.map { $0[2] })], yScale: .logarithmic,
+            referenceLines: [.init(label: "threshold \(TrajectoryOutput.number(threshold)) mV", y: threshold)])
         try files.write(driftChart.svg(), to: "drift.svg")
+        // The loss is dimensionless (docs/SCIENCE.md "Turn-off"), so dL/dI is per µA/cm².
+        let gradientLabel = "dL/dI collected on [t, T] (cm²/µA)"
+        let series: [LineChart.Series] = [
+            .init(label: "full adjoint (backsolve)", x: times, y: rows.map { $0[3] }),
+            .init(label: "partial adjoint (stored trajectory)", x: times, y: rows.map { $0[4] }),
+        ]
         // Clipped to three times the partial adjoint's range: a diverging backsolve's running
         // gradient reaches 10¹¹ and would flatten the trustworthy curve to a line at zero.
         let limit = 3 * (rows.map { abs($0[4]) }.filter(\.isFinite).max() ?? 0)
         let gradientChart = LineChart(
             title: "Running gradient ∫ₜᵀ λᵀ∂f/∂I ds (\(title))", xLabel: "t (ms)",
-            yLabel: "dL/dI collected on [t, T]" + (limit > 0 ? " (axis clipped at ±\(String(format: "%.3g", limit)))" : ""),
-            series: [.init(label: "full adjoint (backsolve)", x: times, y: rows.map { $0[3] }),
-                     .init(label: "partial adjoint (stored trajectory)", x: times, y: rows.map { $0[4] })],
-            yDomain: limit > 0 ? -limit...limit : nil)
+            yLabel: gradientLabel + (limit > 0 ? ", axis clipped at ±\(String(format: "%.3g", limit))" : ""),
+            series: series, yDomain: limit > 0 ? -limit...limit : nil)
         try files.write(gradientChart.svg(), to: "drift-gradient.svg")
+        // The magnitudes on a logarithmic axis, unclipped: how many decades the backsolve's
+        // running gradient leaves the stored trajectory's behind, and where.
+        let magnitudeChart = LineChart(
+            title: "Running gradient magnitude |∫ₜᵀ λᵀ∂f/∂I ds| (\(title))", xLabel: "t (ms)", yLabel: "|" + gradientLabel + "|",
+            series: series.map { .init(label: $0.label, x: $0.x, y: $0.y.map(abs)) }, yScale: .logarithmic)
+        try files.write(magnitudeChart.svg(), to: "drift-gradient-magnitude.svg")
 
         try files.commit()
         var lines = [files.summary]

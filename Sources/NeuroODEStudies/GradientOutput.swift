@@ -43,6 +43,8 @@ public struct GradientOutput {
     public let method: GradientMethodSettings
     public let parameterNames: [String]
     public let estimate: GradientEstimate
+    /// Where the estimate came from, for the JSON document.
+    public let provenance: Provenance
 
     /// Entries listed by the text summary before it refers to `--format json`.
     public static let maximumListedEntries = 12
@@ -77,22 +79,22 @@ public struct GradientOutput {
         return entries + method.statistics
     }
 
-    /// One JSON object: `task`, `method`, `loss`, `gradient` (parameter name → value, in the
-    /// task's parameter order) and `stats`.
+    /// One JSON document (``Provenance/encoder``): `task`, `method`, `loss`, `parameterNames`
+    /// (the task's order), `gradient` (parameter name → value), `stats` and `provenance`.
     public func json() -> String {
-        var text = "{\n"
-        text += "  \"task\": \(TrajectoryOutput.string(task)),\n"
-        text += "  \"method\": \(TrajectoryOutput.string(method.kind.rawValue)),\n"
-        text += "  \"loss\": \(TrajectoryOutput.number(estimate.loss)),\n"
-        text += "  \"gradient\": {\n"
-        text += zip(parameterNames, estimate.gradient)
-            .map { "    \(TrajectoryOutput.string($0)): \(TrajectoryOutput.number($1))" }
-            .joined(separator: ",\n")
-        text += "\n  },\n"
-        text += "  \"stats\": {"
-        text += statistics.map { "\(TrajectoryOutput.string($0.key)): \($0.value.json)" }.joined(separator: ", ")
-        text += "}\n}\n"
-        return text
+        Provenance.json(Document(
+            task: task, method: method.kind.rawValue, loss: estimate.loss, parameterNames: parameterNames,
+            gradient: Dictionary(zip(parameterNames, estimate.gradient), uniquingKeysWith: { first, _ in first }),
+            stats: Dictionary(statistics, uniquingKeysWith: { first, _ in first }), provenance: provenance))
+    }
+
+    private struct Document: Encodable {
+        let task, method: String
+        let loss: Double
+        let parameterNames: [String]
+        let gradient: [String: Double]
+        let stats: [String: JSONValue]
+        let provenance: Provenance
     }
 
     /// A short summary for people: the loss, the gradient (its largest entries when there are
@@ -131,11 +133,15 @@ public struct GradientOutput {
     }
 
     /// Sets every stored property.
-    public init(task: String, taskDescription: String, method: GradientMethodSettings, parameterNames: [String], estimate: GradientEstimate) {
+    public init(
+        task: String, taskDescription: String, method: GradientMethodSettings, parameterNames: [String], estimate: GradientEstimate,
+        provenance: Provenance = .current()
+    ) {
         self.task = task
         self.taskDescription = taskDescription
         self.method = method
         self.parameterNames = parameterNames
         self.estimate = estimate
+        self.provenance = provenance
     }
 }

@@ -93,7 +93,7 @@ public struct LandscapeStudy: Sendable {
 
         let names = kinds.map { "gradient_" + $0.rawValue.replacingOccurrences(of: "-", with: "_") }
         let rows = scanned.map { [$0.value, $0.loss, $0.smoothedLoss, $0.smoothedGradient] + $0.gradients }
-        try files.write(DiagnosticFiles.csv(header: ["I", "loss", "smoothed_loss", "smoothed_gradient"] + names, rows: rows), to: "landscape.csv")
+        try files.write(CSVTable.numbers(header: ["I", "loss", "smoothed_loss", "smoothed_gradient"] + names, rows: rows), to: "landscape.csv")
         let title = "turn-off, \(TrajectoryOutput.number(horizon)) ms, σ = \(TrajectoryOutput.number(sigma))"
         let lossChart = LineChart(
             title: "Loss along I (\(title))", xLabel: "I (µA/cm²)", yLabel: "loss (mean synaptic output)",

@@ -34,21 +34,21 @@ public struct OjaReport {
     }
 
     public func rulesCSV() -> String {
-        var text = "method,run,oja_distance,final_loss," + PlasticRateNetwork.parameterNamesOfRule.joined(separator: ",") + "\n"
+        var table = CSVTable(header: ["method", "run", "oja_distance", "final_loss"] + PlasticRateNetwork.parameterNamesOfRule)
         for result in results {
             for (run, final) in result.finalParameters.enumerated() {
                 guard let rule = final else { continue }  // the run stopped early
                 let loss = result.logs[run].last(where: { $0.loss.isFinite })?.loss ?? .nan
-                text += "\(result.name),\(run),\(OjaTraining.distanceToOja(rule)),\(loss),"
-                    + rule.map { "\($0)" }.joined(separator: ",") + "\n"
+                table.appendRow([result.name, "\(run)", CSVTable.number(OjaTraining.distanceToOja(rule)), CSVTable.number(loss)] + rule.map(CSVTable.number))
             }
         }
-        return text
+        return table.text
     }
 
     public func landscapeCSV(_ points: [(alpha: Double, loss: Double?)]) -> String {
-        "alpha,meta_loss,stable\n" + points.map { "\($0.alpha),\($0.loss.map { "\($0)" } ?? ""),\($0.loss == nil ? 0 : 1)" }
-            .joined(separator: "\n") + "\n"
+        var table = CSVTable(header: ["alpha", "meta_loss", "stable"])
+        for point in points { table.appendRow([CSVTable.number(point.alpha), CSVTable.number(point.loss), point.loss == nil ? "0" : "1"]) }
+        return table.text
     }
 
     public func landscapeChart(_ points: [(alpha: Double, loss: Double?)]) -> LineChart {

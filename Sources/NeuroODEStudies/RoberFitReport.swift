@@ -42,66 +42,123 @@ public struct RoberFitReport {
 
     /// One row per run and iteration; the loss is at θ before that iteration's update.
     public func curvesCSV() -> String {
-        var text = "method,scaling,iteration,wall_s,loss,grad_norm,learning_rate,event\n"
+        var table = CSVTable(header: ["method", "scaling", "iteration", "wall_s", "loss", "grad_norm", "learning_rate", "event"])
         for run in runs {
             for record in run.log {
-                let event = record.event ?? ""
-                let quoted = event.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })
-                    ? "\"" + event.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : event
-                text += [
-                    run.kind.rawValue, run.scaled ? "on" : "off", "\(record.iteration)", TrajectoryOutput.number(record.wallTime),
-                    TrajectoryOutput.number(record.loss), TrajectoryOutput.number(record.gradientNorm),
-                    TrajectoryOutput.number(record.learningRate), quoted,
-                ].joined(separator: ",") + "\n"
+                table.appendRow([
+                    run.kind.rawValue, run.scaled ? "on" : "off", "\(record.iteration)", CSVTable.number(record.wallTime),
+                    CSVTable.number(record.loss), CSVTable.number(record.gradientNorm), CSVTable.number(record.learningRate), record.event ?? "",
+                ])
             }
         }
-        return text
+        return table.text
     }
 
     // MARK: Summary
 
+    /// summary.json (``Provenance/encoder``): the task, its settings and per run its settings,
+    /// how it ended, its losses, skips and rollbacks (from the log's outcomes), and θ at its end by
+    /// parameter name, with the run's ``Provenance``. Absent values are null.
     public func summaryJSON() -> String {
-        let number = TrajectoryOutput.number, string = TrajectoryOutput.string
-        func optional<T>(_ value: T?, _ render: (T) -> String) -> String { value.map(render) ?? "null" }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let problems = configurations.map { configuration in
-            let json = (try? encoder.encode(configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            return "    \(string(configuration.scaled ? "on" : "off")): \(json)"
+        Provenance.json(Summary(
+            paper: paper, seed: seed, iterations: iterations,
+            optimizer: .init(name: optimizer.name, learningRate: optimizer.learningRate, weightDecay: weightDecay),
+            target: .init(quantity: "loss", threshold: RoberFitTraining.targetLoss),
+            problemConfiguration: Dictionary(uniqueKeysWithValues: configurations.map { ($0.scaled ? "on" : "off", $0) }),
+            runs: runs.map(Summary.Run.init), provenance: .current()))
+    }
+
+    /// The document summary.json holds.
+    struct Summary: Encodable {
+        var task = "rober-fit"
+        let paper: Bool
+        let seed: UInt64
+        let iterations: Int
+        let optimizer: Optimizer
+        let target: Target
+        /// Keyed by the scaling, "on" or "off".
+        let problemConfiguration: [String: RoberFitTraining.Configuration]
+        let runs: [Run]
+        let provenance: Provenance
+
+        struct Optimizer: Encodable {
+            let name: String
+            let learningRate: Double
+            let weightDecay: Double?
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(name, forKey: .name)
+                try container.encode(learningRate, forKey: .learningRate)
+                try container.encode(weightDecay, forKey: .weightDecay)
+            }
+
+            private enum CodingKeys: String, CodingKey { case name, learningRate, weightDecay }
         }
-        var text = "{\n"
-        text += "  \"task\": \"rober-fit\",\n"
-        text += "  \"paper\": \(paper),\n"
-        text += "  \"seed\": \(seed),\n"
-        text += "  \"iterations\": \(iterations),\n"
-        text += "  \"optimizer\": {\"name\": \(string(optimizer.name)), \"learningRate\": \(number(optimizer.learningRate)), \"weightDecay\": \(optional(weightDecay, number))},\n"
-        text += "  \"target\": {\"quantity\": \"loss\", \"threshold\": \(number(RoberFitTraining.targetLoss))},\n"
-        text += "  \"problemConfiguration\": {\n" + problems.joined(separator: ",\n") + "\n  },\n"
-        text += "  \"runs\": [\n"
-        text += runs.map { run in
-            let outcome = Outcome(run)
-            let settings = run.settings.statistics.map { "\(string($0.key)): \($0.value.json)" }.joined(separator: ", ")
-            let fields = [
-                "\"method\": \(string(run.kind.rawValue))",
-                "\"scaling\": \(string(run.scaled ? "on" : "off"))",
-                "\"settings\": {\(settings)}",
-                "\"maxGradientNorm\": \(optional(run.loop.maxGradientNorm, number))",
-                "\"completed\": \(run.failure == nil)",
-                "\"failure\": \(optional(run.failure, string))",
-                "\"iterationsRun\": \(run.log.count)",
-                "\"initialLoss\": \(optional(outcome.initialLoss, number))",
-                "\"finalLoss\": \(optional(outcome.finalLoss, number))",
-                "\"bestLoss\": \(optional(outcome.bestLoss, number))",
-                "\"iterationsToTarget\": \(optional(outcome.iterationsToTarget) { "\($0)" })",
-                "\"wallSeconds\": \(number(outcome.seconds))",
-                "\"skippedIterations\": \(run.skipped)",
-                "\"rollbacks\": \(run.rollbacks)",
-                "\"fitSolved\": \(run.trajectory != nil)",
-            ]
-            return "    {" + fields.joined(separator: ", ") + "}"
-        }.joined(separator: ",\n")
-        text += "\n  ]\n}\n"
-        return text
+
+        struct Target: Encodable {
+            let quantity: String
+            let threshold: Double
+        }
+
+        struct Run: Encodable {
+            let method, scaling: String
+            let settings: [String: JSONValue]
+            let maxGradientNorm: Double?
+            let completed: Bool
+            let failure: String?
+            let iterationsRun: Int
+            let initialLoss, finalLoss, bestLoss: Double?
+            let iterationsToTarget: Int?
+            let wallSeconds: Double
+            let skippedIterations, rollbacks: Int
+            let fitSolved: Bool
+            /// θ at the run's end by parameter name (``RoberFitRun/parameters``).
+            let learnedParameters: [String: Double]
+
+            init(_ run: RoberFitRun) {
+                let outcome = Outcome(run)
+                method = run.kind.rawValue
+                scaling = run.scaled ? "on" : "off"
+                settings = Dictionary(run.settings.statistics, uniquingKeysWith: { first, _ in first })
+                maxGradientNorm = run.loop.maxGradientNorm
+                completed = run.failure == nil
+                failure = run.failure
+                iterationsRun = run.log.count
+                (initialLoss, finalLoss, bestLoss) = (outcome.initialLoss, outcome.finalLoss, outcome.bestLoss)
+                iterationsToTarget = outcome.iterationsToTarget
+                wallSeconds = outcome.seconds
+                (skippedIterations, rollbacks) = (run.skipped, run.rollbacks)
+                fitSolved = run.trajectory != nil
+                learnedParameters = Dictionary(zip(run.problem.parameterNames, run.parameters), uniquingKeysWith: { first, _ in first })
+            }
+
+            private enum CodingKeys: String, CodingKey {
+                case method, scaling, settings, maxGradientNorm, completed, failure, iterationsRun, initialLoss, finalLoss, bestLoss
+                case iterationsToTarget, wallSeconds, skippedIterations, rollbacks, fitSolved, learnedParameters
+            }
+
+            /// Every key present, absent values as null.
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(method, forKey: .method)
+                try container.encode(scaling, forKey: .scaling)
+                try container.encode(settings, forKey: .settings)
+                try container.encode(maxGradientNorm, forKey: .maxGradientNorm)
+                try container.encode(completed, forKey: .completed)
+                try container.encode(failure, forKey: .failure)
+                try container.encode(iterationsRun, forKey: .iterationsRun)
+                try container.encode(initialLoss, forKey: .initialLoss)
+                try container.encode(finalLoss, forKey: .finalLoss)
+                try container.encode(bestLoss, forKey: .bestLoss)
+                try container.encode(iterationsToTarget, forKey: .iterationsToTarget)
+                try container.encode(wallSeconds, forKey: .wallSeconds)
+                try container.encode(skippedIterations, forKey: .skippedIterations)
+                try container.encode(rollbacks, forKey: .rollbacks)
+                try container.encode(fitSolved, forKey: .fitSolved)
+                try container.encode(learnedParameters, forKey: .learnedParameters)
+            }
+        }
     }
 
     // MARK: Table

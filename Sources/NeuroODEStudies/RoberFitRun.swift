@@ -11,8 +11,6 @@ public struct RoberFitRun {
 
     /// One row per iteration run, including those of a run that diverged.
     private(set) var log: [TrainingRecord] = []
-    private(set) var skipped = 0
-    private(set) var rollbacks = 0
     /// Why the run stopped before its last iteration (nil: it completed).
     private(set) var failure: String?
     /// θ after the last iteration, or, for a run that stopped early, at the last multiple of the
@@ -31,6 +29,10 @@ public struct RoberFitRun {
         self.loop = loop
     }
 
+    /// Iterations whose update was skipped (rollbacks included) and rollbacks, from the log.
+    var skipped: Int { log.filter(\.skippedUpdate).count }
+    var rollbacks: Int { log.filter { $0.outcome == .rolledBack }.count }
+
     public var scaled: Bool { problem.configuration.scaled }
     public var label: String { "\(kind.rawValue) \(scaled ? "scaled" : "unscaled")" }
 
@@ -43,19 +45,12 @@ public struct RoberFitRun {
     public mutating func train(optimizer: OptimizerChoice) {
         let progress = TrainingProgress(prefix: "[\(label)] ")
         let total = loop.iterations
-        var log: [TrainingRecord] = [], skipped = 0, rollbacks = 0
+        var log: [TrainingRecord] = []
         let onEvent: (TrainingEvent) -> Void = { event in
-            switch event {
-            case let .iteration(record, _, rate, _):
-                log.append(record)
-                // Each segment knows only its own end; progress shows the run's.
-                progress.handle(.iteration(record, of: total, rate: rate, remaining: Double(total - record.iteration - 1) / rate))
-                return
-            case .skipped: skipped += 1
-            case .rolledBack: rollbacks += 1
-            default: break
-            }
-            progress.handle(event)
+            guard case let .iteration(record, _, rate, _) = event else { return progress.handle(event) }
+            log.append(record)
+            // Each segment knows only its own end; progress shows the run's.
+            progress.handle(.iteration(record, of: total, rate: rate, remaining: Double(total - record.iteration - 1) / rate))
         }
         let method = settings.method()
         func trainer(to iterations: Int) -> Trainer<RoberFitTraining, OptimizerChoice> {
@@ -79,8 +74,6 @@ public struct RoberFitRun {
             FileHandle.standardError.write(Data("[\(label)] stopped: \(error)\n".utf8))
         }
         self.log = log
-        self.skipped = skipped
-        self.rollbacks = rollbacks
         trajectory = try? problem.fit.trajectory(at: parameters, times: Self.plotTimes).states
     }
 }

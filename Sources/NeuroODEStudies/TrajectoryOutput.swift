@@ -16,68 +16,60 @@ public struct TrajectoryOutput {
 
     /// Header `t,<state names>`, then one row per output time.
     public func csv() -> String {
-        var text = "t," + stateNames.joined(separator: ",") + "\n"
-        text.reserveCapacity(solution.times.count * (solution.dimension + 1) * 20)
+        var table = CSVTable(header: ["t"] + stateNames, reservingRows: solution.times.count)
         for (i, t) in solution.times.enumerated() {
-            text += Self.number(t)
-            for value in solution.state(at: i) {
-                text += ","
-                text += Self.number(value)
-            }
-            text += "\n"
+            table.appendRow(numbers: [t] + solution.state(at: i))
         }
-        return text
+        return table.text
     }
 
     /// Spike times as rows `neuron,t`, neurons numbered from 0 and each neuron's spikes in order.
     public static func spikesCSV(_ spikeTimes: [[Double]]) -> String {
-        var text = "neuron,t\n"
+        var table = CSVTable(header: ["neuron", "t"])
         for (neuron, times) in spikeTimes.enumerated() {
-            for t in times {
-                text += "\(neuron),\(number(t))\n"
-            }
+            for t in times { table.appendRow(["\(neuron)", CSVTable.number(t)]) }
         }
-        return text
+        return table.text
     }
 
-    /// One JSON object: `model`, `integrator`, `stateNames`, `t`, `y` (one state vector per output
-    /// time), `spikes` (when asked for: one array of times per neuron) and `stats` (the solver's
-    /// counters and `wallTimeSeconds`).
-    public func json() -> String {
-        var text = "{\n"
-        text += "  \"model\": \(Self.string(model)),\n"
-        text += "  \"integrator\": \(Self.string(integrator)),\n"
-        text += "  \"stateNames\": [\(stateNames.map(Self.string).joined(separator: ", "))],\n"
-        text += "  \"t\": \(Self.array(solution.times)),\n"
-        text += "  \"y\": [\n"
-        for i in solution.times.indices {
-            text += "    " + Self.array(solution.state(at: i))
-            text += i + 1 < solution.times.count ? ",\n" : "\n"
+    /// One JSON document (``Provenance/encoder``): `model`, `integrator`, `stateNames`, `t`, `y`
+    /// (one state vector per output time), `spikes` (when asked for: one array of times per
+    /// neuron), `stats` (the solver's counters and `wallTimeSeconds`) and `provenance`.
+    public func json(provenance: Provenance) -> String {
+        Provenance.json(Document(
+            model: model, integrator: integrator, stateNames: stateNames, t: solution.times,
+            y: solution.times.indices.map { Array(solution.state(at: $0)) }, spikes: spikeTimes,
+            stats: Statistics(solver: solution.statistics, wallTimeSeconds: wallTime), provenance: provenance))
+    }
+
+    private struct Document: Encodable {
+        let model, integrator: String
+        let stateNames: [String]
+        let t: [Double]
+        let y: [[Double]]
+        let spikes: [[Double]]?
+        let stats: Statistics
+        let provenance: Provenance
+    }
+
+    /// Every counter of ``SolverStatistics`` by its field name, so new counters appear unasked,
+    /// and the solve's wall time in seconds.
+    private struct Statistics: Encodable {
+        let solver: SolverStatistics
+        let wallTimeSeconds: Double
+
+        private enum CodingKeys: String, CodingKey { case wallTimeSeconds }
+
+        func encode(to encoder: any Encoder) throws {
+            try solver.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(wallTimeSeconds, forKey: .wallTimeSeconds)
         }
-        text += "  ],\n"
-        if let spikeTimes {
-            text += "  \"spikes\": [\n"
-            text += spikeTimes.map { "    " + Self.array($0) }.joined(separator: ",\n")
-            text += spikeTimes.isEmpty ? "  ],\n" : "\n  ],\n"
-        }
-        text += "  \"stats\": {"
-        // Every counter of SolverStatistics, by its field name, so new counters appear unasked.
-        let counters = Mirror(reflecting: solution.statistics).children.compactMap { child -> String? in
-            guard let label = child.label else { return nil }
-            return "\(Self.string(label)): \(child.value)"
-        }
-        text += (counters + ["\"wallTimeSeconds\": \(Self.number(wallTime))"]).joined(separator: ", ")
-        text += "}\n}\n"
-        return text
     }
 
     /// The shortest decimal text that parses back to exactly `value`.
     public static func number(_ value: Double) -> String {
-        value.description
-    }
-
-    private static func array<C: Collection<Double>>(_ values: C) -> String {
-        "[" + values.map(number).joined(separator: ", ") + "]"
+        CSVTable.number(value)
     }
 
     /// A JSON string literal.

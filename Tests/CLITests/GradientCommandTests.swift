@@ -16,7 +16,7 @@ struct GradientOutputTests {
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardError.isEmpty)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["task", "method", "loss", "gradient", "stats"])
+        #expect(Set(object.keys) == ["task", "method", "loss", "parameterNames", "gradient", "stats", "provenance"])
         let output = try GradientJSON.parse(result.standardOutput)
         #expect(output.task == "turn-off")
         #expect(output.method == "bptt")

@@ -151,7 +151,8 @@ struct HardeningTests {
         try Data(#"{"method": "es", "samples": 2, "horizon": 10, "seed": 1, "format": "json"}"#.utf8).write(to: config)
         let result = try CommandLineTool.run(["gradient", "turn-off", "--config", config.path])
         #expect(result.status == 0, "\(result.standardError)")
-        #expect(result.standardOutput.contains("\"samples\": 2"), "\(result.standardOutput.prefix(400))")
+        let output = try GradientJSON.parse(result.standardOutput)
+        #expect(output.stats["samples"] == .number(2), "\(result.standardOutput.prefix(400))")
     }
 
     // MARK: Messages

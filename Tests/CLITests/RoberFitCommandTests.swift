@@ -41,6 +41,8 @@ struct RoberFitCommandTests {
         #expect((runs[2]["initialLoss"] as? Double).map { $0 > 1e3 * scaledStart } == true)
         #expect(runs[3]["skippedIterations"] as? Int == 2 && runs[3]["finalLoss"] is NSNull)
         #expect((runs[1]["settings"] as? [String: Any])?["backwardIntegrator"] as? String == "cvodes")
+        #expect((runs[0]["learnedParameters"] as? [String: Any])?.isEmpty == false, "each run's θ by name")
+        #expect((summary["provenance"] as? [String: Any])?["version"] as? String != nil)
 
         let fit = try String(contentsOf: directory.appendingPathComponent("fit.svg"), encoding: .utf8)
         #expect(fit.hasPrefix("<?xml") && fit.contains("plot-area-3") && !fit.contains("plot-area-4"), "one panel per run")

@@ -82,6 +82,7 @@ struct TrainerTests {
         #expect(state.parameters == theta)
         #expect(events == ["skip 2"])
         #expect(state.log[2].event?.contains("skipped") == true)
+        #expect(state.log.map(\.outcome) == [.updated, .updated, .skipped, .updated, .updated, .updated])
         #expect(state.optimizer.skippedSteps == 1)
     }
 
@@ -96,9 +97,30 @@ struct TrainerTests {
         #expect(rollbacks.count == 1)
         #expect(rollbacks.first?.0 == 7 && rollbacks.first?.1 == 4 && rollbacks.first?.2 == 0.05)
         #expect(state.log[7].event?.contains("rolled back to iteration 4") == true)
+        #expect(state.log.map(\.outcome)[4..<9] == [.updated, .skipped, .skipped, .rolledBack, .updated])
+        #expect(state.log.filter(\.skippedUpdate).count == 3)
         #expect(state.log[8].learningRate == 0.05)
         let expected: Double = 90 + 10 * pow(0.9, 4.0) * pow(0.95, 4.0)
         #expect(abs(state.parameters[0] - expected) <= 1e-12 * 100, "\(state.parameters[0]) vs \(expected)")
+    }
+
+    /// Logs in checkpoints written before records carried their outcome decode with the outcome
+    /// those versions' event text described; a current record round-trips it.
+    @Test func recordOutcomeRoundTripsAndOlderLogsDecode() throws {
+        let current = TrainingRecord(
+            iteration: 3, wallTime: 1, loss: 2, testMetric: nil, gradientNorm: 3, learningRate: 0.1,
+            bytesStored: 0, peakBytes: nil, outcome: .rolledBack, event: "rolled back")
+        #expect(try JSONDecoder().decode(TrainingRecord.self, from: JSONEncoder().encode(current)) == current)
+        func older(_ event: String?) throws -> TrainingRecord.Outcome {
+            let event = event.map { "\"event\": \"\($0)\"," } ?? ""
+            let text = "{\(event) \"iteration\": 0, \"wallTime\": 0, \"loss\": 1, \"gradientNorm\": 1, \"learningRate\": 0.1, \"bytesStored\": 0}"
+            return try JSONDecoder().decode(TrainingRecord.self, from: Data(text.utf8)).outcome
+        }
+        #expect(try older(nil) == .updated)
+        #expect(try older("test evaluation failed: x") == .updated)
+        #expect(try older("skipped: the loss is not finite (nan)") == .skipped)
+        #expect(try older("skipped: x; rolled back to iteration 4, learning rate 0.05") == .rolledBack)
+        #expect(try older("target reached: θ kept") == .keptAtTarget)
     }
 
     @Test func failuresPastTheBudgetStopWithATypedError() throws {

@@ -9,10 +9,10 @@ import Testing
 /// result directory records the version and the resolved configuration.
 @Suite("compare report")
 struct CompareReportTests {
-    static func record(_ iteration: Int, loss: Double, event: String? = nil) -> TrainingRecord {
+    static func record(_ iteration: Int, loss: Double, outcome: TrainingRecord.Outcome = .updated, event: String? = nil) -> TrainingRecord {
         TrainingRecord(
             iteration: iteration, wallTime: 0.5 * Double(iteration + 1), loss: loss, testMetric: nil, gradientNorm: 1,
-            learningRate: 0.1, bytesStored: 8, peakBytes: nil, event: event)
+            learningRate: 0.1, bytesStored: 8, peakBytes: nil, outcome: outcome, event: event)
     }
 
     static func report() throws -> CompareReport {
@@ -21,7 +21,7 @@ struct CompareReportTests {
         let runner = try TrainingCatalog.entry(named: "turn-off").make(settings, false)
         let logs = [
             [record(0, loss: 0.3), record(1, loss: 0.1 + 0.2)],
-            [record(0, loss: 0.5), record(1, loss: .nan, event: "skipped: the loss is not finite (nan)"), record(2, loss: 0.25)],
+            [record(0, loss: 0.5), record(1, loss: .nan, outcome: .skipped, event: "the words do not count"), record(2, loss: 0.25)],
         ]
         let result = MethodResult(
             kind: .bptt, settings: GradientMethodSettings(kind: .bptt), clip: 10, logs: logs,

@@ -51,8 +51,10 @@ struct DriftStudyTests {
             let (full, partial) = (row[3], row[4])
             #expect(abs(full - partial) <= 1e-4 * max(abs(partial), 1e-12), "t = \(row[0]): full \(full), partial \(partial)")
         }
-        for name in ["drift.svg", "drift-gradient.svg", "manifest.json"] {
+        for name in ["drift.svg", "drift-gradient.svg", "drift-gradient-magnitude.svg", "manifest.json"] {
             #expect(FileManager.default.fileExists(atPath: directory + "/" + name))
         }
+        let magnitude = try String(contentsOfFile: directory + "/drift-gradient-magnitude.svg", encoding: .utf8)
+        #expect(magnitude.contains("cm²/µA") && magnitude.contains("µA/cm²") && magnitude.contains("10<tspan"), "units, parameters and decade ticks")
     }
 }

@@ -135,6 +135,7 @@ public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
             do {
                 if configuration.earlyStopping?.target?.isReached(by: record) == true {
                     notes.append("target reached: the mean kept")
+                    record.outcome = .keptAtTarget
                 } else {
                     try cmaes.update(&state, losses: Array(evaluated.losses.prefix(candidates.count)))
                     rejected = 0
@@ -144,6 +145,7 @@ public struct CMAESTrainer<Problem: TrainingTaskSource>: Sendable {
                 let reason = "\(failed) of \(samples) CMA-ES samples failed (first: \(evaluated.firstError ?? "?")); σ halved"
                 rejected += 1
                 notes.append("skipped: \(reason)")
+                record.outcome = .skipped
                 onEvent(.skipped(iteration: iteration, reason: reason))
                 guard rejected < failureLimit else {
                     throw TrainerError.diverged(iteration: iteration, rollbacks: rejected, lastFailure: reason)

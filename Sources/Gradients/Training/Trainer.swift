@@ -227,6 +227,7 @@ public struct Trainer<Problem: TrainingTaskSource, Base: Optimizer>: Sendable {
                 throw ODEError.dimensionMismatch(what: "gradient of \(problem.name)", expected: state.parameters.count, actual: estimate.gradient.count)
             } else if configuration.earlyStopping?.target?.isReached(by: record) == true {
                 notes.append("target reached: θ kept")
+                record.outcome = .keptAtTarget
             } else if case let .skippedNonFinite(index) = update(&state, gradient: estimate.gradient, entries: estimate.updatedEntries) {
                 failure = "gradient entry \(problem.parameterNames[index]) is \(estimate.gradient[index])"
             }
@@ -241,6 +242,7 @@ public struct Trainer<Problem: TrainingTaskSource, Base: Optimizer>: Sendable {
 
         if let failure {
             notes.append("skipped: \(failure)")
+            record.outcome = .skipped
             state.consecutiveFailures += 1
             onEvent(.skipped(iteration: iteration, reason: failure))
             if state.consecutiveFailures >= configuration.failuresBeforeRollback {
@@ -253,6 +255,7 @@ public struct Trainer<Problem: TrainingTaskSource, Base: Optimizer>: Sendable {
                 let rate = learningRate(at: iteration + 1, rollbacks: state.rollbacks)
                 state.optimizer.base.learningRate = rate
                 state.consecutiveFailures = 0
+                record.outcome = .rolledBack
                 notes.append("rolled back to iteration \(state.lastGood.iteration), learning rate \(rate)")
                 onEvent(.rolledBack(iteration: iteration, restoredIteration: state.lastGood.iteration, learningRate: rate))
             }

@@ -21,13 +21,33 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
     public var bytesStored: Int
     /// Peak resident memory the gradient evaluation added, measured by the kernel (nil: unknown).
     public var peakBytes: Int?
-    /// What went wrong or was done beyond a plain update (a skip, a rollback), for the log.
+    /// What the iteration did with θ; reports count skips and rollbacks from this.
+    public var outcome: Outcome
+    /// What went wrong or was done beyond a plain update (a skip, a rollback), in words, for the
+    /// log's text outputs.
     public var event: String?
+
+    /// What one iteration did with θ.
+    public enum Outcome: String, Sendable, Codable, CaseIterable {
+        /// θ was updated (a failed held-out evaluation does not change this).
+        case updated
+        /// The update was skipped: the loss, gradient or simulation failed (for CMA-ES, too many
+        /// samples failed and σ was halved).
+        case skipped
+        /// The update was skipped and the failure was one too many in a row: θ and the optimizer
+        /// went back to the last good checkpoint and the learning rate was lowered.
+        case rolledBack
+        /// The loss met the early-stopping target, so θ was kept as the result.
+        case keptAtTarget
+    }
+
+    /// Whether the iteration skipped its update (a rollback is a skip followed by the restore).
+    public var skippedUpdate: Bool { outcome == .skipped || outcome == .rolledBack }
 
     /// A record from its fields (the ``Trainer`` fills them).
     public init(
         iteration: Int, wallTime: Double, loss: Double, testMetric: Double?, gradientNorm: Double,
-        learningRate: Double, bytesStored: Int, peakBytes: Int?, event: String?
+        learningRate: Double, bytesStored: Int, peakBytes: Int?, outcome: Outcome = .updated, event: String?
     ) {
         self.iteration = iteration
         self.wallTime = wallTime
@@ -37,7 +57,34 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
         self.learningRate = learningRate
         self.bytesStored = bytesStored
         self.peakBytes = peakBytes
+        self.outcome = outcome
         self.event = event
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case iteration, wallTime, loss, testMetric, gradientNorm, learningRate, bytesStored, peakBytes, outcome, event
+    }
+
+    /// Decodes a record; a log written before records carried their ``outcome`` (checkpoints of
+    /// runs begun with an older version) gets it from the event text those versions wrote.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        iteration = try container.decode(Int.self, forKey: .iteration)
+        wallTime = try container.decode(Double.self, forKey: .wallTime)
+        loss = try container.decode(Double.self, forKey: .loss)
+        testMetric = try container.decodeIfPresent(Double.self, forKey: .testMetric)
+        gradientNorm = try container.decode(Double.self, forKey: .gradientNorm)
+        learningRate = try container.decode(Double.self, forKey: .learningRate)
+        bytesStored = try container.decode(Int.self, forKey: .bytesStored)
+        peakBytes = try container.decodeIfPresent(Int.self, forKey: .peakBytes)
+        event = try container.decodeIfPresent(String.self, forKey: .event)
+        if let outcome = try container.decodeIfPresent(Outcome.self, forKey: .outcome) {
+            self.outcome = outcome
+        } else {
+            let text = event ?? ""
+            outcome = text.contains("rolled back") ? .rolledBack
+                : text.contains("skipped") ? .skipped : text.contains("target reached") ? .keptAtTarget : .updated
+        }
     }
 
     /// The record without its timing-dependent fields, for comparing runs bit for bit.
@@ -53,6 +100,6 @@ public struct TrainingRecord: Sendable, Codable, Equatable {
         a.iteration == b.iteration && a.wallTime.bitPattern == b.wallTime.bitPattern
             && a.loss.bitPattern == b.loss.bitPattern && a.testMetric?.bitPattern == b.testMetric?.bitPattern
             && a.gradientNorm.bitPattern == b.gradientNorm.bitPattern && a.learningRate.bitPattern == b.learningRate.bitPattern
-            && a.bytesStored == b.bytesStored && a.peakBytes == b.peakBytes && a.event == b.event
+            && a.bytesStored == b.bytesStored && a.peakBytes == b.peakBytes && a.outcome == b.outcome && a.event == b.event
     }
 }
