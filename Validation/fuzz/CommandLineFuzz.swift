@@ -21,10 +21,10 @@ public func fuzzCommandLine(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     guard let prepared = try? ArgumentPipeline.prepare(arguments) else { return 0 }
     guard let command = try? FuzzRoot.parseAsRoot(prepared.arguments) else { return 0 }
     if let train = command as? TrainCommand {
-        _ = try? train.options.memoryEstimate("evidence", methods: [.bptt, .es], runs: 1)
+        _ = try? train.options.training.memoryEstimate("evidence", methods: [.bptt, .es], runs: 1)
         _ = try? train.options.resources.memoryLimit()
     } else if let compare = command as? CompareCommand {
-        _ = compare.options.memoryEstimate("spiral", methods: [.bptt], runs: compare.runs ?? 1)
+        _ = compare.options.training.memoryEstimate("spiral", methods: [.bptt], runs: compare.runs ?? 1)
     }
     return 0
 }
