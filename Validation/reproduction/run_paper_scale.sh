@@ -77,7 +77,7 @@ for experiment in "${experiments[@]}"; do
              ${size[@]+"${size[@]}"} ${extra[@]+"${extra[@]}"} --out "$directory" --checkpoint-every "$every")
     # A folder with checkpoints is continued, not restarted.
     if [[ -d "$directory/checkpoints" ]]; then command+=(--resume); fi
-    printf '%q ' "${command[@]}" | sed "s|$root/||g" >"$directory/command.txt"
+    printf '%q ' "${command[@]}" | sed -e "s|^$NEUROODE |neuroode |" -e "s|$root/||g" >"$directory/command.txt"
     echo >>"$directory/command.txt"
     echo "== $name ($(date -u +%H:%M:%S) UTC)" >&2
     start=$SECONDS
