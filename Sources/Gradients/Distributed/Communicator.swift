@@ -8,8 +8,8 @@ import Synchronization
 /// (ES samples, CMA-ES candidates, BPTT's batch parts) into contiguous blocks
 /// (``Communicator/block(of:)``), exchange what each computed with one `allgather` of
 /// fixed-size buffers, and then every rank reduces the same gathered numbers in the same order.
-/// So a result never depends on how many ranks computed it (Validation/RELIABILITY.md
-/// "Determinism"), and θ, identical on every rank from the start, never has to be broadcast.
+/// So a result never depends on how many ranks computed it (README "Reliability: limits,
+/// threads, interruption"), and θ, identical on every rank from the start, never has to be broadcast.
 ///
 /// Every rank must call the collectives in the same order with buffers of the same length. A
 /// failure inside a collective (a rank that died, a lost node) ends the whole job: MPI's semantics.

@@ -14,7 +14,7 @@ import NeuroODE
 /// ``TrialBatchedSystem/maximumParts``), whatever the number of threads; `threads` workers sweep
 /// them and the θ̄ of the parts are added in part order. The partition and the summation order
 /// never depend on the core count, so the gradient is bit-identical for any `threads`
-/// (Validation/RELIABILITY.md "Determinism"). Checkpointing applies within every part; a memory budget is
+/// (README "Reliability: limits, threads, interruption"). Checkpointing applies within every part; a memory budget is
 /// shared among them. Other tasks run on one thread.
 ///
 /// Supported forward maps: those of any ``DifferentiableStepper`` (dispatch is by that capability,

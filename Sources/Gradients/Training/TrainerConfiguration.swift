@@ -1,6 +1,6 @@
 /// How a ``Trainer`` runs: length, seed, learning-rate schedule, early stopping, evaluation and
 /// checkpoint cadence, and what it does when an iteration fails (Validation/RELIABILITY.md
-/// "non-finite loss or gradient in training").
+/// "Fault table").
 public struct TrainerConfiguration: Sendable, Codable, Equatable {
     /// Total iterations, counted from 0 across every session of a resumed run.
     public var iterations: Int

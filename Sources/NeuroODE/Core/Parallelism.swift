@@ -9,7 +9,7 @@ import Foundation
 /// both and would oversubscribe a pinned or throttled process.
 ///
 /// Results never depend on this number: every parallel method partitions its work in a fixed way
-/// and adds the parts in a fixed order (Validation/RELIABILITY.md "Determinism").
+/// and adds the parts in a fixed order (README "Reliability: limits, threads, interruption").
 public enum Parallelism {
     /// The environment variable that fixes the thread count.
     public static let environmentVariable = "NEUROODE_THREADS"
