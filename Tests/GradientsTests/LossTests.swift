@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Gradients
+import NeuroODE
 
 @Suite struct LossTests {
     @Test func trajectoryMatchingOnAHandMadeCase() {
@@ -27,6 +28,34 @@ import Testing
             let fd = (loss.value(integrals: [], observations: up, parameters: []) - loss.value(integrals: [], observations: down, parameters: [])) / 2e-6
             #expect(abs(fd - g[i]) < 1e-8)
         }
+    }
+
+    /// Three trials of two components, scaled, one component left out: the trial ranges' values and
+    /// observation gradients add up to the whole loss's (the parts keep its divisor).
+    @Test func trajectoryMatchingSplitsByTrial() throws {
+        let times = [0.5, 1.0]
+        let targets = (0..<12).map { Double($0) * 0.3 - 1 }, y = (0..<12).map { sin(Double($0)) }
+        let scale = [1.0, 2, 1, 2, 1, 2]
+        for metric in TrajectoryMatchingLoss.Metric.allCases {
+            let whole = TrajectoryMatchingLoss(
+                times: times, targets: targets, dimension: 6, metric: metric, scale: scale, components: [0, 1, 2, 4, 5], trialDimension: 2)
+            #expect(whole.trialCount == 3)
+            let reference = whole.valueAndGradient(integrals: [], observations: y, parameters: [])
+            var value = 0.0, gradient = [Double](repeating: 0, count: 12)
+            for range in [0..<1, 1..<3] {
+                let part = try whole.restricted(toTrials: range)
+                let columns = (2 * range.lowerBound)..<(2 * range.upperBound)
+                let observed = times.indices.flatMap { k in columns.map { y[6 * k + $0] } }
+                let g = part.valueAndGradient(integrals: [], observations: observed, parameters: [])
+                value += g.value
+                for (k, _) in times.enumerated() {
+                    for (j, column) in columns.enumerated() { gradient[6 * k + column] = g.observations[k * columns.count + j] }
+                }
+            }
+            #expect(abs(value - reference.value) < 1e-14)
+            #expect(gradient == reference.observations)
+        }
+        #expect(throws: ODEError.self) { try TrajectoryMatchingLoss(times: [0], targets: [0, 0], dimension: 2).restricted(toTrials: 0..<2) }
     }
 
     @Test func stateIntegralPullbackIsItsWeights() {

@@ -134,7 +134,8 @@ private func wholeBatchSweep(
         }
         let losses = try network.batchRanges(parts: parts).map { try task.loss.restricted(toTrials: $0) }
         let outcome = try TrialParallelSweep(
-            maps: maps, losses: losses, lossParameters: parameters.loss, checkpointInterval: 1, threads: 2,
+            partCount: parts, map: { maps[$0] }, checkpointInterval: { _ in 1 }, losses: losses,
+            lossParameters: parameters.loss, parameterCount: maps[0].parameterCount, threads: 2,
             communicator: SingleProcess()).run()
         #expect(outcome.loss == split.loss)
         #expect(task.trainedParameters.map { outcome.systemGradient[$0] } + outcome.lossGradient == split.gradient)

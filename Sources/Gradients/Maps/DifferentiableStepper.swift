@@ -23,7 +23,8 @@ public protocol DifferentiableStepper: Integrator {
     var pullsBackThroughRightHandSide: Bool { get }
 
     /// Whether the grid is fixed before the solve (independent of the state), so a batch of
-    /// independent trials cut into parts takes the same steps in every part.
+    /// independent trials cut into parts takes the same steps in every part (otherwise each part
+    /// records its own).
     var hasFixedGrid: Bool { get }
 
     /// Whether the scheme locates each event inside its step and restarts there, recording the

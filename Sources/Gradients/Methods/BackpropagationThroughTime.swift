@@ -15,7 +15,9 @@ import NeuroODE
 /// them and the θ̄ of the parts are added in part order. The partition and the summation order
 /// never depend on the core count, so the gradient is bit-identical for any `threads`
 /// (README "Reliability: limits, threads, interruption"). Checkpointing applies within every part; a memory budget is
-/// shared among them. Other tasks run on one thread.
+/// shared among them. An adaptive scheme (dopri5) records each part's step grid in that part's
+/// own solve, in parallel, so each part's steps are controlled on its own trials' error (the
+/// spiral's windows: README "Performance"). Other tasks run on one thread.
 ///
 /// Supported forward maps: those of any ``DifferentiableStepper`` (dispatch is by that capability,
 /// never by integrator type): `Leapfrog` on systems with `ConductanceBasedPullbacks`, and
@@ -103,58 +105,73 @@ public struct BackpropagationThroughTime: GradientMethod, SharesWorkAmongRanks {
         let parts = try task.split(theta)
         let problem = try ODEProblem(
             system: task.system, initialState: task.initialState, parameters: parts.system, timeSpan: task.timeSpan)
-        let grid = try stepper.stepGrid(for: problem, observationTimes: task.loss.observationTimes)
-        if stepper.hasFixedGrid, let estimate = try throughParts(stepper, task: task, parameters: parts, grid: grid) {
+        if let estimate = try throughParts(stepper, task: task, problem: problem, lossParameters: parts.loss) {
             return estimate
         }
+        let grid = try stepper.stepGrid(for: problem, observationTimes: task.loss.observationTimes)
         return try sweep(stepper.forwardMap(for: problem, grid: grid), task: task, lossParameters: parts.loss)
     }
 
     /// The sweep with the batch cut into min(``batchParts``, maximum) parts, swept by `threads`
     /// workers; nil when the task is not a batch of independent trials or there is only one part.
-    /// Every part steps through the same (fixed) grid.
+    /// A fixed-grid scheme steps every part through the whole problem's grid; an adaptive one
+    /// records each part's own grid, in that part's worker.
     private func throughParts<S, M, L>(
-        _ stepper: any DifferentiableStepper, task: TrainingTask<S, M, L>, parameters: (system: [Double], loss: [Double]),
-        grid: [Double]
+        _ stepper: any DifferentiableStepper, task: TrainingTask<S, M, L>, problem: ODEProblem<S>, lossParameters: [Double]
     ) throws -> GradientEstimate? {
         guard let batched = task.system as? any TrialBatchedSystem,
-              let separable = task.loss as? any TrialSeparableLoss else { return nil }
+              let separable = task.loss as? any TrialSeparableLoss,
+              separable.trialCount == (try batched.batchRanges(parts: 1)).first?.count else { return nil }
         let parts = min(Self.batchParts, batched.maximumParts)
         guard parts > 1,
               let losses = try batched.batchRanges(parts: parts).map({ (range) throws(ODEError) in
                   try separable.restricted(toTrials: range)
               }) as? [L]
         else { return nil }
-        let maps = try partMaps(batched, stepper, initialState: task.initialState, parameters: parameters.system,
-                                timeSpan: task.timeSpan, grid: grid, parts: parts)
-        return try sweepParts(maps[0], maps, task: task, losses: losses, lossParameters: parameters.loss)
+        let observationTimes = task.loss.observationTimes
+        let grid = stepper.hasFixedGrid ? try stepper.stepGrid(for: problem, observationTimes: observationTimes) : nil
+        let map = try partMaps(batched, stepper, problem: problem, grid: grid, observationTimes: observationTimes, parts: parts)
+        // This rank's first part (a rank left without parts builds the last one, for its type only).
+        let first = min(BlockExchange(count: parts, communicator: communicator).block.lowerBound, parts - 1)
+        return try sweepParts(map(first), first: first, map: map, task: task, losses: losses, lossParameters: lossParameters)
     }
 
-    /// One map per part of `system`'s batch, all on `grid`.
-    private func partMaps<B: TrialBatchedSystem>(
-        _ system: B, _ stepper: any DifferentiableStepper, initialState: [Double], parameters: [Double],
-        timeSpan: (start: Double, end: Double), grid: [Double], parts: Int
-    ) throws -> [any DiscreteForwardMap] {
-        let systems = try system.splitBatch(into: parts), states = try system.splitState(initialState, into: parts)
-        return try (0..<parts).map { part in
-            try stepper.forwardMap(
-                for: ODEProblem(system: systems[part], initialState: states[part], parameters: parameters, timeSpan: timeSpan),
-                grid: grid)
+    /// Part k's map of `system`'s batch cut into `parts`: on `grid` when given, else on the grid
+    /// of the part's own recording solve.
+    private func partMaps<B: TrialBatchedSystem, S>(
+        _ system: B, _ stepper: any DifferentiableStepper, problem: ODEProblem<S>, grid: [Double]?,
+        observationTimes: [Double], parts: Int
+    ) throws -> (Int) throws -> any DiscreteForwardMap {
+        let systems = try system.splitBatch(into: parts), states = try system.splitState(problem.initialState, into: parts)
+        let parameters = problem.parameters, timeSpan = (start: problem.startTime, end: problem.endTime)
+        return { part in
+            let piece = try ODEProblem(system: systems[part], initialState: states[part], parameters: parameters, timeSpan: timeSpan)
+            return try stepper.forwardMap(for: piece, grid: grid ?? stepper.stepGrid(for: piece, observationTimes: observationTimes))
         }
     }
 
-    /// The parts' maps back as their one concrete type (the first's), so the sweeps run specialised.
+    /// The parts' maps as the concrete type of this rank's first one (`firstMap`, part `first`), so
+    /// the sweeps run specialised.
     private func sweepParts<Map: DiscreteForwardMap, S, M, L>(
-        _ first: Map, _ all: [any DiscreteForwardMap], task: TrainingTask<S, M, L>, losses: [L], lossParameters: [Double]
+        _ firstMap: Map, first: Int, map: @escaping (Int) throws -> any DiscreteForwardMap, task: TrainingTask<S, M, L>,
+        losses: [L], lossParameters: [Double]
     ) throws -> GradientEstimate {
-        guard let maps = all as? [Map] else {
-            throw TrainingError.unsupported("the parts of \(task.system.name)'s batch gave maps of different types")
-        }
-        // One interval for all parts, chosen for the whole batch's state (the parts' sizes add up to it).
-        let stateBytes = maps.reduce(0) { $0 + $1.internalSize } * MemoryLayout<Double>.stride
-        let k = checkpointInterval(steps: maps[0].stepCount, stateBytes: stateBytes)
+        // One interval for every part, chosen for the whole batch's state (a part's size times the
+        // number of parts) and the part's own number of steps.
+        let parts = losses.count
         let result = try TrialParallelSweep(
-            maps: maps, losses: losses, lossParameters: lossParameters, checkpointInterval: k, threads: threads,
+            partCount: parts,
+            map: { part in
+                if part == first { return firstMap }
+                guard let typed = try map(part) as? Map else {
+                    throw TrainingError.unsupported("the parts of \(task.system.name)'s batch gave maps of different types")
+                }
+                return typed
+            },
+            checkpointInterval: { map in
+                self.checkpointInterval(steps: map.stepCount, stateBytes: parts * map.internalSize * MemoryLayout<Double>.stride)
+            },
+            losses: losses, lossParameters: lossParameters, parameterCount: firstMap.parameterCount, threads: threads,
             communicator: communicator).run()
         return try estimate(from: result, task: task)
     }

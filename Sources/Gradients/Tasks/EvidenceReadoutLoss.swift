@@ -79,6 +79,7 @@ public struct EvidenceReadoutLoss: TrialSeparableLoss {
 
     /// B, the number of trials.
     public var batchSize: Int { labels.count }
+    public var trialCount: Int { batchSize }
 
     /// The loss of trials `range` alone, over the N × `range.count` states of the network part
     /// that simulates them; it still divides by the whole batch's B.

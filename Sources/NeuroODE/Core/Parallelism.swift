@@ -1,3 +1,4 @@
+import CSundials
 import Foundation
 
 /// How many threads the parallel methods use by default (README "Threads").
@@ -11,6 +12,13 @@ import Foundation
 /// Results never depend on this number: every parallel method partitions its work in a fixed way
 /// and adds the parts in a fixed order (README "Reliability: limits, threads, interruption").
 public enum Parallelism {
+    /// Keeps OpenBLAS on the calling thread (once per process). NeuroODE spreads its own work (a
+    /// batch's parts, ES samples) over the cores; BLAS threads of its own inside each part's small
+    /// products would only contend with them.
+    public static func useSingleThreadedBLAS() { _ = singleThreadedBLAS }
+
+    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+
     /// The environment variable that fixes the thread count.
     public static let environmentVariable = "NEUROODE_THREADS"
 

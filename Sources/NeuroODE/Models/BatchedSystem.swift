@@ -26,12 +26,17 @@ public struct BatchedSystem<Base: ODESystem>: ODESystem {
     public let base: Base
     /// B, the number of stacked copies (at least 1).
     public let batchSize: Int
+    /// The grain of parallel work: the least copies × parameters (a proxy for one right-hand side's
+    /// multiply–adds) worth running on a thread of its own when BPTT cuts the batch into parts
+    /// (default 32 768; the Gradients library's `TrialBatchedSystem` conformance uses it).
+    public var minimumWorkPerPart: Int
 
     /// Stacks `batchSize` copies of `base`; traps unless `batchSize` ≥ 1.
-    public init(_ base: Base, batchSize: Int) {
+    public init(_ base: Base, batchSize: Int, minimumWorkPerPart: Int = 32_768) {
         precondition(batchSize >= 1, "a batch holds at least one copy")
         self.base = base
         self.batchSize = batchSize
+        self.minimumWorkPerPart = max(1, minimumWorkPerPart)
     }
 
     public var name: String { "\(base.name) ×\(batchSize)" }

@@ -104,7 +104,7 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
         if let (index, value) = table.firstNonFiniteValue {
             throw .invalidParameter(name: "input value #\(index)", value: value, reason: "inputs must be finite")
         }
-        _ = Self.singleThreadedBLAS
+        Parallelism.useSingleThreadedBLAS()
         self.init(
             neurons: neurons, inputs: m, batchSize: b, firstTrial: 0, preset: preset, constants: constants,
             synapse: synapse, input: input, inputTable: table,
@@ -179,9 +179,6 @@ public struct MorrisLecarNetwork: ConductanceBasedSystem {
             biasCurrent: biasCurrent, preset: preset, synapse: synapse,
             initialState: v0 + [Double](repeating: restingGate, count: count))
     }
-
-    /// OpenBLAS must not start its own threads: the batch is already split across the cores.
-    private static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
     private static func makeParameterNames(neurons n: Int, inputs m: Int) -> [String] {
         var names: [String] = []

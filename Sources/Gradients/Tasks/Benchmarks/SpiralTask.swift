@@ -54,7 +54,8 @@ public struct SpiralTask: Sendable {
         return try TrainingTask(
             name: "spiral", system: system, initialState: initial, systemParameters: parameters,
             timeSpan: (0, relative.last!), integrator: integrator,
-            loss: TrajectoryMatchingLoss(times: relative, targets: targets, dimension: 2 * batch, metric: .meanAbsolute),
+            loss: TrajectoryMatchingLoss(
+                times: relative, targets: targets, dimension: 2 * batch, metric: .meanAbsolute, trialDimension: 2),
             training: model.parameterNames)
     }
 }
