@@ -19,7 +19,8 @@ public protocol BatchEvaluating: VectorJacobianProviding {
 
 /// B independent copies of one system sharing its parameters, stacked into one state
 /// [y⁽¹⁾ | y⁽²⁾ | … | y⁽ᴮ⁾]: a minibatch of trajectories solved (and differentiated) as one ODE,
-/// as the spiral task's windows are. With an adaptive integrator all copies share the steps. A base
+/// as the spiral task's windows are. With an adaptive integrator all copies share the steps (BPTT
+/// may cut a large batch into parts with steps of their own: ``minimumWorkPerPart``). A base
 /// that is ``BatchEvaluating`` evaluates all copies in one call.
 public struct BatchedSystem<Base: ODESystem>: ODESystem {
     /// The system each copy integrates; all copies share its parameter vector.
