@@ -50,6 +50,44 @@ struct NeuralODEBatchTests {
         }
     }
 
+    /// The caching evaluation returns the plain right-hand side, and the pullback from its cache is
+    /// the plain pullback, bit for bit (``PullbackCaching``: the same operations, run once).
+    @Test(arguments: 0..<3)
+    func cachedPullbackIsThePlainOne(index: Int) throws {
+        let base = Self.systems[index], copies = 6, n = base.dimension, np = base.parameterNames.count
+        let batched = BatchedSystem(base, batchSize: copies)
+        let y = Self.values(n * copies, 1.3), lambda = Self.values(n * copies, 0.4), p = base.initialParameters(seed: 6)
+        var cache = [Double](repeating: .nan, count: batched.pullbackCacheCount)
+        var cachedDerivative = [Double](repeating: 0, count: n * copies)
+        y.withUnsafeBufferPointer { y in
+            p.withUnsafeBufferPointer { p in
+                cachedDerivative.withUnsafeMutableBufferPointer { dydt in
+                    cache.withUnsafeMutableBufferPointer { batched.evaluateRightHandSide(at: 0, state: y, parameters: p, into: dydt, keeping: $0) }
+                }
+            }
+        }
+        #expect(cachedDerivative == (try batched.networkTestRightHandSide(0, y, p)))
+        var stateBar = [Double](repeating: 0.25, count: n * copies), parameterBar = [Double](repeating: -0.5, count: np)
+        y.withUnsafeBufferPointer { y in
+            p.withUnsafeBufferPointer { p in
+                lambda.withUnsafeBufferPointer { lambda in
+                    stateBar.withUnsafeMutableBufferPointer { sb in
+                        parameterBar.withUnsafeMutableBufferPointer { pb in
+                            cache.withUnsafeBufferPointer {
+                                batched.accumulatePullback(
+                                    at: 0, state: y, parameters: p, cotangent: lambda, stateCotangent: sb, parameterCotangent: pb, cached: $0)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var expectedState = [Double](repeating: 0.25, count: n * copies), expectedParameters = [Double](repeating: -0.5, count: np)
+        try batched.testPullback(y, p, lambda, &expectedState, &expectedParameters)
+        #expect(stateBar == expectedState)
+        #expect(parameterBar == expectedParameters)
+    }
+
     /// Nested buffers never overlap, survive the arena's growth, and each thread has its own.
     @Test func scratchArenaNestsAndGrows() {
         DispatchQueue.concurrentPerform(iterations: 4) { worker in

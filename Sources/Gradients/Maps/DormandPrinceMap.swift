@@ -5,6 +5,8 @@ import NeuroODE
 /// torchdiffeq and diffrax) or through a fixed-step solve. z = y; the reported state is y itself.
 ///
 /// The stages come from `DormandPrinceTableau.advance`, the same function the integrator uses.
+/// A ``PullbackCaching`` system keeps each stage's intermediate values when the reverse pass
+/// recomputes the step, so each stage's pullback skips its own forward pass (bit-identical).
 public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteForwardMap {
     /// The system whose right-hand side the stages evaluate.
     public let system: System
@@ -18,6 +20,10 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
     private let stageStates: [UnsafeMutableBufferPointer<Double>]
     private let slopeBars: [UnsafeMutableBufferPointer<Double>]
     private let stageBar, stageResult: UnsafeMutableBufferPointer<Double>
+    /// The system again when it can keep each stage's intermediate values for its pullback
+    /// (``PullbackCaching``), with one cache per stage; else nil and empty.
+    private let caching: (any PullbackCaching)?
+    private let stageCaches: [UnsafeMutableBufferPointer<Double>]
 
     /// The map on the grid `times` (t₀ < t₁ < … < t_N, or decreasing for a backward span).
     public init(problem: ODEProblem<System>, grid times: [Double]) throws(ODEError) {
@@ -40,11 +46,20 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
         slopeBars = (12..<18).map(slice)
         stageBar = slice(18)
         stageResult = slice(19)
+        let caching = problem.system as? any PullbackCaching
+        self.caching = caching
+        let cacheCount = caching?.pullbackCacheCount ?? 0
+        stageCaches = (0..<(caching == nil ? 0 : 6)).map { _ in
+            let cache = UnsafeMutableBufferPointer<Double>.allocate(capacity: cacheCount)
+            cache.initialize(repeating: 0)
+            return cache
+        }
     }
 
     deinit {
         parameters.deallocate()
         scratch.deallocate()
+        for cache in stageCaches { cache.deallocate() }
     }
 
     public var internalSize: Int { dimension }
@@ -55,20 +70,31 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
 
     private var p: UnsafeBufferPointer<Double> { UnsafeBufferPointer(parameters) }
 
-    /// Runs step n from z, leaving kᵢ in `slopes`, Yᵢ in `stageStates` and y_{n+1} in `result`.
-    private func stages(_ n: Int, _ z: UnsafeBufferPointer<Double>, into result: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
+    /// Runs step n from z, leaving kᵢ in `slopes`, Yᵢ in `stageStates` and y_{n+1} in `result`;
+    /// with `keeping`, also each stage's pullback cache (when the system keeps one).
+    private func stages(
+        _ n: Int, _ z: UnsafeBufferPointer<Double>, into result: UnsafeMutableBufferPointer<Double>, keeping: Bool = false
+    ) throws(ODEError) {
         let t = times[n], tNew = times[n + 1], h = tNew - t
-        _ = stageStates[0].initialize(fromContentsOf: z)
-        try system.rightHandSide(t, z, p, slopes[0])
-        var stage = 1
         let states = stageStates, system = self.system, p = self.p
+        let caches = keeping ? stageCaches : []
+        func evaluate(_ stage: Int, _ time: Double, _ state: UnsafeBufferPointer<Double>, _ slope: UnsafeMutableBufferPointer<Double>) throws(ODEError) {
+            _ = states[stage].initialize(fromContentsOf: state)
+            guard let caching, !caches.isEmpty else { return try system.rightHandSide(time, state, p, slope) }
+            do {
+                try caching.evaluateRightHandSide(at: time, state: state, parameters: p, into: slope, keeping: caches[stage])
+            } catch {
+                throw (error as? ODEError) ?? .rightHandSideFailed(model: system.name, time: time, reason: "\(error)")
+            }
+        }
+        try evaluate(0, t, z, slopes[0])
+        var stage = 1
         let finite = try DormandPrinceTableau.advance(
             from: t, step: h, to: tNew, state: z, stages: (slopes[0], slopes[1], slopes[2], slopes[3], slopes[4], slopes[5]),
             stageState: stageResult, into: result,
             rightHandSide: { (time, state, slope) throws(ODEError) in
-                _ = states[stage].initialize(fromContentsOf: state)
                 stage += 1
-                try system.rightHandSide(time, UnsafeBufferPointer(state), p, slope)
+                try evaluate(stage - 1, time, UnsafeBufferPointer(state), slope)
             })
         guard finite else { throw .nonFiniteState(time: tNew, step: n + 1, model: system.name) }
     }
@@ -94,7 +120,7 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
         parameterCotangent: UnsafeMutableBufferPointer<Double>,
         seed: (UnsafeBufferPointer<Double>, UnsafeMutableBufferPointer<Double>) -> Void
     ) throws(ODEError) {
-        try stages(n, z, into: stageResult)
+        try stages(n, z, into: stageResult, keeping: true)
         let t = times[n], tNew = times[n + 1], h = tNew - t
         let a = ReverseTableau.a, b = ReverseTableau.b, c = ReverseTableau.c
         // y_{n+1} = y + h Σ bᵢkᵢ; kᵢ = f(tᵢ, Yᵢ); Yᵢ = y + h Σ_{j<i} aᵢⱼkⱼ.
@@ -104,9 +130,17 @@ public final class DormandPrinceMap<System: VectorJacobianProviding>: DiscreteFo
         for i in stride(from: 5, through: 0, by: -1) {
             stageBar.initialize(repeating: 0)
             do {
-                try system.accumulatePullback(
-                    at: i == 5 ? tNew : t + c[i] * h, state: UnsafeBufferPointer(stageStates[i]), parameters: p,
-                    cotangent: UnsafeBufferPointer(slopeBars[i]), stateCotangent: stageBar, parameterCotangent: parameterCotangent)
+                let time = i == 5 ? tNew : t + c[i] * h, state = UnsafeBufferPointer(stageStates[i])
+                if let caching {
+                    try caching.accumulatePullback(
+                        at: time, state: state, parameters: p, cotangent: UnsafeBufferPointer(slopeBars[i]),
+                        stateCotangent: stageBar, parameterCotangent: parameterCotangent,
+                        cached: UnsafeBufferPointer(stageCaches[i]))
+                } else {
+                    try system.accumulatePullback(
+                        at: time, state: state, parameters: p, cotangent: UnsafeBufferPointer(slopeBars[i]),
+                        stateCotangent: stageBar, parameterCotangent: parameterCotangent)
+                }
             } catch {
                 throw (error as? ODEError) ?? .rightHandSideFailed(model: system.name, time: t + c[i] * h, reason: "\(error)")
             }

@@ -15,6 +15,19 @@ public protocol BatchEvaluating: VectorJacobianProviding {
         copies: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
         cotangent: UnsafeBufferPointer<Double>,
         stateCotangent: UnsafeMutableBufferPointer<Double>, parameterCotangent: UnsafeMutableBufferPointer<Double>)
+
+    /// Doubles of cache an evaluation of `copies` stacked states fills (``PullbackCaching``).
+    func pullbackCacheCount(copies: Int) -> Int
+    /// The right-hand sides of `copies` stacked states, keeping what their pullback needs in `cache`.
+    func evaluateRightHandSide(
+        copies: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        into derivative: UnsafeMutableBufferPointer<Double>, keeping cache: UnsafeMutableBufferPointer<Double>)
+    /// ``accumulatePullback(copies:at:state:parameters:cotangent:stateCotangent:parameterCotangent:)``
+    /// at the states whose evaluation filled `cache`.
+    func accumulatePullback(
+        copies: Int, at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        cotangent: UnsafeBufferPointer<Double>, stateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>, cached cache: UnsafeBufferPointer<Double>)
 }
 
 /// B independent copies of one system sharing its parameters, stacked into one state
@@ -90,5 +103,27 @@ extension BatchedSystem: VectorJacobianProviding where Base: VectorJacobianProvi
                 stateCotangent: UnsafeMutableBufferPointer(rebasing: stateCotangent[block(b)]),
                 parameterCotangent: parameterCotangent)
         }
+    }
+}
+
+/// A batch of a ``BatchEvaluating`` base keeps the base's layer values for the pullback.
+extension BatchedSystem: PullbackCaching where Base: BatchEvaluating {
+    public var pullbackCacheCount: Int { base.pullbackCacheCount(copies: batchSize) }
+
+    public func evaluateRightHandSide(
+        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        into derivative: UnsafeMutableBufferPointer<Double>, keeping cache: UnsafeMutableBufferPointer<Double>
+    ) {
+        base.evaluateRightHandSide(copies: batchSize, at: t, state: state, parameters: parameters, into: derivative, keeping: cache)
+    }
+
+    public func accumulatePullback(
+        at t: Double, state: UnsafeBufferPointer<Double>, parameters: UnsafeBufferPointer<Double>,
+        cotangent: UnsafeBufferPointer<Double>, stateCotangent: UnsafeMutableBufferPointer<Double>,
+        parameterCotangent: UnsafeMutableBufferPointer<Double>, cached cache: UnsafeBufferPointer<Double>
+    ) {
+        base.accumulatePullback(
+            copies: batchSize, at: t, state: state, parameters: parameters, cotangent: cotangent,
+            stateCotangent: stateCotangent, parameterCotangent: parameterCotangent, cached: cache)
     }
 }
