@@ -10,7 +10,7 @@ import Gradients
 /// ``configuration``) and each file's size and FNV-1a checksum. A reader
 /// that trusts only files listed in the manifest with matching checksums never mixes two runs: an
 /// interrupted commit leaves no manifest, and files of an older run fail the checksum
-/// (Validation/RELIABILITY.md "Output safety").
+/// (README "Reliability: limits, threads, interruption").
 public struct DiagnosticFiles {
     public let directory: URL
     private var staged: [(name: String, data: Data)] = []

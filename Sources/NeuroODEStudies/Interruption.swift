@@ -8,7 +8,7 @@ private let receivedSignal = Atomic<Int32>(0)
 /// SIGINT and SIGTERM for the training commands (`compare`, `train`, `rober-fit`): the first
 /// signal lets the current iteration finish, after which the trainer writes a checkpoint and the
 /// command writes what is done and exits with 128 + the signal's number (130 for Ctrl-C, 143 for
-/// SIGTERM); a second signal ends the process at once (Validation/RELIABILITY.md "Interruption").
+/// SIGTERM); a second signal ends the process at once (README "Reliability: limits, threads, interruption").
 public enum Interruption {
     /// Installs the handlers and unblocks the two signals (a parent may have started this process
     /// with them blocked, which would leave them pending until the run ends); call before

@@ -39,7 +39,7 @@ public struct MemoryLimit {
 
 /// A rough upper estimate of what a run allocates, made from the options alone before anything
 /// is allocated, so that sizes no machine holds are refused with the option to change instead of
-/// an abort or the kernel's OOM killer (Validation/RELIABILITY.md "Sizes").
+/// an abort or the kernel's OOM killer (README "Reliability: limits, threads, interruption").
 ///
 /// Terms are computed in `Double`, so products of huge sizes cannot overflow.
 public struct MemoryEstimate {

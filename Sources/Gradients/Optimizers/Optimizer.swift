@@ -24,7 +24,7 @@ extension Optimizer {
 }
 
 /// Wraps an optimizer with gradient-norm clipping and the non-finite guard of the fault table
-/// (Validation/RELIABILITY.md "Fault table"): a gradient containing NaN or ±∞ leaves both the parameters and the optimizer's
+/// (README "Reliability: limits, threads, interruption"): a gradient containing NaN or ±∞ leaves both the parameters and the optimizer's
 /// moments untouched, and is counted.
 public struct SafeguardedOptimizer<Base: Optimizer>: Sendable, Codable {
     /// What happened to one proposed update.

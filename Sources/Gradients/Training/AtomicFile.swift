@@ -1,7 +1,6 @@
 import Foundation
 
-/// The one way files are written (checkpoints, results, trajectories; Validation/RELIABILITY.md "Output
-/// safety"): to a temporary name beside the target, flushed to disk, renamed into place (atomic on
+/// The one way files are written (checkpoints, results, trajectories; README "Reliability: limits, threads, interruption"): to a temporary name beside the target, flushed to disk, renamed into place (atomic on
 /// POSIX file systems) and the directory entry flushed too, so a reader or a crash sees either the
 /// old file or the whole new one, never a mixture.
 ///

@@ -21,7 +21,7 @@ import NeuroODE
 /// ``TrainerError/diverged(iteration:rollbacks:lastFailure:)``. The final ``CMAESState`` — mean, σ
 /// and the learned covariance — comes back in the result.
 ///
-/// **Checkpoints** (as ``Trainer``'s, Validation/RELIABILITY.md): with a ``CheckpointStore``, every
+/// **Checkpoints** (as ``Trainer``'s, README "Reliability: limits, threads, interruption"): with a ``CheckpointStore``, every
 /// `checkpointInterval` generations, after the last, and when ``shouldStop`` says so, the whole
 /// ``CMAESCheckpoint`` (the strategy's state, the log, the rejection count) is written atomically.
 /// `run(resume: true)` continues from the newest intact file; since every sample derives from

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Training checkpoints in one directory, written so that a crash or kill at any moment leaves a
-/// usable one behind (Validation/RELIABILITY.md): each file is written by ``AtomicFile``. The
+/// usable one behind (README "Reliability: limits, threads, interruption"): each file is written by ``AtomicFile``. The
 /// newest two are kept, plus the best; resuming takes the newest that reads back intact.
 ///
 /// A file is one plain JSON object, `{"checksum":"fnv1a64 <hex>","state":{…}}`, the checksum taken

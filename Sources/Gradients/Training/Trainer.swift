@@ -16,7 +16,7 @@ import NeuroODE
 /// times ``TrainerConfiguration/learningRateFactor`` per rollback so far). After every iteration
 /// ``TrainerConfiguration/earlyStopping`` may end the run; ``TrainerState/stopReason`` says why.
 ///
-/// **Faults** (Validation/RELIABILITY.md). An iteration whose simulation fails, or whose loss or gradient is
+/// **Faults** (README "Reliability: limits, threads, interruption"). An iteration whose simulation fails, or whose loss or gradient is
 /// not finite, changes neither θ nor the optimizer's moments; it is logged and reported. After
 /// `failuresBeforeRollback` such iterations in a row, θ and the optimizer return to the last good
 /// state (the last checkpoint taken with no failure pending) and the learning rate is multiplied
@@ -50,7 +50,7 @@ public struct Trainer<Problem: TrainingTaskSource, Base: Optimizer>: Sendable {
     /// Asked after every iteration; when it returns true the run stops there, writes a checkpoint
     /// of the state reached (so that a resumed run continues exactly where this one stopped) and
     /// returns that state, with ``TrainerState/nextIteration`` short of the iteration count. The
-    /// command line sets it from SIGINT/SIGTERM (Validation/RELIABILITY.md "Interruption").
+    /// command line sets it from SIGINT/SIGTERM (README "Reliability: limits, threads, interruption").
     public var shouldStop: @Sendable () -> Bool = { false }
 
     /// A trainer; `configuration` is validated when a run starts, not here.

@@ -1,6 +1,5 @@
 /// How a ``Trainer`` runs: length, seed, learning-rate schedule, early stopping, evaluation and
-/// checkpoint cadence, and what it does when an iteration fails (Validation/RELIABILITY.md
-/// "Fault table").
+/// checkpoint cadence, and what it does when an iteration fails (README "Reliability: limits, threads, interruption").
 public struct TrainerConfiguration: Sendable, Codable, Equatable {
     /// Total iterations, counted from 0 across every session of a resumed run.
     public var iterations: Int
