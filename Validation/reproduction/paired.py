@@ -5,7 +5,8 @@ the paper's size").
 Reads the curves.csv of each experiment folder written by run_paper_scale.sh and prints, per method
 and seed, the final and best test accuracy and the iterations and wall seconds to 90 % and 95 % (wall
 time as the run recorded it, so it includes any sharing of the cores), then the paired
-differences that the verdict needs — bptt − readout, hybrid − readout and es − bptt (case A), and
+differences that the verdict needs — bptt − readout, hybrid − readout, es − bptt and es − readout
+(case A), hidden-by-ES with the readout frozen − readout, and
 the authors' frozen-W_rec hybrid − readout — as mean ± sd over the seeds both sides ran. Run r of every method
 uses seed r, so the pairs share initialization, minibatches and test set. Missing experiments are
 named, not guessed. Writes paired.json beside the folders.
@@ -22,6 +23,7 @@ PAIRS = [
     ("A-bptt", "A-readout", "bptt − readout (case A)"),
     ("A-hybrid-alternate", "A-readout", "hybrid − readout (case A)"),
     ("A-es", "A-bptt", "es − bptt (case A)"),
+    ("A-es", "A-readout", "es − readout (case A)"),
     ("A-hidden-es-readout-frozen", "A-readout", "hidden by ES, readout frozen − readout (case A)"),
     ("authors-hybrid-frozen-Wrec", "authors-readout", "authors' hybrid (W_rec frozen) − readout"),
 ]
