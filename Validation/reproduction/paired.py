@@ -100,7 +100,7 @@ def main():
         seeds = sorted(set(a) & set(b))
         final = summary([a[s]["final"] - b[s]["final"] for s in seeds])
         best = summary([a[s]["best"] - b[s]["best"] for s in seeds])
-        text = lambda x: f"{x['mean']:+.3f} ± {x['sd']:.3f}" if x else "–"
+        text = lambda x: "–" if not x else f"{x['mean']:+.3f}" + (f" ± {x['sd']:.3f}" if x["n"] > 1 else " (one seed)")
         print(f"| {label} | {', '.join(map(str, seeds))} | {text(final)} | {text(best)} |")
         curves = {s: along_the_curve(a[s], b[s]) for s in seeds}
         report["pairs"].append({"pair": label, "seeds": seeds, "final": final, "best": best, "alongTheCurve": curves})
