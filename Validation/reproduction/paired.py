@@ -2,14 +2,15 @@
 """Per-seed paired comparison of the paper-size evidence runs (issue 16, REPRODUCTION.md "Claim 3 at
 the paper's size").
 
-Reads the curves.csv of each experiment folder written by run_paper_scale.sh and prints, per method
-and seed, the final and best test accuracy and the iterations and wall seconds to 90 % and 95 % (wall
-time as the run recorded it, so it includes any sharing of the cores), then the paired
-differences that the verdict needs — bptt − readout, hybrid − readout, es − bptt and es − readout
-(case A), hidden-by-ES with the readout frozen − readout, and
-the authors' frozen-W_rec hybrid − readout — as mean ± sd over the seeds both sides ran. Run r of every method
-uses seed r, so the pairs share initialization, minibatches and test set. Missing experiments are
-named, not guessed. Writes paired.json beside the folders.
+Reads the curves.csv of each experiment folder written by run_paper_scale.sh and prints, per
+method and seed, the final and best test accuracy and the iterations and wall seconds to 90 % and
+95 % (wall time as the run recorded it, so it includes any sharing of the cores), then the paired
+differences the verdict needs — case A: bptt − readout, hybrid − readout, es − bptt, es − readout
+and hidden-by-ES-with-the-readout-frozen − readout; the authors' timing: their hybrid − readout,
+with W_rec frozen (their runs) and trained — as mean ± sd over the seeds both sides ran, and how
+each pair compares along the curve. Run r of every method uses seed r, so the pairs share
+initialization, minibatches and test set. Missing experiments are named, not guessed. Writes
+paired.json beside the folders.
 
 Usage: Validation/reproduction/paired.py [Validation/reproduction/paper-scale]
 """
@@ -26,6 +27,7 @@ PAIRS = [
     ("A-es", "A-readout", "es − readout (case A)"),
     ("A-hidden-es-readout-frozen", "A-readout", "hidden by ES, readout frozen − readout (case A)"),
     ("authors-hybrid-frozen-Wrec", "authors-readout", "authors' hybrid (W_rec frozen) − readout"),
+    ("authors-hybrid-Wrec-trained", "authors-readout", "authors' hybrid with W_rec trained − readout"),
 ]
 
 

@@ -6,7 +6,7 @@ Reads the experiment folders that run_paper_scale.sh writes (through paired.py's
 writes, beside them:
   accuracy.svg     test accuracy against iteration — case A (readout, BPTT, ES, the hybrid, hidden
                    by ES with the readout frozen) and the authors' timing (readout, their
-                   frozen-W_rec hybrid); the line is the mean over seeds, the band min–max
+                   frozen-W_rec hybrid, the same with W_rec trained); the line is the mean over seeds, the band min–max
   vs-readout.svg   per seed, each method's test accuracy minus the readout-only run's on the same
                    seed (same initialization, minibatches and test set), at every evaluation
 Experiments that have not run yet are left out of the legend, not drawn.
@@ -36,6 +36,7 @@ CASE_A = [
 AUTHORS = [
     ("authors-readout", "readout only", "tab:gray"),
     ("authors-hybrid-frozen-Wrec", "authors' hybrid (plain ES, W_rec frozen)", "tab:green"),
+    ("authors-hybrid-Wrec-trained", "authors' hybrid with W_rec trained", "tab:olive"),
 ]
 CONTROL = {"A": "A-readout", "authors": "authors-readout"}
 

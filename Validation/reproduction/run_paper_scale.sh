@@ -12,6 +12,7 @@
 #   A-hybrid-alternate             paper    hybrid  2                ES on W_in, W_rec alternately (mirrored), readout exact
 #   A-hidden-es-readout-frozen     paper    es      1                ES on W_in, W_rec alternately, readout frozen at its init
 #   authors-hybrid-frozen-Wrec     authors  hybrid  1                the authors' runs: plain sampling, W_in/W_rec cycle with W_rec frozen
+#   authors-hybrid-Wrec-trained    authors  hybrid  1                the same with W_rec updated too (what the authors' code meant to do)
 #
 # Run r of every method uses seed r: the same initialization, minibatches and test set, so
 # differences between methods can be paired per seed. Each folder gets curves.csv,
@@ -61,6 +62,7 @@ experiments=(
     "A-es|paper|2|yes|--methods es --precision $precision"
     "A-hidden-es-readout-frozen|paper|1|yes|--methods es --es-groups W_in,W_rec --alternate --precision $precision"
     "authors-hybrid-frozen-Wrec|authors|1|yes|--methods hybrid --es-groups W_in,W_rec --alternate --train-groups W_in,W_out,b_out --variant plain --precision $precision"
+    "authors-hybrid-Wrec-trained|authors|1|yes|--methods hybrid --es-groups W_in,W_rec --alternate --variant plain --precision $precision"
 )
 
 for experiment in "${experiments[@]}"; do
